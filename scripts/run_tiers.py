@@ -1,0 +1,81 @@
+"""Run each test tier through make, then print one line per tier with its counts.
+
+Every tier runs even when an earlier one failed, so one run shows the whole picture. The exit
+status is non-zero when any tier failed, or when any test was skipped: on the project's machines
+every tool a tier needs is installed, so a skip means a tier did not really run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+BUILD = Path(".build")
+
+
+@dataclass(frozen=True)
+class TierResult:
+    target: str
+    exit_code: int
+    seconds: float
+    counts: dict[str, int] | None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and (self.counts is None or self.counts["skipped"] == 0)
+
+    def line(self) -> str:
+        name = self.target.removeprefix("test-")
+        if self.counts is None:
+            verdict = "passed" if self.exit_code == 0 else f"FAILED (exit {self.exit_code})"
+            return f"{name}: {verdict} in {self.seconds:.0f}s"
+        c = self.counts
+        failed = c["failed"] + c["errors"]
+        if self.exit_code != 0 and failed == 0:
+            failed = 1  # the tier broke before its tests could report
+        return f"{name}: {c['passed']} passed, {failed} failed, {c['skipped']} skipped"
+
+
+def junit_counts(path: Path) -> dict[str, int] | None:
+    if not path.exists():
+        return None
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    total = {"tests": 0, "failed": 0, "errors": 0, "skipped": 0}
+    for suite in suites:
+        total["tests"] += int(suite.get("tests", 0))
+        total["failed"] += int(suite.get("failures", 0))
+        total["errors"] += int(suite.get("errors", 0))
+        total["skipped"] += int(suite.get("skipped", 0))
+    total["passed"] = total["tests"] - total["failed"] - total["errors"] - total["skipped"]
+    return total
+
+
+def run_tier(target: str) -> TierResult:
+    junit = BUILD / f"junit-{target.removeprefix('test-')}.xml"
+    junit.unlink(missing_ok=True)
+    print(f"==> make {target}", flush=True)
+    started = time.monotonic()
+    code = subprocess.call(["make", "--no-print-directory", target])
+    counts = junit_counts(junit) if target.startswith("test-") else None
+    if target.startswith("test-") and counts is None:
+        counts = {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+        code = code or 1  # a test tier that wrote no report did not run
+    return TierResult(target, code, time.monotonic() - started, counts)
+
+
+def main(targets: list[str]) -> int:
+    BUILD.mkdir(exist_ok=True)
+    results = [run_tier(target) for target in targets]
+    print("\n==> summary")
+    for result in results:
+        print(result.line())
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
