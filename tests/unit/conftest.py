@@ -1,0 +1,38 @@
+"""Fixtures of the unit tests: moto for AWS and the engine's settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from credentials_rotator.config import Config
+from moto import mock_aws
+
+
+@pytest.fixture
+def aws(engine_env: pytest.MonkeyPatch, moto_secret_stages: None) -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def iam(aws: None) -> Any:
+    return boto3.client("iam", region_name="us-east-1")
+
+
+@pytest.fixture
+def secretsmanager(aws: None) -> Any:
+    return boto3.client("secretsmanager", region_name="us-east-1")
+
+
+@pytest.fixture
+def ssm(aws: None) -> Any:
+    return boto3.client("ssm", region_name="us-east-1")
+
+
+@pytest.fixture
+def settings(engine_env: pytest.MonkeyPatch) -> Config:
+    return Config.from_environ(os.environ)

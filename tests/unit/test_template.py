@@ -1,0 +1,133 @@
+"""The state machine template, rendered by Terraform with the fixture's variables."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import asl_render
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    asl_render.terraform_missing_reason() is not None,
+    reason=str(asl_render.terraform_missing_reason()),
+)
+
+TRANSIENT = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+
+
+@pytest.fixture(scope="module")
+def asl() -> dict[str, Any]:
+    return asl_render.render()
+
+
+def states(asl: dict[str, Any]) -> dict[str, Any]:
+    """Every state, the Map's inner ones included."""
+    found = dict(asl["States"])
+    for state in asl["States"].values():
+        if state["Type"] == "Map":
+            found.update(state["ItemProcessor"]["States"])
+    return found
+
+
+def test_the_template_uses_exactly_the_fixture_variables() -> None:
+    """GIVEN the template and the fixture WHEN compared THEN every variable is used, no other."""
+    used = set(re.findall(r"\$\{([a-z_]+)\}", asl_render.TEMPLATE.read_text()))
+    assert used == set(asl_render.template_variables())
+
+
+def test_numbers_are_rendered_as_numbers() -> None:
+    asl = asl_render.render({"max_concurrency": 3, "cleanup_wait_seconds": 45})
+    assert asl["States"]["RotateUsers"]["MaxConcurrency"] == 3
+    assert asl["States"]["GraceWait"]["Seconds"] == 45
+
+
+def test_a_variable_the_template_does_not_take_is_refused() -> None:
+    with pytest.raises(KeyError, match="schedule"):
+        asl_render.render({"schedule": "rate(1 day)"})
+
+
+def test_every_function_is_invoked_by_its_variable(asl: dict[str, Any]) -> None:
+    variables = asl_render.template_variables()
+    invoked = {
+        s["Parameters"]["FunctionName"]
+        for s in states(asl).values()
+        if s.get("Resource") == "arn:aws:states:::lambda:invoke"
+    }
+    assert invoked == {v for k, v in variables.items() if k.endswith("_arn")}
+
+
+def test_our_functions_retry_only_transient_errors_with_backoff_and_jitter(
+    asl: dict[str, Any],
+) -> None:
+    """GIVEN plan, rotate, roll back, finish WHEN a task fails THEN only Lambda's own transient
+    errors are retried: a retried partial rotation would strand a key."""
+    consumer = asl_render.template_variables()["credentials_handler_arn"]
+    ours = [
+        s
+        for s in states(asl).values()
+        if s.get("Resource") == "arn:aws:states:::lambda:invoke"
+        and s["Parameters"]["FunctionName"] != consumer
+    ]
+    assert len(ours) == 4
+    for state in ours:
+        retriers = state["Retry"]
+        assert [set(r["ErrorEquals"]) for r in retriers] == [TRANSIENT]
+        assert retriers[0]["BackoffRate"] > 1
+        assert retriers[0]["JitterStrategy"] == "FULL"
+
+
+def test_the_handoff_is_retried_with_backoff_then_rolled_back(asl: dict[str, Any]) -> None:
+    handoff = states(asl)["Handoff"]
+    assert (
+        handoff["Parameters"]["FunctionName"]
+        == (asl_render.template_variables()["credentials_handler_arn"])
+    )
+    assert handoff["Retry"][0]["ErrorEquals"] == ["States.ALL"]
+    assert handoff["Retry"][0]["BackoffRate"] > 1
+    assert handoff["Retry"][0]["JitterStrategy"] == "FULL"
+    assert handoff["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RollBack"}
+    ]
+    assert handoff["ResultPath"] is None  # the handler's answer never enters the state
+
+
+def test_the_handoff_payload_is_the_original_contract_plus_ids(asl: dict[str, Any]) -> None:
+    payload = states(asl)["Handoff"]["Parameters"]["Payload"]
+    assert {key.removesuffix(".$") for key in payload} == {
+        "username",
+        "secretName",
+        "metadata",
+        "secretArn",
+        "accessKeyId",
+        "versionId",
+    }
+
+
+def test_there_is_one_grace_wait_for_the_run_skipped_without_handoffs(asl: dict[str, Any]) -> None:
+    waits = [name for name, s in states(asl).items() if s["Type"] == "Wait"]
+    assert waits == ["GraceWait"]
+    assert "GraceWait" in asl["States"]  # outside the Map: once per run
+    choice = asl["States"]["HasHandoffs"]
+    assert choice["Choices"][0]["Next"] == "GraceWait"
+    assert choice["Default"] == "Finish"
+    assert asl["States"]["GraceWait"]["Next"] == "Finish"
+
+
+def test_every_iteration_catches_everything_so_one_user_never_stops_the_others(
+    asl: dict[str, Any],
+) -> None:
+    inner = asl["States"]["RotateUsers"]["ItemProcessor"]["States"]
+    for name in ("Rotate", "Handoff", "MarkDelivered", "RollBack"):
+        assert inner[name]["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
+
+
+def test_the_template_is_readable_json() -> None:
+    text = asl_render.render_text()
+    assert json.dumps(json.loads(text), indent=2) + "\n" == text

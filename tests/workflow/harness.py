@@ -1,0 +1,413 @@
+"""The harness that executes the real, Terraform-rendered state machine in moto.
+
+moto without Docker does not run Lambda code: its invoke only echoes the request. The harness
+patches ``LambdaSimpleBackend.invoke`` so that an invoke of the four rotator functions runs their
+real handlers in-process, and an invoke of the credentials handler runs ``Consumer``, a test
+handler that reads the secret with ``GetSecretValue`` and records what it got. A handler's
+exception becomes a Lambda function error (``X-Amz-Function-Error`` plus the runtime's
+``errorType``/``errorMessage`` payload), so Step Functions' Retry and Catch really run.
+
+The ``harness`` fixture (conftest.py) checks every test at teardown: no secret access key may
+appear in any execution's history, input or output, or in the captured logs and output.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import os
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import asl_render
+import boto3
+import pytest
+from credentials_rotator import config, finish, plan, roll_back, rotate
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STATE_MACHINE_NAME = "ci-keys"
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+
+
+class ConsumerError(Exception):
+    """What the test consumer raises when it is told to fail."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One invocation of the consumer: what it was told and what it read (never the secret)."""
+
+    username: str
+    payload: dict[str, Any]
+    read_key_id: str
+    read_secret_digest: str
+    failed: bool
+
+
+class SecretWatch:
+    """Every secret access key seen in a test, to prove none of them leaks anywhere."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, value: str) -> None:
+        with self._lock:
+            self._values.add(value)
+
+    def add_created_key(self, parsed: dict[str, Any], **_: Any) -> None:
+        """botocore ``after-call`` hook of CreateAccessKey (errors have no AccessKey)."""
+        if "AccessKey" in parsed:
+            self.add(parsed["AccessKey"]["SecretAccessKey"])
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def leaks_in(self, text: str) -> int:
+        """How many watched secrets appear in ``text`` (the secrets themselves are never shown)."""
+        return sum(1 for value in self._values if value in text)
+
+
+class Consumer:
+    """The test credentials handler: reads the user's secret by name, as the contract says."""
+
+    def __init__(self, session: boto3.Session, watch: SecretWatch) -> None:
+        self.secretsmanager = session.client("secretsmanager")
+        self.watch = watch
+        self.fail_for: set[str] = set()
+        self.deliveries: list[Delivery] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        username = event["username"]
+        value = json.loads(
+            self.secretsmanager.get_secret_value(SecretId=event["secretName"])["SecretString"]
+        )
+        secret = value["SecretAccessKey"]
+        self.watch.add(secret)
+        failed = username in self.fail_for
+        with self._lock:
+            self.deliveries.append(
+                Delivery(
+                    username=username,
+                    payload=dict(event),
+                    read_key_id=value["AccessKeyId"],
+                    read_secret_digest=hashlib.sha256(secret.encode()).hexdigest(),
+                    failed=failed,
+                )
+            )
+        if failed:
+            raise ConsumerError(f"the handler for {username} is down")
+        return {"stored": value["AccessKeyId"]}
+
+    def for_user(self, username: str) -> list[Delivery]:
+        return [d for d in self.deliveries if d.username == username]
+
+
+@dataclass
+class CallLog:
+    """AWS API calls seen through botocore's before-call event, attributed to users."""
+
+    prefix: str
+    own_functions: frozenset[str]
+    calls: list[tuple[str, str | None]] = field(default_factory=list)
+    own_invocations: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def before_parameter_build(
+        self, params: dict[str, Any], context: dict[str, Any], **_: Any
+    ) -> None:
+        context["rotator_test_params"] = params
+
+    def before_call(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        params = context.get("rotator_test_params", {})
+        operation = model.name
+        user = self._user_of(operation, params)
+        with self.lock:
+            if operation == "Invoke" and _function_name(params) in self.own_functions:
+                self.own_invocations += 1
+                return
+            self.calls.append((operation, user))
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.own_invocations = 0
+
+    def per_user(self, username: str) -> Counter[str]:
+        return Counter(op for op, user in self.calls if user == username)
+
+    def _user_of(self, operation: str, params: dict[str, Any]) -> str | None:
+        if "UserName" in params:
+            return str(params["UserName"])
+        secret_id = params.get("SecretId") or params.get("Name")
+        if isinstance(secret_id, str) and operation != "GetParameter":
+            name = secret_id
+            if name.startswith("arn:"):
+                name = name.split(":secret:", 1)[1].rsplit("-", 1)[0]
+            return name.removeprefix(self.prefix)
+        if operation == "Invoke":
+            payload = json.loads(params.get("Payload") or b"{}")
+            user = payload.get("username") or (payload.get("user") or {}).get("username")
+            return str(user) if user else None
+        return None
+
+
+def _function_name(params: dict[str, Any]) -> str:
+    return str(params.get("FunctionName", "")).rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    arn: str
+    status: str
+    output: dict[str, Any] | None
+    error: str | None
+    cause: str | None
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The run's summary: its output when it succeeded, its cause when it failed."""
+        if self.output is not None:
+            return self.output
+        assert self.cause is not None, f"run {self.status} without a cause"
+        parsed: dict[str, Any] = json.loads(self.cause)
+        return parsed
+
+
+@functools.cache
+def _definition(cleanup_wait_seconds: int) -> str:
+    return asl_render.render_text({"cleanup_wait_seconds": cleanup_wait_seconds})
+
+
+def function_names() -> dict[str, str]:
+    variables = asl_render.template_variables()
+    return {
+        key.removesuffix("_arn"): str(value).rsplit(":", 1)[-1]
+        for key, value in variables.items()
+        if key.endswith("_arn")
+    }
+
+
+class Harness:
+    """The rotator deployed in moto, and what a test needs to drive and inspect it."""
+
+    def __init__(self, watch: SecretWatch, calls: CallLog, environment: pytest.MonkeyPatch) -> None:
+        session = boto3.Session(region_name=REGION)  # not hooked: the test's own calls
+        self.iam = session.client("iam")
+        self.secretsmanager = session.client("secretsmanager")
+        self.ssm = session.client("ssm")
+        self.sfn = session.client("stepfunctions")
+        self.awslambda = session.client("lambda")
+        self.watch = watch
+        self.calls = calls
+        self.environment = environment
+        self.consumer = Consumer(session, watch)
+        self.executions: list[str] = []
+        self.prefix = os.environ["SECRET_NAME_PREFIX"]
+        self.functions = function_names()
+        self._machines: dict[int, str] = {}
+        self._deploy_functions()
+
+    # --- deployment -------------------------------------------------------------------------
+
+    def _deploy_functions(self) -> None:
+        role = self.iam.create_role(
+            RoleName="ci-keys-test",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        self.role_arn = role
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.writestr("index.py", "def handler(event, context):\n    return event\n")
+        for name in self.functions.values():
+            self.awslambda.create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=role,
+                Handler="index.handler",
+                Code={"ZipFile": archive.getvalue()},
+            )
+
+    def state_machine(self, cleanup_wait_seconds: int = 0) -> str:
+        """The state machine rendered with this grace wait (created once per value)."""
+        if cleanup_wait_seconds not in self._machines:
+            name = (
+                STATE_MACHINE_NAME
+                if not self._machines
+                else f"{STATE_MACHINE_NAME}-{len(self._machines)}"
+            )
+            arn = self.sfn.create_state_machine(
+                name=name,
+                definition=_definition(cleanup_wait_seconds),
+                roleArn=self.role_arn,
+                type="STANDARD",
+            )["stateMachineArn"]
+            self._machines[cleanup_wait_seconds] = arn
+        return self._machines[cleanup_wait_seconds]
+
+    def set_engine_variable(self, name: str, value: str) -> None:
+        """Change one of the functions' environment variables for the next invocations."""
+        self.environment.setenv(name, value)
+        config.load.cache_clear()
+
+    # --- the world the rotator works on ------------------------------------------------------
+
+    def configure_users(self, *entries: str | dict[str, Any], create: bool = True) -> None:
+        users = [{"username": e} if isinstance(e, str) else e for e in entries]
+        self.ssm.put_parameter(
+            Name=os.environ["USERS_PARAMETER_NAME"],
+            Value=json.dumps(users),
+            Type="String",
+            Overwrite=True,
+        )
+        if create:
+            for user in users:
+                self.create_user(user["username"])
+
+    def create_user(self, username: str) -> None:
+        self.iam.create_user(UserName=username)
+
+    def create_key(self, username: str, *, inactive: bool = False) -> str:
+        key = self.iam.create_access_key(UserName=username)["AccessKey"]
+        self.watch.add(key["SecretAccessKey"])
+        if inactive:
+            self.iam.update_access_key(
+                UserName=username, AccessKeyId=key["AccessKeyId"], Status="Inactive"
+            )
+        return key["AccessKeyId"]
+
+    def keys(self, username: str) -> dict[str, str]:
+        """The user's keys: id -> status."""
+        listed = self.iam.list_access_keys(UserName=username)["AccessKeyMetadata"]
+        return {k["AccessKeyId"]: k["Status"] for k in listed}
+
+    def secret_name(self, username: str) -> str:
+        return f"{self.prefix}{username}"
+
+    def secret_key_id(self, username: str, stage: str = "AWSCURRENT") -> str:
+        value = self.secretsmanager.get_secret_value(
+            SecretId=self.secret_name(username), VersionStage=stage
+        )
+        key_id: str = json.loads(value["SecretString"])["AccessKeyId"]
+        return key_id
+
+    def stages(self, username: str) -> dict[str, list[str]]:
+        """Version id -> stages of the user's secret."""
+        described = self.secretsmanager.describe_secret(SecretId=self.secret_name(username))
+        return {k: sorted(v) for k, v in described.get("VersionIdsToStages", {}).items() if v}
+
+    def current_stages(self, username: str) -> list[str]:
+        return next(s for s in self.stages(username).values() if "AWSCURRENT" in s)
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def start(
+        self,
+        run_input: dict[str, Any] | None = None,
+        cleanup_wait_seconds: int = 0,
+        name: str | None = None,
+    ) -> str:
+        arn = self.sfn.start_execution(
+            stateMachineArn=self.state_machine(cleanup_wait_seconds),
+            name=name or f"run-{uuid.uuid4().hex[:12]}",
+            input=json.dumps(run_input if run_input is not None else {}),
+        )["executionArn"]
+        self.executions.append(arn)
+        return arn
+
+    def wait(self, arn: str, timeout: float = 30.0) -> RunResult:
+        deadline = time.monotonic() + timeout
+        while True:
+            described = self.sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {arn} still running after {timeout} s")
+            time.sleep(0.02)
+        output = described.get("output")
+        return RunResult(
+            arn=arn,
+            status=described["status"],
+            output=json.loads(output) if output else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+        )
+
+    def run(
+        self, run_input: dict[str, Any] | None = None, cleanup_wait_seconds: int = 0
+    ) -> RunResult:
+        return self.wait(self.start(run_input, cleanup_wait_seconds))
+
+    def wait_for_state(self, arn: str, state: str, timeout: float = 30.0) -> None:
+        """Wait until the execution has entered ``state``."""
+        deadline = time.monotonic() + timeout
+        while state not in self.states_entered(arn):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {arn} did not reach {state}")
+            time.sleep(0.02)
+
+    def history(self, arn: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+        while True:
+            page = self.sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    def states_entered(self, arn: str) -> list[str]:
+        return [
+            e["stateEnteredEventDetails"]["name"]
+            for e in self.history(arn)
+            if "stateEnteredEventDetails" in e
+        ]
+
+    # --- the invoke patch -------------------------------------------------------------------
+
+    def invoke(self, function_name: str, body: Any, response_headers: dict[str, Any]) -> bytes:
+        handlers = {
+            self.functions["plan_function"]: plan.handler,
+            self.functions["rotate_function"]: rotate.handler,
+            self.functions["roll_back_function"]: roll_back.handler,
+            self.functions["finish_function"]: finish.handler,
+            self.functions["credentials_handler"]: lambda event, _context: self.consumer(event),
+        }
+        event = json.loads(body) if body else {}
+        context = SimpleNamespace(function_name=function_name, aws_request_id=str(uuid.uuid4()))
+        try:
+            result = handlers[function_name](event, context)
+        except Exception as exc:  # the Lambda runtime's unhandled-error shape
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(
+                {
+                    "errorMessage": str(exc),
+                    "errorType": type(exc).__name__,
+                    "requestId": context.aws_request_id,
+                    "stackTrace": traceback.format_tb(exc.__traceback__),
+                }
+            ).encode()
+        return json.dumps(result, default=str).encode()
+
+    # --- the secret check -------------------------------------------------------------------
+
+    def assert_no_secret_leaked(self, captured_text: str) -> None:
+        assert self.watch.leaks_in(captured_text) == 0, "a secret access key was logged"
+        for arn in self.executions:
+            described = self.sfn.describe_execution(executionArn=arn)
+            text = json.dumps(self.history(arn), default=str) + json.dumps(described, default=str)
+            assert self.watch.leaks_in(text) == 0, f"a secret access key is in the history of {arn}"
