@@ -1,0 +1,162 @@
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  account_id                = data.aws_caller_identity.current.account_id
+  received_parameter_prefix = "/${var.name}/received/"
+  consumer_name             = "${var.name}-consumer"
+  alarm_topic_name          = "${var.name}-alarms"
+  # Built from the name rather than read from aws_sns_topic.alarms.arn: the module decides at plan
+  # time whether to create the alarm, so it needs a topic ARN that is known before apply.
+  alarm_topic_arn = "arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.name}:${local.account_id}:${local.alarm_topic_name}"
+}
+
+# Demo users. Terraform creates no access keys: the rotator owns them. force_destroy lets
+# `terraform destroy` delete the keys the rotator left on them.
+resource "aws_iam_user" "demo" {
+  for_each = var.demo_users
+
+  name          = "${var.name}-${each.key}"
+  path          = var.demo_user_path
+  force_destroy = true
+  tags          = var.tags
+}
+
+# A customer managed key for the users' secrets and the alarm topic.
+resource "aws_kms_key" "this" {
+  description             = "Encrypts the ${var.name} rotated credentials and alarm topic."
+  deletion_window_in_days = 7
+  enable_key_rotation     = true
+  tags                    = var.tags
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersAndGrantsThroughIam"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchPublishesAlarms"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+      },
+    ]
+  })
+}
+
+resource "aws_sns_topic" "alarms" {
+  name              = local.alarm_topic_name
+  kms_master_key_id = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+# The sample credentials handler (consumer/handler.py, zipped by `make build`).
+resource "aws_cloudwatch_log_group" "consumer" {
+  name              = "/aws/lambda/${local.consumer_name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "consumer" {
+  name = local.consumer_name
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect    = "Allow"
+        Principal = { Service = "lambda.amazonaws.com" }
+        Action    = "sts:AssumeRole"
+      },
+    ]
+  })
+  tags = var.tags
+}
+
+# Its own needs; reading the secrets is granted by the module (credentials_handler_role_name).
+resource "aws_iam_role_policy" "consumer" {
+  name = local.consumer_name
+  role = aws_iam_role.consumer.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${aws_cloudwatch_log_group.consumer.arn}:*"
+      },
+      {
+        Sid      = "RecordWhatWasReceived"
+        Effect   = "Allow"
+        Action   = "ssm:PutParameter"
+        Resource = "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${local.account_id}:parameter${local.received_parameter_prefix}*"
+      },
+    ]
+  })
+}
+
+resource "aws_lambda_function" "consumer" {
+  function_name    = local.consumer_name
+  description      = "Sample credentials handler of the ${var.name} rotator."
+  role             = aws_iam_role.consumer.arn
+  runtime          = var.lambda_runtime
+  handler          = "handler.handler"
+  filename         = "${path.module}/consumer.zip"
+  source_code_hash = filebase64sha256("${path.module}/consumer.zip")
+  timeout          = 30
+
+  environment {
+    variables = {
+      RECEIVED_PARAMETER_PREFIX = local.received_parameter_prefix
+      FAIL_FOR_USERS            = join(",", var.consumer_fail_for_users)
+    }
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.consumer.name
+    application_log_level = "INFO"
+    system_log_level      = "WARN"
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.consumer]
+}
+
+module "credentials_rotator" {
+  source = "../.."
+
+  name = var.name
+  users = [
+    for key, metadata in var.demo_users : {
+      username = aws_iam_user.demo[key].name
+      metadata = metadata == "" ? null : metadata
+      path     = aws_iam_user.demo[key].path
+    }
+  ]
+  credentials_handler_arn       = aws_lambda_function.consumer.arn
+  credentials_handler_role_name = aws_iam_role.consumer.name
+
+  schedule_expression         = var.schedule_expression
+  schedule_timezone           = var.schedule_timezone
+  enabled                     = var.enabled
+  cleanup_wait_seconds        = var.cleanup_wait_seconds
+  old_key_action              = var.old_key_action
+  max_key_age_days            = var.max_key_age_days
+  max_concurrency             = var.max_concurrency
+  kms_key_arn                 = aws_kms_key.this.arn
+  alarm_sns_topic_arn         = local.alarm_topic_arn
+  log_retention_days          = var.log_retention_days
+  lambda_runtime              = var.lambda_runtime
+  secret_recovery_window_days = var.secret_recovery_window_days
+  tags                        = var.tags
+}

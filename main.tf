@@ -1,0 +1,66 @@
+# Shared values, the users parameter and the users' secrets. The functions, the state machine, the
+# schedule, IAM and the alarm live in lambda.tf, state_machine.tf, schedule.tf, iam.tf and alarm.tf.
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+
+  users_by_name = { for user in var.users : user.username => user }
+
+  # The users parameter (docs/design.md): a JSON list of {"username", "metadata"}, metadata omitted
+  # when null. Its size in bytes decides the tier; Terraform's length() counts characters, so the
+  # byte count comes from the base64 form: 3 bytes per 4 characters, less the padding.
+  users_parameter_name = "/${var.name}/users"
+  users_parameter_value = jsonencode([
+    for user in var.users : {
+      for key, value in { username = user.username, metadata = user.metadata } : key => value if value != null
+    }
+  ])
+  users_parameter_base64 = base64encode(local.users_parameter_value)
+  users_parameter_bytes  = length(local.users_parameter_base64) / 4 * 3 - length(regex("=*$", local.users_parameter_base64))
+  users_parameter_tier   = local.users_parameter_bytes <= 4096 ? "Standard" : "Advanced"
+
+  secret_name_prefix = "${var.name}/"
+
+  # The period of a rate() schedule in seconds; null for cron().
+  rate_match = regexall("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.schedule_expression)
+  rate_period_seconds = (
+    length(local.rate_match) == 0 ? null
+    : tonumber(local.rate_match[0][0]) * { minute = 60, hour = 3600, day = 86400 }[local.rate_match[0][1]]
+  )
+
+  # Exact ARNs, computed from names so that every policy and the state machine definition are known
+  # at plan time.
+  user_arns           = [for user in var.users : "arn:${local.partition}:iam::${local.account_id}:user${user.path}${user.username}"]
+  secrets_arn_pattern = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${local.secret_name_prefix}*"
+  users_parameter_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.users_parameter_name}"
+  state_machine_arn   = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"
+}
+
+resource "aws_ssm_parameter" "users" {
+  name           = local.users_parameter_name
+  description    = "IAM users whose access keys ${var.name} rotates (JSON list of username and metadata)."
+  type           = "String"
+  tier           = local.users_parameter_tier
+  insecure_value = local.users_parameter_value
+  tags           = var.tags
+}
+
+# One secret per listed user, so its ARN is known to the module's users and the handler grant. The
+# rotator writes the versions; Terraform manages only the secret itself.
+resource "aws_secretsmanager_secret" "user" {
+  for_each = local.users_by_name
+
+  name                    = "${local.secret_name_prefix}${each.key}"
+  description             = "Access key of IAM user ${each.key}, rotated by ${var.name}."
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.secret_recovery_window_days
+  tags                    = var.tags
+}

@@ -1,0 +1,52 @@
+output "state_machine_arn" {
+  description = "ARN of the state machine that runs a rotation; start it with `{}` or a run input (see On-demand rotation)."
+  value       = aws_sfn_state_machine.this.arn
+}
+
+output "schedule_arn" {
+  description = "ARN of the EventBridge Scheduler schedule that starts the runs."
+  value       = aws_scheduler_schedule.this.arn
+}
+
+output "users_parameter_name" {
+  description = "Name of the SSM parameter that holds the users JSON."
+  value       = aws_ssm_parameter.users.name
+}
+
+output "secret_arns" {
+  description = "Map of username to the ARN of the secret that holds that user's current access key."
+  value       = { for username, secret in aws_secretsmanager_secret.user : username => secret.arn }
+}
+
+output "secret_name_prefix" {
+  description = "Prefix of the secrets' names: a user's secret is `<secret_name_prefix><username>`."
+  value       = local.secret_name_prefix
+}
+
+output "function_arns" {
+  description = "Map of the engine's Lambda function ARNs, keyed `plan`, `rotate`, `roll_back` and `finish`."
+  value       = { for key, function in aws_lambda_function.this : key => function.arn }
+}
+
+output "log_group_names" {
+  description = "Map of the log groups the module creates, keyed like `function_arns` plus `state_machine`."
+  value = merge(
+    { for key, group in aws_cloudwatch_log_group.function : key => group.name },
+    { state_machine = aws_cloudwatch_log_group.state_machine.name },
+  )
+}
+
+output "credentials_handler_policy_json" {
+  description = "IAM policy (JSON) the credentials handler's role needs to read this module's secrets; attach it yourself when `credentials_handler_role_name` is null."
+  value       = jsonencode(local.credentials_handler_policy)
+}
+
+output "alarm_arn" {
+  description = "ARN of the alarm on failed and timed-out runs; null when `alarm_sns_topic_arn` is null."
+  value       = one(aws_cloudwatch_metric_alarm.failed_runs[*].arn)
+}
+
+output "start_rotation_command" {
+  description = "AWS CLI command that starts a rotation run now, with the schedule's input `{}`."
+  value       = "aws stepfunctions start-execution --region ${local.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input '{}'"
+}

@@ -1,0 +1,395 @@
+# What the module plans: names, wiring, policies, the optional parts.
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+}
+
+variables {
+  name = "ci-keys"
+  users = [
+    { username = "homer", metadata = "nuclear-plant" },
+    { username = "bart", path = "/school/" },
+  ]
+  credentials_handler_arn = "arn:aws:lambda:us-east-1:123456789012:function:key-consumer"
+  tags                    = { team = "platform" }
+}
+
+run "defaults_name_every_resource_after_name" {
+  command = plan
+
+  assert {
+    condition = { for k, f in aws_lambda_function.this : k => f.function_name } == {
+      plan = "ci-keys-plan", rotate = "ci-keys-rotate", roll_back = "ci-keys-roll-back", finish = "ci-keys-finish"
+    }
+    error_message = "The functions must be named <name>-plan, -rotate, -roll-back and -finish."
+  }
+
+  assert {
+    condition     = alltrue([for k, f in aws_lambda_function.this : f.handler == "credentials_rotator.${k}.handler"])
+    error_message = "Each function's handler must be credentials_rotator.<entry point>.handler."
+  }
+
+  assert {
+    condition = alltrue([for k, f in aws_lambda_function.this :
+      f.runtime == "python3.13" && f.logging_config[0].log_format == "JSON"
+      && f.logging_config[0].log_group == "/aws/lambda/${f.function_name}"
+    ])
+    error_message = "Functions must run python3.13 by default and log JSON to /aws/lambda/<function>."
+  }
+
+  assert {
+    condition = alltrue([for k, g in aws_cloudwatch_log_group.function :
+      g.name == "/aws/lambda/${aws_lambda_function.this[k].function_name}" && g.retention_in_days == 365
+    ])
+    error_message = "Every function needs its own log group with the default retention of 365 days."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_group.state_machine.name == "/aws/vendedlogs/states/ci-keys"
+      && aws_cloudwatch_log_group.state_machine.retention_in_days == 365
+    )
+    error_message = "The state machine logs to /aws/vendedlogs/states/<name> with the default retention."
+  }
+
+  assert {
+    condition = (
+      { for k, r in aws_iam_role.function : k => r.name } == {
+        plan = "ci-keys-plan", rotate = "ci-keys-rotate", roll_back = "ci-keys-roll-back", finish = "ci-keys-finish"
+      }
+      && aws_iam_role.state_machine.name == "ci-keys-states"
+      && aws_iam_role.schedule.name == "ci-keys-schedule"
+    )
+    error_message = "One role per function, one for the state machine and one for the schedule."
+  }
+
+  assert {
+    condition = (
+      aws_sfn_state_machine.this.name == "ci-keys"
+      && aws_sfn_state_machine.this.type == "STANDARD"
+      && aws_sfn_state_machine.this.logging_configuration[0].include_execution_data == false
+      && contains(["ALL", "ERROR"], aws_sfn_state_machine.this.logging_configuration[0].level)
+    )
+    error_message = "A STANDARD state machine named <name> whose logs never include execution data."
+  }
+
+  assert {
+    condition = (
+      aws_scheduler_schedule.this.name == "ci-keys"
+      && aws_scheduler_schedule.this.state == "ENABLED"
+      && aws_scheduler_schedule.this.schedule_expression == "rate(1 hour)"
+      && aws_scheduler_schedule.this.schedule_expression_timezone == "UTC"
+      && aws_scheduler_schedule.this.flexible_time_window[0].mode == "OFF"
+      && aws_scheduler_schedule.this.target[0].input == "{}"
+      && aws_scheduler_schedule.this.target[0].retry_policy[0].maximum_retry_attempts > 0
+      && aws_scheduler_schedule.this.target[0].retry_policy[0].maximum_event_age_in_seconds == 900
+    )
+    error_message = "The schedule starts runs hourly by default, with input {}, no flexible window and retries for up to 15 minutes."
+  }
+
+  assert {
+    condition = (
+      aws_ssm_parameter.users.name == "/ci-keys/users"
+      && aws_ssm_parameter.users.type == "String"
+      && aws_ssm_parameter.users.tier == "Standard"
+      && jsondecode(aws_ssm_parameter.users.insecure_value) == [
+        { username = "homer", metadata = "nuclear-plant" },
+        { username = "bart" },
+      ]
+    )
+    error_message = "The users parameter holds the users JSON of docs/design.md, metadata omitted when null."
+  }
+
+  assert {
+    condition = (
+      { for k, s in aws_secretsmanager_secret.user : k => s.name } == { homer = "ci-keys/homer", bart = "ci-keys/bart" }
+      && alltrue([for s in aws_secretsmanager_secret.user : s.kms_key_id == null && s.recovery_window_in_days == 30])
+      && output.secret_name_prefix == "ci-keys/"
+    )
+    error_message = "Each listed user has a secret <name>/<username> under the default key and recovery window."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.failed_runs) == 0 && output.alarm_arn == null
+    error_message = "No alarm without a topic."
+  }
+
+  assert {
+    condition     = length(aws_iam_role_policy.credentials_handler) == 0
+    error_message = "Without a handler role name the module touches no role of the user's."
+  }
+
+  assert {
+    condition     = output.users_parameter_name == "/ci-keys/users"
+    error_message = "The users_parameter_name output names the parameter."
+  }
+}
+
+run "every_function_gets_the_same_environment" {
+  command = plan
+
+  variables {
+    old_key_action   = "deactivate"
+    max_key_age_days = 90
+  }
+
+  assert {
+    condition = alltrue([for f in aws_lambda_function.this : f.environment[0].variables == tomap({
+      USERS_PARAMETER_NAME = "/ci-keys/users"
+      SECRET_NAME_PREFIX   = "ci-keys/"
+      SECRET_KMS_KEY_ID    = ""
+      SECRET_TAGS          = jsonencode({ team = "platform" })
+      OLD_KEY_ACTION       = "deactivate"
+      MAX_KEY_AGE_DAYS     = "90"
+    })])
+    error_message = "Every function must get the environment of docs/design.md."
+  }
+}
+
+run "max_key_age_unset_is_an_empty_variable" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : f.environment[0].variables.MAX_KEY_AGE_DAYS == "" && f.environment[0].variables.OLD_KEY_ACTION == "delete"])
+    error_message = "Without max_key_age_days every run rotates: MAX_KEY_AGE_DAYS is empty."
+  }
+}
+
+run "tags_reach_every_taggable_resource" {
+  command = plan
+
+  assert {
+    condition = alltrue(concat(
+      [for f in aws_lambda_function.this : f.tags == tomap({ team = "platform" })],
+      [for g in aws_cloudwatch_log_group.function : g.tags == tomap({ team = "platform" })],
+      [for r in aws_iam_role.function : r.tags == tomap({ team = "platform" })],
+      [for s in aws_secretsmanager_secret.user : s.tags == tomap({ team = "platform" })],
+      [
+        aws_iam_role.state_machine.tags == tomap({ team = "platform" }),
+        aws_iam_role.schedule.tags == tomap({ team = "platform" }),
+        aws_sfn_state_machine.this.tags == tomap({ team = "platform" }),
+        aws_cloudwatch_log_group.state_machine.tags == tomap({ team = "platform" }),
+        aws_ssm_parameter.users.tags == tomap({ team = "platform" }),
+      ],
+    ))
+    error_message = "The tags input must be set on every taggable resource."
+  }
+}
+
+run "enabled_false_disables_the_schedule" {
+  command = plan
+
+  variables {
+    enabled             = false
+    schedule_expression = "cron(0 3 * * ? *)"
+    schedule_timezone   = "Europe/Paris"
+  }
+
+  assert {
+    condition = (
+      aws_scheduler_schedule.this.state == "DISABLED"
+      && aws_scheduler_schedule.this.schedule_expression == "cron(0 3 * * ? *)"
+      && aws_scheduler_schedule.this.schedule_expression_timezone == "Europe/Paris"
+    )
+    error_message = "enabled = false must plan a DISABLED schedule with the given expression and zone."
+  }
+}
+
+run "a_missed_start_is_retried_for_at_most_one_period" {
+  command = plan
+
+  variables {
+    schedule_expression  = "rate(5 minutes)"
+    cleanup_wait_seconds = 60
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.this.target[0].retry_policy[0].maximum_event_age_in_seconds == 300
+    error_message = "With rate(5 minutes) a start must not be retried after the next one is due."
+  }
+}
+
+run "policies_name_exact_users_including_paths" {
+  command = plan
+
+  assert {
+    condition = (
+      contains(flatten([for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Resource if s.Sid == "CallIam"]), "arn:aws:iam::123456789012:user/school/bart")
+      && contains(flatten([for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Resource if s.Sid == "CallIam"]), "arn:aws:iam::123456789012:user/homer")
+    )
+    error_message = "IAM actions must name each user's exact ARN, path included."
+  }
+
+  assert {
+    condition = alltrue([for p in aws_iam_role_policy.function : alltrue([
+      for s in jsondecode(p.policy).Statement : alltrue([for r in flatten([s.Resource]) : r != "*"])
+    ])])
+    error_message = "No function policy may grant on \"*\"."
+  }
+
+  assert {
+    condition     = alltrue([for p in aws_iam_role_policy.function : !strcontains(p.policy, "kms:")])
+    error_message = "Without a customer key no function needs KMS permissions."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_iam_role_policy.schedule.policy).Statement[0].Action == "states:StartExecution"
+      && jsondecode(aws_iam_role_policy.schedule.policy).Statement[0].Resource == "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys"
+    )
+    error_message = "The schedule role may only start this state machine."
+  }
+
+  assert {
+    condition = contains(
+      flatten([for s in jsondecode(aws_iam_role_policy.state_machine.policy).Statement : s.Resource if s.Sid == "InvokeFunctions"]),
+      "arn:aws:lambda:us-east-1:123456789012:function:key-consumer"
+    )
+    error_message = "The state machine must be allowed to invoke exactly the credentials handler."
+  }
+}
+
+run "no_users_plans_no_iam_statement" {
+  command = plan
+
+  variables {
+    users = []
+  }
+
+  assert {
+    condition = (
+      aws_ssm_parameter.users.insecure_value == "[]"
+      && length(aws_secretsmanager_secret.user) == 0
+      && alltrue([for p in aws_iam_role_policy.function : !strcontains(p.policy, "\"iam:")])
+    )
+    error_message = "With no users the parameter is [] and no policy names an IAM user."
+  }
+}
+
+run "kms_key_encrypts_secrets_and_is_granted" {
+  command = plan
+
+  variables {
+    kms_key_arn                   = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+    credentials_handler_role_name = "key-consumer"
+  }
+
+  assert {
+    condition     = alltrue([for s in aws_secretsmanager_secret.user : s.kms_key_id == var.kms_key_arn])
+    error_message = "The listed users' secrets must use the customer key."
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : f.environment[0].variables.SECRET_KMS_KEY_ID == var.kms_key_arn])
+    error_message = "Secrets the engine creates must use the customer key too."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement :
+      s.Resource == var.kms_key_arn && s.Condition.StringEquals["kms:ViaService"] == "secretsmanager.us-east-1.amazonaws.com"
+      if s.Sid == "UseSecretsKey"
+    ]) && strcontains(aws_iam_role_policy.function["rotate"].policy, "kms:GenerateDataKey")
+    error_message = "The rotate role must use the key through Secrets Manager only."
+  }
+
+  assert {
+    condition = (
+      aws_iam_role_policy.credentials_handler[0].role == "key-consumer"
+      && aws_iam_role_policy.credentials_handler[0].policy == output.credentials_handler_policy_json
+      && strcontains(output.credentials_handler_policy_json, "kms:Decrypt")
+      && strcontains(output.credentials_handler_policy_json, var.kms_key_arn)
+    )
+    error_message = "The handler's role gets the handler policy, decrypt on the key included."
+  }
+}
+
+run "handler_policy_reads_only_this_modules_secrets" {
+  command = plan
+
+  assert {
+    condition = jsondecode(output.credentials_handler_policy_json) == {
+      Version = "2012-10-17"
+      Statement = [{
+        Sid      = "ReadRotatedCredentials"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+        Resource = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ci-keys/*"
+      }]
+    }
+    error_message = "Without a key the handler policy reads exactly this module's secrets."
+  }
+}
+
+run "alarm_watches_failed_and_timed_out_runs" {
+  command = plan
+
+  variables {
+    alarm_sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:alarms"
+  }
+
+  assert {
+    condition = (
+      length(aws_cloudwatch_metric_alarm.failed_runs) == 1
+      && aws_cloudwatch_metric_alarm.failed_runs[0].alarm_actions == toset(["arn:aws:sns:us-east-1:123456789012:alarms"])
+      && toset([for q in aws_cloudwatch_metric_alarm.failed_runs[0].metric_query : q.metric[0].metric_name if length(q.metric) > 0]) == toset(["ExecutionsFailed", "ExecutionsTimedOut"])
+    )
+    error_message = "With a topic, one alarm on ExecutionsFailed and ExecutionsTimedOut notifies it."
+  }
+}
+
+run "small_users_list_uses_a_standard_parameter" {
+  command = plan
+
+  variables {
+    # 4096 bytes exactly: 65 bytes of JSON around 2016 + 2015 bytes of metadata.
+    users = [
+      { username = "u0", metadata = replace(format("%2016s", ""), " ", "m") },
+      { username = "u1", metadata = replace(format("%2015s", ""), " ", "m") },
+    ]
+  }
+
+  assert {
+    condition     = aws_ssm_parameter.users.tier == "Standard" && length(aws_ssm_parameter.users.insecure_value) == 4096
+    error_message = "Users JSON of 4096 bytes fits a Standard parameter."
+  }
+}
+
+run "large_users_list_uses_an_advanced_parameter" {
+  command = plan
+
+  variables {
+    # 4097 bytes: one more than a Standard parameter holds.
+    users = [
+      { username = "u0", metadata = replace(format("%2016s", ""), " ", "m") },
+      { username = "u1", metadata = replace(format("%2016s", ""), " ", "m") },
+    ]
+  }
+
+  assert {
+    condition     = aws_ssm_parameter.users.tier == "Advanced" && length(aws_ssm_parameter.users.insecure_value) == 4097
+    error_message = "Users JSON over 4096 bytes needs an Advanced parameter."
+  }
+}
+
+run "tier_counts_bytes_not_characters" {
+  command = plan
+
+  variables {
+    # 1100 characters of two bytes each per user: 2200 characters but more than 4400 bytes.
+    users = [for i in range(2) : { username = "u${i}", metadata = replace(format("%1100s", ""), " ", "é") }]
+  }
+
+  assert {
+    condition     = aws_ssm_parameter.users.tier == "Advanced" && length(aws_ssm_parameter.users.insecure_value) < 4096
+    error_message = "The tier must follow the size in bytes."
+  }
+}

@@ -1,0 +1,54 @@
+"""Formatting, offline initialisation and validation of the module and of every example."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tf_harness import AWS_PROVIDER, REPO, Terraform, mirror_available
+
+EXAMPLES = sorted(path.parent.relative_to(REPO).as_posix() for path in REPO.glob("examples/*/*.tf"))
+CONFIGURATIONS = [".", *sorted(set(EXAMPLES))]
+
+
+def test_every_file_is_formatted(terraform: Terraform) -> None:
+    result = terraform.run(REPO, "fmt", "-check", "-recursive", "-diff", "-no-color", check=False)
+    assert result.returncode == 0, (
+        f"run `terraform fmt -recursive`:\n{result.stdout}{result.stderr}"
+    )
+
+
+def test_init_is_offline_when_the_mirror_exists(terraform: Terraform) -> None:
+    """GIVEN the provider mirror WHEN the tier runs THEN init uses it and never the registry."""
+    if not mirror_available():
+        pytest.skip("no provider mirror at /opt/tf-plugins: init uses your registry setup")
+    assert "TF_CLI_CONFIG_FILE" in terraform.env
+    terraform.init(REPO)
+
+
+@pytest.mark.parametrize("configuration", CONFIGURATIONS)
+def test_configuration_validates(terraform: Terraform, configuration: str) -> None:
+    directory = REPO / configuration
+    terraform.init(directory)
+    result = terraform.run(directory, "validate", "-json", "-no-color", check=False)
+    report = json.loads(result.stdout)
+    problems = [
+        f"{d['severity']}: {d['summary']}: {d.get('detail', '')}" for d in report["diagnostics"]
+    ]
+    assert report["valid"] and result.returncode == 0, "\n".join(problems)
+    assert not [p for p in problems if p.startswith("warning")], "\n".join(problems)
+
+
+@pytest.mark.parametrize("configuration", CONFIGURATIONS)
+def test_only_the_aws_provider_is_required(terraform: Terraform, configuration: str) -> None:
+    """Users need nothing but Terraform and hashicorp/aws: no archive, null or local provider."""
+    directory = REPO / configuration
+    terraform.init(directory)
+    version = json.loads(terraform.run(directory, "version", "-json").stdout)
+    assert set(version["provider_selections"]) == {AWS_PROVIDER}
+
+
+def test_examples_exist_with_a_readme() -> None:
+    assert set(EXAMPLES) == {"examples/basic", "examples/complete"}
+    for example in EXAMPLES:
+        assert (REPO / example / "README.md").is_file(), f"{example} needs a README.md"

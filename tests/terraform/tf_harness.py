@@ -1,0 +1,96 @@
+"""Run Terraform and the other tools of the Terraform tier, offline where a provider mirror exists.
+
+When `/opt/tf-plugins` holds the AWS provider, the harness writes its own CLI configuration (a
+filesystem mirror for hashicorp/aws, direct installation for anything else) and points
+TF_CLI_CONFIG_FILE at it for the commands it runs. Without the mirror, the user's own Terraform
+setup (the public registry, usually) is left alone. Each directory gets its own TF_DATA_DIR under
+.build/terraform, so the tier never writes `.terraform/` into the module or the examples.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = REPO / ".build" / "terraform"
+MIRROR = Path("/opt/tf-plugins")
+AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+
+CLI_CONFIG = f"""\
+provider_installation {{
+  filesystem_mirror {{
+    path    = "{MIRROR}"
+    include = ["{AWS_PROVIDER}"]
+  }}
+  direct {{
+    exclude = ["{AWS_PROVIDER}"]
+  }}
+}}
+"""
+
+
+def mirror_available() -> bool:
+    return (MIRROR / AWS_PROVIDER).is_dir()
+
+
+class TerraformError(AssertionError):
+    """A Terraform command failed; the message carries its output."""
+
+
+@dataclass
+class Terraform:
+    binary: str
+    env: dict[str, str]
+    _initialized: dict[Path, Path] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, binary: str) -> Terraform:
+        env = dict(os.environ)
+        env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
+        for name in ("TF_DATA_DIR", "TF_WORKSPACE", "TF_CLI_ARGS"):
+            env.pop(name, None)
+        if mirror_available():
+            BUILD.mkdir(parents=True, exist_ok=True)
+            config = BUILD / "offline.tfrc"
+            config.write_text(CLI_CONFIG)
+            env["TF_CLI_CONFIG_FILE"] = str(config)
+        return cls(binary, env)
+
+    def data_dir(self, directory: Path) -> Path:
+        relative = directory.resolve().relative_to(REPO).as_posix()
+        return BUILD / "data" / ("root" if relative == "." else relative.replace("/", "__"))
+
+    def run(
+        self, directory: Path, *args: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
+        env = dict(self.env, TF_DATA_DIR=str(self.data_dir(directory)))
+        result = subprocess.run(
+            [self.binary, *args],
+            cwd=directory,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise TerraformError(
+                f"terraform {' '.join(args)} failed in {directory} (exit {result.returncode}):\n"
+                f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+            )
+        return result
+
+    def init(self, directory: Path) -> None:
+        """`terraform init` once per directory and session."""
+        directory = directory.resolve()
+        if directory not in self._initialized:
+            self.run(directory, "init", "-backend=false", "-input=false", "-no-color")
+            self._initialized[directory] = self.data_dir(directory)
+
+
+def find_terraform() -> str | None:
+    return shutil.which("terraform")

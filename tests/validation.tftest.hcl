@@ -1,0 +1,354 @@
+# Every bad input fails at plan time with a message a person understands (variables.tf).
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+}
+
+variables {
+  name                    = "ci-keys"
+  users                   = [{ username = "homer" }, { username = "bart", metadata = "school" }]
+  credentials_handler_arn = "arn:aws:lambda:us-east-1:123456789012:function:key-consumer"
+}
+
+# --- accepted edge cases ----------------------------------------------------------------------
+
+run "accepts_the_widest_valid_inputs" {
+  command = plan
+
+  variables {
+    name = "A_${replace(format("%52s", ""), " ", "x")}"
+    users = [
+      { username = "a+b=c.d@e-f_g", path = "/division/team/" },
+      { username = replace(format("%64s", ""), " ", "u") },
+    ]
+    credentials_handler_arn       = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:consumer:live"
+    credentials_handler_role_name = "consumer-role+=,.@_"
+    schedule_expression           = "rate(1 minute)"
+    cleanup_wait_seconds          = 59
+    max_key_age_days              = 1
+    max_concurrency               = 40
+    log_retention_days            = 0
+    secret_recovery_window_days   = 7
+  }
+}
+
+run "accepts_a_cron_schedule_with_any_wait" {
+  command = plan
+
+  variables {
+    schedule_expression  = "cron(0 3 ? * MON-FRI *)"
+    schedule_timezone    = "America/Argentina/Buenos_Aires"
+    cleanup_wait_seconds = 86400
+  }
+}
+
+# --- name ------------------------------------------------------------------------------------
+
+run "rejects_a_name_with_invalid_characters" {
+  command = plan
+  variables {
+    name = "ci keys"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_a_name_too_long_for_function_names" {
+  command = plan
+  variables {
+    name = replace(format("%55s", ""), " ", "n")
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_a_name_that_ssm_reserves" {
+  command = plan
+  variables {
+    name = "AWS-keys"
+  }
+  expect_failures = [var.name]
+}
+
+# --- users -----------------------------------------------------------------------------------
+
+run "rejects_an_invalid_username" {
+  command = plan
+  variables {
+    users = [{ username = "homer simpson" }]
+  }
+  expect_failures = [var.users]
+}
+
+run "rejects_a_username_with_a_comma" {
+  command = plan
+  variables {
+    users = [{ username = "homer,bart" }]
+  }
+  expect_failures = [var.users]
+}
+
+run "rejects_a_username_longer_than_64" {
+  command = plan
+  variables {
+    users = [{ username = replace(format("%65s", ""), " ", "u") }]
+  }
+  expect_failures = [var.users]
+}
+
+run "rejects_duplicate_usernames_whatever_their_case" {
+  command = plan
+  variables {
+    users = [{ username = "homer" }, { username = "Homer", metadata = "again" }]
+  }
+  expect_failures = [var.users]
+}
+
+run "rejects_an_invalid_iam_path" {
+  command = plan
+  variables {
+    users = [{ username = "homer", path = "rotated" }]
+  }
+  expect_failures = [var.users]
+}
+
+run "rejects_users_over_8_kb_of_json" {
+  command = plan
+  variables {
+    users = [for i in range(3) : { username = "user${i}", metadata = replace(format("%2800s", ""), " ", "m") }]
+  }
+  expect_failures = [var.users]
+}
+
+run "rejects_users_over_8_kb_counted_in_bytes_not_characters" {
+  command = plan
+  variables {
+    # 2100 two-byte characters per user: 4200 characters but 8400 bytes.
+    users = [for i in range(2) : { username = "user${i}", metadata = replace(format("%2100s", ""), " ", "é") }]
+  }
+  expect_failures = [var.users]
+}
+
+# --- schedule and waits ------------------------------------------------------------------------
+
+run "rejects_an_expression_that_is_neither_rate_nor_cron" {
+  command = plan
+  variables {
+    schedule_expression = "every hour"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_one_shot_at_expression" {
+  command = plan
+  variables {
+    schedule_expression = "at(2030-01-01T00:00:00)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_zero_rate" {
+  command = plan
+  variables {
+    schedule_expression = "rate(0 minutes)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_plural_unit_for_one" {
+  command = plan
+  variables {
+    schedule_expression = "rate(1 hours)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_cron_without_six_fields" {
+  command = plan
+  variables {
+    schedule_expression = "cron(0 3 * * *)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_an_invalid_timezone" {
+  command = plan
+  variables {
+    schedule_timezone = "Mars Base One"
+  }
+  expect_failures = [var.schedule_timezone]
+}
+
+run "rejects_a_wait_as_long_as_the_rate_period" {
+  command = plan
+  variables {
+    schedule_expression  = "rate(5 minutes)"
+    cleanup_wait_seconds = 300
+  }
+  expect_failures = [var.cleanup_wait_seconds]
+}
+
+run "rejects_a_wait_longer_than_the_rate_period" {
+  command = plan
+  variables {
+    schedule_expression  = "rate(1 day)"
+    cleanup_wait_seconds = 90000
+  }
+  expect_failures = [var.cleanup_wait_seconds]
+}
+
+run "rejects_a_negative_wait" {
+  command = plan
+  variables {
+    cleanup_wait_seconds = -1
+  }
+  expect_failures = [var.cleanup_wait_seconds]
+}
+
+run "rejects_a_fractional_wait" {
+  command = plan
+  variables {
+    cleanup_wait_seconds = 1.5
+  }
+  expect_failures = [var.cleanup_wait_seconds]
+}
+
+# --- rotation policy ----------------------------------------------------------------------------
+
+run "rejects_an_unknown_old_key_action" {
+  command = plan
+  variables {
+    old_key_action = "disable"
+  }
+  expect_failures = [var.old_key_action]
+}
+
+run "rejects_a_max_key_age_below_one_day" {
+  command = plan
+  variables {
+    max_key_age_days = 0
+  }
+  expect_failures = [var.max_key_age_days]
+}
+
+run "rejects_a_concurrency_of_zero" {
+  command = plan
+  variables {
+    max_concurrency = 0
+  }
+  expect_failures = [var.max_concurrency]
+}
+
+run "rejects_a_concurrency_above_40" {
+  command = plan
+  variables {
+    max_concurrency = 41
+  }
+  expect_failures = [var.max_concurrency]
+}
+
+# --- ARNs of the wrong service -----------------------------------------------------------------
+
+run "rejects_a_handler_that_is_not_a_lambda_function" {
+  command = plan
+  variables {
+    credentials_handler_arn = "arn:aws:sns:us-east-1:123456789012:key-consumer"
+  }
+  expect_failures = [var.credentials_handler_arn]
+}
+
+run "rejects_a_handler_role_given_as_an_arn" {
+  command = plan
+  variables {
+    credentials_handler_role_name = "arn:aws:iam::123456789012:role/consumer"
+  }
+  expect_failures = [var.credentials_handler_role_name]
+}
+
+run "rejects_a_kms_alias_instead_of_a_key" {
+  command = plan
+  variables {
+    kms_key_arn = "arn:aws:kms:us-east-1:123456789012:alias/secrets"
+  }
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_a_kms_key_of_another_service" {
+  command = plan
+  variables {
+    kms_key_arn = "arn:aws:lambda:us-east-1:123456789012:function:key"
+  }
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_a_kms_key_in_another_region" {
+  command = plan
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+  }
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_an_alarm_target_that_is_not_an_sns_topic" {
+  command = plan
+  variables {
+    alarm_sns_topic_arn = "arn:aws:sqs:us-east-1:123456789012:alarms"
+  }
+  expect_failures = [var.alarm_sns_topic_arn]
+}
+
+# --- the rest ------------------------------------------------------------------------------------
+
+run "rejects_a_retention_cloudwatch_does_not_offer" {
+  command = plan
+  variables {
+    log_retention_days = 42
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_a_runtime_that_is_not_python" {
+  command = plan
+  variables {
+    lambda_runtime = "nodejs20.x"
+  }
+  expect_failures = [var.lambda_runtime]
+}
+
+run "rejects_a_python_runtime_older_than_3_11" {
+  command = plan
+  variables {
+    lambda_runtime = "python3.9"
+  }
+  expect_failures = [var.lambda_runtime]
+}
+
+run "rejects_a_recovery_window_secrets_manager_refuses" {
+  command = plan
+  variables {
+    secret_recovery_window_days = 3
+  }
+  expect_failures = [var.secret_recovery_window_days]
+}
+
+run "rejects_tags_in_the_aws_namespace" {
+  command = plan
+  variables {
+    tags = { "aws:owner" = "me" }
+  }
+  expect_failures = [var.tags]
+}
+
+run "rejects_tags_too_large_for_the_environment" {
+  command = plan
+  variables {
+    tags = { for i in range(20) : "tag-${i}" => replace(format("%200s", ""), " ", "v") }
+  }
+  expect_failures = [var.tags]
+}

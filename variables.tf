@@ -1,0 +1,240 @@
+variable "name" {
+  description = "Prefix of every resource name: functions `<name>-plan` and so on, the state machine and schedule `<name>`, the parameter `/<name>/users`, secrets `<name>/<username>`. 1 to 54 letters, digits, `-` or `_`, starting with a letter or digit."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,53}$", var.name))
+    error_message = "The name must be 1 to 54 characters of letters, digits, '-' and '_', starting with a letter or digit, so that `<name>-roll-back` fits Lambda's 64-character function names."
+  }
+
+  validation {
+    condition     = !can(regex("^(?i)(aws|ssm)", var.name))
+    error_message = "The name must not start with \"aws\" or \"ssm\" (any case): Systems Manager reserves parameter names beginning with them, and the users parameter is `/<name>/users`."
+  }
+}
+
+variable "users" {
+  description = "The IAM users whose access keys are rotated. `metadata` is an optional string passed untouched to the credentials handler; `path` is the user's IAM path (default `/`), used to build exact user ARNs in the rotator's policies."
+  type = list(object({
+    username = string
+    metadata = optional(string)
+    path     = optional(string, "/")
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = alltrue([for u in var.users : can(regex("^[A-Za-z0-9_+=.@-]{1,64}$", u.username))])
+    error_message = "Every username must be 1 to 64 characters of letters, digits and _+=.@- . IAM also allows ',', but each user's secret is named `<name>/<username>` and Secrets Manager names cannot contain ','."
+  }
+
+  validation {
+    condition     = length(distinct([for u in var.users : lower(u.username)])) == length(var.users)
+    error_message = "Usernames must be unique (IAM user names are case-insensitive, so \"Homer\" and \"homer\" are the same user): two entries for one user would let one run rotate it twice."
+  }
+
+  validation {
+    condition     = alltrue([for u in var.users : u.path != null && can(regex("^/([!-~]{1,510}/)?$", u.path))])
+    error_message = "Every path must be an IAM path: \"/\" or a string that starts and ends with \"/\" made of printable ASCII characters, at most 512 long."
+  }
+
+  validation {
+    # The same JSON as local.users_parameter_value (a validation cannot refer to it); bytes from
+    # the base64 form because length() counts characters.
+    condition = alltrue([
+      for encoded in [base64encode(jsonencode([
+        for user in var.users : {
+          for key, value in { username = user.username, metadata = user.metadata } : key => value if value != null
+        }
+      ]))] : length(encoded) / 4 * 3 - length(regex("=*$", encoded)) <= 8192
+    ])
+    error_message = "The users list encodes to more than 8192 bytes of JSON, the limit of an Advanced SSM parameter. Shorten the metadata, or split the users between two instances of the module with different names."
+  }
+}
+
+variable "credentials_handler_arn" {
+  description = "ARN of the Lambda function that receives each new key (see the handler contract in the README). An alias or version qualifier may be appended."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$", var.credentials_handler_arn))
+    error_message = "The credentials handler must be a Lambda function ARN: arn:<partition>:lambda:<region>:<account>:function:<name>, optionally followed by :<alias or version>."
+  }
+}
+
+variable "credentials_handler_role_name" {
+  description = "Name of the credentials handler's IAM role, known at plan time. When set, the module attaches an inline policy that lets it read exactly this module's secrets (and decrypt them with `kms_key_arn`). Default `null`: attach `credentials_handler_policy_json` yourself."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.credentials_handler_role_name == null || can(regex("^[A-Za-z0-9_+=,.@-]{1,64}$", var.credentials_handler_role_name))
+    error_message = "The credentials handler role name must be an IAM role name (1 to 64 characters of letters, digits and _+=,.@-), not an ARN."
+  }
+}
+
+variable "schedule_expression" {
+  description = "When runs start: an EventBridge Scheduler `rate(...)` or `cron(...)` expression. Default `rate(1 hour)`."
+  type        = string
+  default     = "rate(1 hour)"
+
+  validation {
+    condition = (
+      can(regex("^rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)$", var.schedule_expression))
+      || can(regex("^cron\\([^ ()]+( [^ ()]+){5}\\)$", var.schedule_expression))
+    )
+    error_message = "The schedule expression must be rate(<value> <unit>) with a positive whole value (\"rate(1 hour)\", \"rate(12 hours)\"; singular unit for 1, plural above) or a six-field cron(...) expression such as \"cron(0 3 * * ? *)\"."
+  }
+}
+
+variable "schedule_timezone" {
+  description = "IANA time zone in which a `cron(...)` schedule is evaluated, for example `Europe/Paris`. Default `UTC`."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_+/-]{0,49}$", var.schedule_timezone))
+    error_message = "The schedule time zone must be an IANA time zone name such as \"UTC\" or \"America/New_York\"."
+  }
+}
+
+variable "enabled" {
+  description = "Whether the schedule starts runs. `false` keeps everything deployed and leaves on-demand runs possible. Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "cleanup_wait_seconds" {
+  description = "Seconds between the handoffs of a run and the retirement of the previous keys, so consumers can switch. Must be shorter than a `rate()` period. Default 300."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.cleanup_wait_seconds >= 0 && floor(var.cleanup_wait_seconds) == var.cleanup_wait_seconds
+    error_message = "The cleanup wait must be a whole number of seconds, 0 or more."
+  }
+
+  validation {
+    condition     = local.rate_period_seconds == null || var.cleanup_wait_seconds < coalesce(local.rate_period_seconds, 0)
+    error_message = "The cleanup wait must be shorter than the period of the rate() schedule; otherwise the next run would start while the previous one is still waiting and be refused."
+  }
+}
+
+variable "old_key_action" {
+  description = "What happens to the previously delivered key after the grace wait: `delete` or `deactivate` (the next run deletes an inactive key). Default `delete`."
+  type        = string
+  default     = "delete"
+  nullable    = false
+
+  validation {
+    condition     = contains(["delete", "deactivate"], var.old_key_action)
+    error_message = "The old key action must be \"delete\" or \"deactivate\"."
+  }
+}
+
+variable "max_key_age_days" {
+  description = "Rotate only users whose delivered key is older than this many days; on-demand runs with `force` ignore it. Default `null`: rotate every user on every run."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_key_age_days == null || try(var.max_key_age_days >= 1 && floor(var.max_key_age_days) == var.max_key_age_days, false)
+    error_message = "The maximum key age must be a whole number of days, 1 or more (or null to rotate on every run)."
+  }
+}
+
+variable "max_concurrency" {
+  description = "How many users one run rotates at the same time. Default 10."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.max_concurrency >= 1 && var.max_concurrency <= 40 && floor(var.max_concurrency) == var.max_concurrency
+    error_message = "The maximum concurrency must be a whole number from 1 to 40."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of a customer managed KMS key, in the module's region, that encrypts the users' secrets. Default `null`: the AWS managed key `aws/secretsmanager`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    error_message = "The KMS key must be a key ARN (arn:<partition>:kms:<region>:<account>:key/<key id>); alias ARNs do not work because the policies grant on the key itself."
+  }
+
+  validation {
+    condition     = var.kms_key_arn == null || try(split(":", var.kms_key_arn)[3] == data.aws_region.current.name, true)
+    error_message = "The KMS key must be in the same region as the module: Secrets Manager only encrypts with keys of its own region."
+  }
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "ARN of an SNS topic notified when a run fails or times out; it must be known at plan time (a literal or built from the topic's name), because it decides whether the alarm exists. Default `null`: no alarm."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_sns_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.alarm_sns_topic_arn))
+    error_message = "The alarm topic must be a standard SNS topic ARN: arn:<partition>:sns:<region>:<account>:<topic name>."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention in days of every log group the module creates; one of the values CloudWatch Logs accepts (0 keeps logs forever). Default 365."
+  type        = number
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "The log retention must be one of 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 days."
+  }
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime of the module's functions; a Python runtime, 3.11 or newer. Default `python3.13`."
+  type        = string
+  default     = "python3.13"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^python3\\.(1[1-9]|[2-9][0-9])$", var.lambda_runtime))
+    error_message = "The Lambda runtime must be a Python runtime from python3.11 on, such as \"python3.13\"."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days Secrets Manager keeps a user's secret after `terraform destroy` or after the user leaves `users`, during which it can be restored: 0 (delete at once) or 7 to 30. Default 30."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30 && floor(var.secret_recovery_window_days) == var.secret_recovery_window_days)
+    error_message = "The secret recovery window must be 0 (delete at once) or a whole number of days from 7 to 30."
+  }
+}
+
+variable "tags" {
+  description = "Tags merged into every taggable resource, including the secrets the rotator creates at run time. Default `{}`."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = length(var.tags) <= 50 && alltrue([
+      for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")
+    ])
+    error_message = "Tags must be at most 50 pairs with keys of 1 to 128 characters that do not start with \"aws:\" and values of at most 256 characters."
+  }
+
+  validation {
+    condition     = length(jsonencode(var.tags)) <= 3072
+    error_message = "The tags encode to more than 3072 characters of JSON; they travel to the functions in an environment variable, and Lambda limits all of them together to 4 KB."
+  }
+}
