@@ -40,6 +40,54 @@ test-unit: venv ## Unit tests and workflow tests (moto executes the real state m
 	@mkdir -p $(BUILD)
 	$(PYTEST) tests/unit tests/workflow --junitxml=$(BUILD)/junit-unit.xml
 
+CHECKOV_VENV := .venv-checkov
+
+$(CHECKOV_VENV)/.installed: dev/checkov-requirements.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r dev/checkov-requirements.txt
+	touch $@
+
+.PHONY: checkov-venv
+checkov-venv: $(CHECKOV_VENV)/.installed ## Install checkov (pinned) into its own venv, .venv-checkov
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: node-deps
+node-deps: node_modules/.installed ## Install asl-validator (pinned in package-lock.json) with npm ci
+
+.PHONY: build
+build: ## Build the Lambda zips from lambda_src/ and the example consumer, byte for byte
+	$(PYTHON) scripts/build_lambda_zip.py
+
+.PHONY: readme
+readme: ## Regenerate the README's Inputs and Outputs tables from variables.tf and outputs.tf
+	$(PYTHON) scripts/readme_tables.py
+
+.PHONY: test-tf
+test-tf: venv checkov-venv node-deps ## Terraform tier: fmt, offline init + validate, terraform test, checkov, ASL, least privilege
+	@mkdir -p $(BUILD)
+	$(PYTEST) tests/terraform --junitxml=$(BUILD)/junit-tf.xml
+
+.PHONY: localstack-venv
+localstack-venv: ## Install LocalStack 4.14.0 and the no-Docker Lambda executor into .venv-localstack
+	dev/localstack/install.sh
+
+.PHONY: test-localstack
+test-localstack: venv localstack-venv ## Tests of the no-Docker Lambda executor, on LocalStack
+	@mkdir -p $(BUILD)
+	dev/localstack/run.sh -- $(PYTEST) tests/localstack --junitxml=$(BUILD)/junit-localstack.xml
+
+.PHONY: test-e2e
+test-e2e: venv localstack-venv ## End to end: terraform apply on LocalStack, real rotations, destroy
+	@mkdir -p $(BUILD)
+	dev/localstack/run.sh -- $(PYTEST) tests/localstack tests/e2e --junitxml=$(BUILD)/junit-e2e.xml
+
+.PHONY: demo
+demo: venv localstack-venv ## Apply examples/complete on LocalStack, rotate its users once, show it, destroy
+	dev/localstack/run.sh -- $(BIN)/python scripts/demo.py
+
 .PHONY: test
 test: venv ## Every tier: lint, unit + workflow, Terraform, end to end on LocalStack
 	$(BIN)/python scripts/run_tiers.py lint test-unit test-tf test-e2e

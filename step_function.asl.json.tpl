@@ -256,23 +256,20 @@
           }
         }
       },
-      "ResultSelector": {
-        "results.$": "$",
-        "handedOff.$": "States.ArrayContains($[*].outcome, 'handed_off')"
-      },
-      "ResultPath": "$.outcomes",
-      "Next": "HasHandoffs"
+      "ResultPath": "$.results",
+      "Next": "DryRun"
     },
-    "HasHandoffs": {
+    "DryRun": {
+      "Comment": "A dry run handed nothing off, so nothing waits to be retired.",
       "Type": "Choice",
       "Choices": [
         {
-          "Variable": "$.outcomes.handedOff",
+          "Variable": "$.dry_run",
           "BooleanEquals": true,
-          "Next": "GraceWait"
+          "Next": "Finish"
         }
       ],
-      "Default": "Finish"
+      "Default": "GraceWait"
     },
     "GraceWait": {
       "Comment": "One wait for the whole run: the handlers switch to their new keys before the old ones go.",
@@ -287,7 +284,7 @@
         "FunctionName": "${finish_function_arn}",
         "Payload": {
           "dry_run.$": "$.dry_run",
-          "results.$": "$.outcomes.results"
+          "results.$": "$.results"
         }
       },
       "OutputPath": "$.Payload",

@@ -341,6 +341,7 @@ run "alarm_watches_failed_and_timed_out_runs" {
       length(aws_cloudwatch_metric_alarm.failed_runs) == 1
       && aws_cloudwatch_metric_alarm.failed_runs[0].alarm_actions == toset(["arn:aws:sns:us-east-1:123456789012:alarms"])
       && toset([for q in aws_cloudwatch_metric_alarm.failed_runs[0].metric_query : q.metric[0].metric_name if length(q.metric) > 0]) == toset(["ExecutionsFailed", "ExecutionsTimedOut"])
+      && aws_cloudwatch_metric_alarm.failed_runs[0].tags == tomap({ team = "platform" })
     )
     error_message = "With a topic, one alarm on ExecutionsFailed and ExecutionsTimedOut notifies it."
   }

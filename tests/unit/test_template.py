@@ -110,13 +110,14 @@ def test_the_handoff_payload_is_the_original_contract_plus_ids(asl: dict[str, An
     }
 
 
-def test_there_is_one_grace_wait_for_the_run_skipped_without_handoffs(asl: dict[str, Any]) -> None:
+def test_there_is_one_grace_wait_for_the_run_skipped_by_dry_runs(asl: dict[str, Any]) -> None:
     waits = [name for name, s in states(asl).items() if s["Type"] == "Wait"]
     assert waits == ["GraceWait"]
     assert "GraceWait" in asl["States"]  # outside the Map: once per run
-    choice = asl["States"]["HasHandoffs"]
-    assert choice["Choices"][0]["Next"] == "GraceWait"
-    assert choice["Default"] == "Finish"
+    choice = asl["States"]["DryRun"]
+    assert choice["Choices"][0]["Variable"] == "$.dry_run"
+    assert choice["Choices"][0]["Next"] == "Finish"
+    assert choice["Default"] == "GraceWait"
     assert asl["States"]["GraceWait"]["Next"] == "Finish"
 
 
@@ -131,3 +132,16 @@ def test_every_iteration_catches_everything_so_one_user_never_stops_the_others(
 def test_the_template_is_readable_json() -> None:
     text = asl_render.render_text()
     assert json.dumps(json.loads(text), indent=2) + "\n" == text
+
+
+def test_no_path_uses_a_wildcard_whose_result_shape_differs_between_engines(
+    asl: dict[str, Any],
+) -> None:
+    """GIVEN the rendered template THEN no JSONPath selects with `[*]` or `..`.
+
+    AWS returns a list for `$[*].x` even with one match; LocalStack returns the bare value, so a
+    run with a single user broke there. Paths that name one node behave the same everywhere.
+    """
+    text = json.dumps(asl)
+    assert "[*]" not in text
+    assert "$.." not in text

@@ -204,7 +204,6 @@ def test_given_a_max_key_age_when_run_twice_then_the_young_key_is_skipped_unless
         }
     ]
     assert harness.keys("homer") == {delivered: "Active"}
-    assert "GraceWait" not in harness.states_entered(skipped.arn)
 
     forced = harness.run({"force": True})
 

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 BUILD = REPO / ".build" / "terraform"
 MIRROR = Path("/opt/tf-plugins")
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
@@ -65,9 +65,15 @@ class Terraform:
         return BUILD / "data" / ("root" if relative == "." else relative.replace("/", "__"))
 
     def run(
-        self, directory: Path, *args: str, check: bool = True, timeout: float = 600
+        self,
+        directory: Path,
+        *args: str,
+        check: bool = True,
+        timeout: float = 600,
+        data_dir: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        env = dict(self.env, TF_DATA_DIR=str(self.data_dir(directory)))
+        """Run terraform in `directory`; `data_dir` replaces the directory's own TF_DATA_DIR."""
+        env = dict(self.env, TF_DATA_DIR=str(data_dir or self.data_dir(directory)))
         result = subprocess.run(
             [self.binary, *args],
             cwd=directory,
