@@ -103,12 +103,14 @@ class Stack:
             changes[change["address"]] = changed | {k for k, v in unknown.items() if v}
         return changes
 
-    def destroy(self, **overrides: Any) -> None:
+    def destroy(self, *, target: str | None = None, **overrides: Any) -> None:
+        """`terraform destroy`, of everything or of one `target` address only."""
+        targets = [f"-target={target}"] if target else []
         self._terraform(
             "destroy", "-auto-approve", "-input=false", "-no-color", self._state,
-            self._var_file(overrides),
+            self._var_file(overrides), *targets,
         )  # fmt: skip
-        self.destroyed = True
+        self.destroyed = target is None
 
     @cached_property
     def outputs(self) -> dict[str, Any]:
