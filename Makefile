@@ -88,6 +88,10 @@ test-e2e: venv localstack-venv ## End to end: terraform apply on LocalStack, rea
 demo: venv localstack-venv ## Apply examples/complete on LocalStack, rotate its users once, show it, destroy
 	dev/localstack/run.sh -- $(BIN)/python scripts/demo.py
 
+.PHONY: bench
+bench: venv ## Rotate 10, 100, 500, 1,000 and 5,000 users, one run each, in moto; write bench/results.json
+	$(BIN)/python bench/run.py
+
 .PHONY: test
 test: venv ## Every tier: lint, unit + workflow, Terraform, end to end on LocalStack
 	$(BIN)/python scripts/run_tiers.py lint test-unit test-tf test-e2e

@@ -1,6 +1,10 @@
 # One role per function, one for the state machine, one for the schedule; inline policies only.
-# Every resource is an exact ARN built in main.tf; the only "*" resources are the CloudWatch Logs
-# delivery actions of the state machine, which AWS does not scope to a resource.
+# Every resource is an exact ARN built in main.tf, or the path pattern of the users selected at run
+# time; the only "*" resources are the CloudWatch Logs delivery actions of the state machine and the
+# user listing of the plan function, which AWS does not scope to a resource.
+# Reading delivery records in batches (secretsmanager:BatchGetSecretValue) also takes no resource;
+# Secrets Manager authorizes each secret it returns as a GetSecretValue on that secret. S3 ARNs name
+# no account, so every S3 statement requires the run-data bucket to be in this account.
 # tests/terraform/test_least_privilege.py checks these actions against the engine's code.
 
 locals {
@@ -10,7 +14,18 @@ locals {
     secretsmanager = [local.secrets_arn_pattern]
     ssm            = [local.users_parameter_arn]
     states         = [local.state_machine_arn]
+    # A run's files in the run-data bucket (s3.tf).
+    s3 = [local.run_data_objects_arn]
   }
+
+  # Users selected at run time (user_path_prefix, user_tag): the key actions also reach the users
+  # under the path prefix ("/" without one) and, with a tag, only those that carry it. IAM compares
+  # tag keys in condition keys without case and values with StringEquals, as plan matches them.
+  selects_users      = var.user_path_prefix != null || var.user_tag != null
+  selected_users_arn = "arn:${local.partition}:iam::${local.account_id}:user${var.user_path_prefix == null ? "/" : var.user_path_prefix}*"
+  # How plan lists them (credentials_rotator.selection): ListUsers filters by path but returns no
+  # tags; GetAccountAuthorizationDetails returns every user with its tags in pages of up to 1,000.
+  user_listing_action = var.user_tag == null ? "iam:ListUsers" : "iam:GetAccountAuthorizationDetails"
 
   # The AWS calls each function makes, by service (the functions' code and the package modules it
   # imports).
@@ -18,6 +33,7 @@ locals {
     plan = {
       ssm    = ["ssm:GetParameter"]
       states = ["states:ListExecutions"]
+      s3     = ["s3:PutObject"]
     }
     rotate = {
       iam = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys"]
@@ -36,8 +52,14 @@ locals {
     }
     finish = {
       iam = ["iam:DeleteAccessKey", "iam:UpdateAccessKey"]
+      s3  = ["s3:GetObject", "s3:PutObject"]
     }
   }
+
+  # rotate reads a batch's delivery records with BatchGetSecretValue, an action without a resource
+  # type (AWS requires "*"); Secrets Manager then authorizes each secret as a GetSecretValue, which
+  # the CallSecretsmanager statement limits to this module's secrets.
+  batch_read_functions = ["rotate"]
 
   # With a customer managed key, Secrets Manager decrypts for reads and generates a data key for
   # writes on the caller's behalf.
@@ -51,6 +73,17 @@ locals {
     for key, by_service in local.function_actions : key => sort(distinct([
       for action in lookup(by_service, "secretsmanager", []) :
       local.kms_actions_for_secret_action[action] if contains(keys(local.kms_actions_for_secret_action), action)
+    ]))
+  }
+  # With a customer managed key, S3 encrypts run data (SSE-KMS) on the caller's behalf as well.
+  kms_actions_for_object_action = {
+    "s3:GetObject" = "kms:Decrypt"
+    "s3:PutObject" = "kms:GenerateDataKey"
+  }
+  kms_via_s3 = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } }
+  function_run_data_kms_actions = {
+    for key, by_service in local.function_actions : key => sort(distinct([
+      for action in lookup(by_service, "s3", []) : local.kms_actions_for_object_action[action]
     ]))
   }
 
@@ -67,12 +100,55 @@ locals {
           },
         ],
         [
-          for service, actions in by_service : {
-            Sid      = "Call${title(service)}"
+          for service, actions in by_service : merge(
+            {
+              Sid      = "Call${title(service)}"
+              Effect   = "Allow"
+              Action   = sort(actions)
+              Resource = local.service_resources[service]
+            },
+            # S3 ARNs name no account: the bucket must be this account's.
+            service == "s3" ? { Condition = local.same_account_bucket } : {},
+          ) if length(local.service_resources[service]) > 0
+        ],
+        contains(local.batch_read_functions, key) ? [
+          {
+            Sid      = "ReadDeliveryRecordsInBatches"
+            Effect   = "Allow"
+            Action   = "secretsmanager:BatchGetSecretValue"
+            Resource = "*"
+          },
+        ] : [],
+        [
+          for actions in local.selects_users && var.user_tag == null ? [lookup(by_service, "iam", [])] : [] : {
+            Sid      = "CallIamOnSelectedUsers"
             Effect   = "Allow"
             Action   = sort(actions)
-            Resource = local.service_resources[service]
-          } if length(local.service_resources[service]) > 0
+            Resource = local.selected_users_arn
+          } if length(actions) > 0
+        ],
+        [
+          for tag in var.user_tag == null ? [] : [var.user_tag] : {
+            Sid      = "CallIamOnSelectedUsers"
+            Effect   = "Allow"
+            Action   = sort(lookup(by_service, "iam", []))
+            Resource = local.selected_users_arn
+            # The tag must be on the user: present (any value) or equal to the value.
+            Condition = {
+              (tag.value == null ? "Null" : "StringEquals") = {
+                "iam:ResourceTag/${tag.key}" = tag.value == null ? "false" : tag.value
+              }
+            }
+          } if length(lookup(by_service, "iam", [])) > 0
+        ],
+        key != "plan" || !local.selects_users ? [] : [
+          {
+            # Neither listing action takes a resource: AWS requires "*".
+            Sid      = "ListSelectedUsers"
+            Effect   = "Allow"
+            Action   = local.user_listing_action
+            Resource = "*"
+          },
         ],
         var.kms_key_arn == null || length(local.function_kms_actions[key]) == 0 ? [] : [
           {
@@ -83,42 +159,83 @@ locals {
             Condition = local.kms_via_secrets_manager
           },
         ],
+        var.kms_key_arn == null || length(local.function_run_data_kms_actions[key]) == 0 ? [] : [
+          {
+            Sid       = "UseRunDataKey"
+            Effect    = "Allow"
+            Action    = local.function_run_data_kms_actions[key]
+            Resource  = var.kms_key_arn
+            Condition = local.kms_via_s3
+          },
+        ],
       )
     }
   }
 
   state_machine_policy = {
     Version = "2012-10-17"
-    Statement = [
-      {
-        Sid      = "InvokeFunctions"
-        Effect   = "Allow"
-        Action   = "lambda:InvokeFunction"
-        Resource = concat(values(local.function_arns), [var.credentials_handler_arn])
-      },
-      {
-        Sid      = "MarkDelivered"
-        Effect   = "Allow"
-        Action   = "secretsmanager:UpdateSecretVersionStage"
-        Resource = local.secrets_arn_pattern
-      },
-      {
-        # Log delivery to CloudWatch Logs; these actions do not support resource-level permissions.
-        Sid    = "DeliverLogs"
-        Effect = "Allow"
-        Action = [
-          "logs:CreateLogDelivery",
-          "logs:DeleteLogDelivery",
-          "logs:DescribeLogGroups",
-          "logs:DescribeResourcePolicies",
-          "logs:GetLogDelivery",
-          "logs:ListLogDeliveries",
-          "logs:PutResourcePolicy",
-          "logs:UpdateLogDelivery",
-        ]
-        Resource = "*"
-      },
-    ]
+    Statement = concat(
+      [
+        {
+          Sid      = "InvokeFunctions"
+          Effect   = "Allow"
+          Action   = "lambda:InvokeFunction"
+          Resource = concat(values(local.function_arns), [var.credentials_handler_arn])
+        },
+        {
+          Sid      = "MarkDelivered"
+          Effect   = "Allow"
+          Action   = "secretsmanager:UpdateSecretVersionStage"
+          Resource = local.secrets_arn_pattern
+        },
+        {
+          # The Distributed Map reads the run's batches (ItemReader) from the run-data bucket.
+          Sid       = "ReadRunItems"
+          Effect    = "Allow"
+          Action    = "s3:GetObject"
+          Resource  = local.run_data_objects_arn
+          Condition = local.same_account_bucket
+        },
+        {
+          # A Distributed Map runs each batch as a child execution of this state machine.
+          Sid      = "StartBatches"
+          Effect   = "Allow"
+          Action   = "states:StartExecution"
+          Resource = local.state_machine_arn
+        },
+        {
+          Sid      = "TrackBatches"
+          Effect   = "Allow"
+          Action   = ["states:DescribeExecution", "states:StopExecution"]
+          Resource = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}/*:*"
+        },
+        {
+          # Log delivery to CloudWatch Logs; these actions do not support resource-level permissions.
+          Sid    = "DeliverLogs"
+          Effect = "Allow"
+          Action = [
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeLogGroups",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+          ]
+          Resource = "*"
+        },
+      ],
+      var.kms_key_arn == null ? [] : [
+        {
+          Sid       = "DecryptRunItems"
+          Effect    = "Allow"
+          Action    = "kms:Decrypt"
+          Resource  = var.kms_key_arn
+          Condition = local.kms_via_s3
+        },
+      ],
+    )
   }
 
   schedule_policy = {

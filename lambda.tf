@@ -8,19 +8,21 @@ locals {
       description = "Plans a credentials rotation run: reads the users and the run input."
       timeout     = 30
     }
+    # Throttled calls are retried until shortly before the timeout (credentials_rotator.throttling),
+    # so these timeouts are how long IAM and Secrets Manager may throttle one user's calls.
     rotate = {
       suffix      = "rotate"
       description = "Creates a user's new access key and records it in the user's secret."
-      timeout     = 60
+      timeout     = 300
     }
     roll_back = {
       suffix      = "roll-back"
       description = "Rolls back a failed handoff: deletes the new key, restores the delivered one."
-      timeout     = 60
+      timeout     = 300
     }
     finish = {
       suffix      = "finish"
-      description = "Retires the previously delivered keys and summarises the run."
+      description = "Records each batch's outcomes, retires the previously delivered keys and summarises the run."
       timeout     = 900
     }
   }
@@ -39,6 +41,10 @@ locals {
     SECRET_TAGS          = jsonencode(var.tags)
     OLD_KEY_ACTION       = var.old_key_action
     MAX_KEY_AGE_DAYS     = var.max_key_age_days == null ? "" : tostring(var.max_key_age_days)
+    # Users selected at run time (credentials_rotator.selection).
+    USER_PATH_PREFIX = var.user_path_prefix == null ? "" : var.user_path_prefix
+    USER_TAG         = var.user_tag == null ? "" : jsonencode(var.user_tag)
+    EXCLUDE_USERS    = jsonencode(sort(var.exclude_users))
   }
 }
 

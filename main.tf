@@ -12,14 +12,17 @@ locals {
   region     = data.aws_region.current.name
   account_id = data.aws_caller_identity.current.account_id
 
-  users_by_name = { for user in var.users : user.username => user }
+  # The listed users minus exclude_users (IAM user names ignore case).
+  excluded_usernames = [for name in var.exclude_users : lower(name)]
+  rotated_users      = [for user in var.users : user if !contains(local.excluded_usernames, lower(user.username))]
+  users_by_name      = { for user in local.rotated_users : user.username => user }
 
   # The users parameter (docs/design.md): a JSON list of {"username", "metadata"}, metadata omitted
   # when null. Its size in bytes decides the tier; Terraform's length() counts characters, so the
   # byte count comes from the base64 form: 3 bytes per 4 characters, less the padding.
   users_parameter_name = "/${var.name}/users"
   users_parameter_value = jsonencode([
-    for user in var.users : {
+    for user in local.rotated_users : {
       for key, value in { username = user.username, metadata = user.metadata } : key => value if value != null
     }
   ])
@@ -38,7 +41,7 @@ locals {
 
   # Exact ARNs, computed from names so that every policy and the state machine definition are known
   # at plan time.
-  user_arns           = [for user in var.users : "arn:${local.partition}:iam::${local.account_id}:user${user.path}${user.username}"]
+  user_arns           = [for user in local.rotated_users : "arn:${local.partition}:iam::${local.account_id}:user${user.path}${user.username}"]
   secrets_arn_pattern = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${local.secret_name_prefix}*"
   users_parameter_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.users_parameter_name}"
   state_machine_arn   = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"

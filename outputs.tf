@@ -23,6 +23,11 @@ output "secret_name_prefix" {
   value       = local.secret_name_prefix
 }
 
+output "run_data_bucket" {
+  description = "Name of the bucket that holds each run's items, outcomes and full summary under `runs/<execution name>/` (names and ids, never a secret); a large run's output points to its `summary.json` there."
+  value       = aws_s3_bucket.run_data.bucket
+}
+
 output "function_arns" {
   description = "Map of the engine's Lambda function ARNs, keyed `plan`, `rotate`, `roll_back` and `finish`."
   value       = { for key, function in aws_lambda_function.this : key => function.arn }

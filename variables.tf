@@ -196,6 +196,18 @@ variable "log_retention_days" {
   }
 }
 
+variable "run_data_retention_days" {
+  description = "Days the run-data bucket keeps each run's items, outcomes and full summary (names and ids, never a secret) before they expire. Default 30."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.run_data_retention_days >= 1 && floor(var.run_data_retention_days) == var.run_data_retention_days
+    error_message = "The run data retention must be a whole number of days, 1 or more."
+  }
+}
+
 variable "lambda_runtime" {
   description = "Lambda runtime of the module's functions; a Python runtime, 3.11 or newer. Default `python3.13`."
   type        = string
@@ -236,5 +248,65 @@ variable "tags" {
   validation {
     condition     = length(jsonencode(var.tags)) <= 3072
     error_message = "The tags encode to more than 3072 characters of JSON; they travel to the functions in an environment variable, and Lambda limits all of them together to 4 KB."
+  }
+}
+
+variable "user_path_prefix" {
+  description = "Also rotate every IAM user whose path starts with this prefix, listed at each run, for example `/ci/` (`/` selects every user of the account). The key permissions then cover `user<prefix>*`. Default `null`: no selection by path."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.user_path_prefix == null ? true : can(regex("^/([!-~]{1,510}/)?$", var.user_path_prefix))
+    error_message = "The user path prefix must be an IAM path: \"/\" or a string that starts and ends with \"/\" made of printable ASCII characters, at most 512 long, such as \"/ci/\"."
+  }
+
+  validation {
+    condition     = var.user_path_prefix == null ? true : !strcontains(var.user_path_prefix, "*") && !strcontains(var.user_path_prefix, "?")
+    error_message = "The user path prefix must not contain \"*\" or \"?\": they are wildcards in the policy ARN `user<prefix>*` that scopes the rotator's permissions, so they would reach users outside the path."
+  }
+}
+
+variable "user_tag" {
+  description = "Also rotate every IAM user carrying this tag, listed at each run: `key` alone matches any value, `key` and `value` only that value (keys ignore case, values do not). Such a user's metadata is its `credentials-rotator:metadata` tag, and the key permissions require the tag on the user. Default `null`: no selection by tag."
+  type = object({
+    key   = string
+    value = optional(string)
+  })
+  default = null
+
+  validation {
+    condition = var.user_tag == null ? true : (
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", var.user_tag.key))
+      && !startswith(lower(var.user_tag.key), "aws:")
+    )
+    error_message = "The user tag key must follow IAM's rules for tag keys: 1 to 128 letters, digits, spaces and _.:/=+-@, not starting with \"aws:\"."
+  }
+
+  validation {
+    condition = var.user_tag == null ? true : (
+      var.user_tag.value == null ? true : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,256}$", var.user_tag.value))
+    )
+    error_message = "The user tag value must follow IAM's rules for tag values: at most 256 letters, digits, spaces and _.:/=+-@ (or null to match any value)."
+  }
+}
+
+variable "exclude_users" {
+  description = "Names of IAM users never rotated, whether listed in `users` or selected by `user_path_prefix` or `user_tag` (names ignore case, as IAM's do). Default `[]`."
+  type        = set(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for name in var.exclude_users : can(regex("^[A-Za-z0-9_+=,.@-]{1,64}$", name))])
+    error_message = "Every excluded name must be an IAM user name: 1 to 64 letters, digits and _+=,.@- ."
+  }
+
+  validation {
+    condition = (
+      length(jsonencode(var.exclude_users)) + length(jsonencode(var.tags)) + length(jsonencode(var.user_tag))
+      + (var.user_path_prefix == null ? 0 : length(var.user_path_prefix))
+    ) <= 3072
+    error_message = "The excluded names, tags, user_path_prefix and user_tag together encode to more than 3072 characters; they travel to the functions in environment variables, and Lambda limits all of them together to 4 KB."
   }
 }

@@ -30,6 +30,9 @@ ENGINE_ENVIRONMENT = {
     "SECRET_TAGS": '{"team": "platform"}',
     "OLD_KEY_ACTION": "delete",
     "MAX_KEY_AGE_DAYS": "",
+    "USER_PATH_PREFIX": "",
+    "USER_TAG": "",
+    "EXCLUDE_USERS": "[]",
 }
 os.environ.update(ENGINE_ENVIRONMENT)  # the handlers read it when they are imported
 

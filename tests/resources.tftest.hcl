@@ -149,6 +149,9 @@ run "every_function_gets_the_same_environment" {
       SECRET_TAGS          = jsonencode({ team = "platform" })
       OLD_KEY_ACTION       = "deactivate"
       MAX_KEY_AGE_DAYS     = "90"
+      USER_PATH_PREFIX     = ""
+      USER_TAG             = ""
+      EXCLUDE_USERS        = "[]"
     })])
     error_message = "Every function must get the environment of docs/design.md."
   }
@@ -230,7 +233,8 @@ run "policies_name_exact_users_including_paths" {
 
   assert {
     condition = alltrue([for p in aws_iam_role_policy.function : alltrue([
-      for s in jsondecode(p.policy).Statement : alltrue([for r in flatten([s.Resource]) : r != "*"])
+      # BatchGetSecretValue takes no resource; each secret is authorized as a GetSecretValue.
+      for s in jsondecode(p.policy).Statement : s.Sid == "ReadDeliveryRecordsInBatches" || alltrue([for r in flatten([s.Resource]) : r != "*"])
     ])])
     error_message = "No function policy may grant on \"*\"."
   }
@@ -392,5 +396,136 @@ run "tier_counts_bytes_not_characters" {
   assert {
     condition     = aws_ssm_parameter.users.tier == "Advanced" && length(aws_ssm_parameter.users.insecure_value) < 4096
     error_message = "The tier must follow the size in bytes."
+  }
+}
+
+# --- users selected at run time -------------------------------------------------------------------
+
+run "selection_by_path_scopes_key_actions_to_the_path" {
+  command = plan
+
+  variables {
+    user_path_prefix = "/ci/"
+    exclude_users    = ["Bart"]
+  }
+
+  assert {
+    condition = alltrue([for key in ["rotate", "roll_back", "finish"] : [
+      for s in jsondecode(aws_iam_role_policy.function[key].policy).Statement : s.Resource
+      if s.Sid == "CallIamOnSelectedUsers" && !can(s.Condition)
+    ] == ["arn:aws:iam::123456789012:user/ci/*"]])
+    error_message = "With a path prefix, each key action also reaches exactly the users under that path, without condition."
+  }
+
+  assert {
+    condition = (
+      [for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys"]]
+      && [for s in jsondecode(aws_iam_role_policy.function["roll_back"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey"]]
+      && [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey", "iam:UpdateAccessKey"]]
+    )
+    error_message = "The selected users get the same key actions as the listed ones, function by function."
+  }
+
+  assert {
+    condition = (
+      [for s in jsondecode(aws_iam_role_policy.function["plan"].policy).Statement : s if s.Sid == "ListSelectedUsers"] == [{ Sid = "ListSelectedUsers", Effect = "Allow", Action = "iam:ListUsers", Resource = "*" }]
+      && !strcontains(replace(aws_iam_role_policy.function["plan"].policy, "iam:ListUsers", ""), "iam:")
+    )
+    error_message = "With a path prefix only, plan may list users (ListUsers takes no resource) and nothing else of IAM."
+  }
+
+  assert {
+    condition = (
+      flatten([for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Resource if s.Sid == "CallIam"]) == ["arn:aws:iam::123456789012:user/homer"]
+      && keys(aws_secretsmanager_secret.user) == ["homer"]
+      && jsondecode(aws_ssm_parameter.users.insecure_value) == [{ username = "homer", metadata = "nuclear-plant" }]
+    )
+    error_message = "An excluded user (any case) leaves the users parameter, the secrets and the policies."
+  }
+
+  assert {
+    condition = alltrue([for f in aws_lambda_function.this :
+      f.environment[0].variables.USER_PATH_PREFIX == "/ci/"
+      && f.environment[0].variables.USER_TAG == ""
+      && f.environment[0].variables.EXCLUDE_USERS == "[\"Bart\"]"
+    ])
+    error_message = "Every function gets the path prefix, no tag and the excluded names."
+  }
+
+  assert {
+    condition = alltrue([for key in ["rotate", "roll_back", "finish"] : alltrue([
+      # BatchGetSecretValue takes no resource; each secret is authorized as a GetSecretValue.
+      for s in jsondecode(aws_iam_role_policy.function[key].policy).Statement :
+      s.Sid == "ReadDeliveryRecordsInBatches" || !contains(flatten([s.Resource]), "*")
+    ])])
+    error_message = "Only the listing may be granted on \"*\"."
+  }
+}
+
+run "selection_by_tag_value_requires_that_value_on_the_user" {
+  command = plan
+
+  variables {
+    user_tag = { key = "rotate", value = "yes" }
+  }
+
+  assert {
+    condition = alltrue([for key in ["rotate", "roll_back", "finish"] : alltrue([
+      for s in jsondecode(aws_iam_role_policy.function[key].policy).Statement :
+      s.Resource == "arn:aws:iam::123456789012:user/*" && s.Condition == { StringEquals = { "iam:ResourceTag/rotate" = "yes" } }
+      if s.Sid == "CallIamOnSelectedUsers"
+    ]) && strcontains(aws_iam_role_policy.function[key].policy, "CallIamOnSelectedUsers")])
+    error_message = "With a tag, the key actions reach any user only while it carries the tag with that value."
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(aws_iam_role_policy.function["plan"].policy).Statement : [s.Action, s.Resource] if s.Sid == "ListSelectedUsers"
+    ] == [["iam:GetAccountAuthorizationDetails", "*"]]
+    error_message = "With a tag, plan lists users with their tags through GetAccountAuthorizationDetails, which takes no resource."
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : jsondecode(f.environment[0].variables.USER_TAG) == { key = "rotate", value = "yes" } && f.environment[0].variables.USER_PATH_PREFIX == ""])
+    error_message = "Every function gets the tag as JSON."
+  }
+}
+
+run "selection_by_tag_key_under_a_path_requires_the_key_and_the_path" {
+  command = plan
+
+  variables {
+    users            = []
+    user_path_prefix = "/ci/"
+    user_tag         = { key = "rotate" }
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s if startswith(s.Sid, "CallIam")
+      ] == [{
+        Sid       = "CallIamOnSelectedUsers"
+        Effect    = "Allow"
+        Action    = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys"]
+        Resource  = "arn:aws:iam::123456789012:user/ci/*"
+        Condition = { Null = { "iam:ResourceTag/rotate" = "false" } }
+    }]
+    error_message = "Without listed users, the only IAM statement is on users under the path that carry the tag key."
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : jsondecode(f.environment[0].variables.USER_TAG) == { key = "rotate", value = null }])
+    error_message = "A tag without a value reaches the functions with a null value."
+  }
+}
+
+run "no_selection_grants_no_listing" {
+  command = plan
+
+  assert {
+    condition = alltrue([for p in aws_iam_role_policy.function :
+      !strcontains(p.policy, "ListSelectedUsers") && !strcontains(p.policy, "CallIamOnSelectedUsers")
+    ])
+    error_message = "Without user_path_prefix or user_tag no function may list users or act beyond the listed ones."
   }
 }

@@ -352,3 +352,147 @@ run "rejects_tags_too_large_for_the_environment" {
   }
   expect_failures = [var.tags]
 }
+
+# --- selecting users at run time ------------------------------------------------------------------
+
+run "accepts_the_widest_valid_selection" {
+  command = plan
+
+  variables {
+    user_path_prefix = "/${replace(format("%510s", ""), " ", "p")}/"
+    user_tag         = { key = "Équipe:ci/rotate=+-@_. 1", value = "" }
+    exclude_users    = ["smith,john", replace(format("%64s", ""), " ", "u"), "a+b=c.d@e-f_g"]
+  }
+}
+
+run "accepts_the_root_path_and_a_tag_without_value" {
+  command = plan
+
+  variables {
+    user_path_prefix = "/"
+    user_tag         = { key = "rotate" }
+  }
+}
+
+run "rejects_a_path_prefix_without_leading_slash" {
+  command = plan
+  variables {
+    user_path_prefix = "ci/"
+  }
+  expect_failures = [var.user_path_prefix]
+}
+
+run "rejects_a_path_prefix_without_trailing_slash" {
+  command = plan
+  variables {
+    user_path_prefix = "/ci"
+  }
+  expect_failures = [var.user_path_prefix]
+}
+
+run "rejects_a_path_prefix_with_a_space" {
+  command = plan
+  variables {
+    user_path_prefix = "/ci tools/"
+  }
+  expect_failures = [var.user_path_prefix]
+}
+
+run "rejects_a_path_prefix_longer_than_512" {
+  command = plan
+  variables {
+    user_path_prefix = "/${replace(format("%511s", ""), " ", "p")}/"
+  }
+  expect_failures = [var.user_path_prefix]
+}
+
+run "rejects_a_path_prefix_with_a_policy_wildcard" {
+  command = plan
+  variables {
+    user_path_prefix = "/ci*/"
+  }
+  expect_failures = [var.user_path_prefix]
+}
+
+run "rejects_an_empty_tag_key" {
+  command = plan
+  variables {
+    user_tag = { key = "" }
+  }
+  expect_failures = [var.user_tag]
+}
+
+run "rejects_a_tag_key_longer_than_128" {
+  command = plan
+  variables {
+    user_tag = { key = replace(format("%129s", ""), " ", "k") }
+  }
+  expect_failures = [var.user_tag]
+}
+
+run "rejects_a_tag_key_iam_does_not_allow" {
+  command = plan
+  variables {
+    user_tag = { key = "rotate?" }
+  }
+  expect_failures = [var.user_tag]
+}
+
+run "rejects_a_tag_key_in_the_aws_namespace" {
+  command = plan
+  variables {
+    user_tag = { key = "AWS:rotate" }
+  }
+  expect_failures = [var.user_tag]
+}
+
+run "rejects_a_tag_value_longer_than_256" {
+  command = plan
+  variables {
+    user_tag = { key = "rotate", value = replace(format("%257s", ""), " ", "v") }
+  }
+  expect_failures = [var.user_tag]
+}
+
+run "rejects_a_tag_value_iam_does_not_allow" {
+  command = plan
+  variables {
+    user_tag = { key = "rotate", value = "yes!" }
+  }
+  expect_failures = [var.user_tag]
+}
+
+run "rejects_an_excluded_name_that_is_no_iam_user_name" {
+  command = plan
+  variables {
+    exclude_users = ["break glass"]
+  }
+  expect_failures = [var.exclude_users]
+}
+
+run "rejects_an_excluded_name_longer_than_64" {
+  command = plan
+  variables {
+    exclude_users = [replace(format("%65s", ""), " ", "u")]
+  }
+  expect_failures = [var.exclude_users]
+}
+
+run "rejects_exclusions_too_large_for_the_environment" {
+  command = plan
+  variables {
+    # 60 names of 50 characters: 3,180 characters of JSON with the quotes and commas.
+    exclude_users = [for i in range(60) : format("user-%045d", i)]
+  }
+  expect_failures = [var.exclude_users]
+}
+
+run "rejects_exclusions_and_tags_too_large_together" {
+  command = plan
+  variables {
+    # Each fits alone; together they pass 3,072 characters.
+    exclude_users = [for i in range(30) : format("user-%045d", i)]
+    tags          = { for i in range(8) : "tag-${i}" => replace(format("%200s", ""), " ", "v") }
+  }
+  expect_failures = [var.exclude_users]
+}

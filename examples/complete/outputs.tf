@@ -48,6 +48,11 @@ output "secret_name_prefix" {
   value       = module.credentials_rotator.secret_name_prefix
 }
 
+output "run_data_bucket" {
+  description = "Bucket of the rotator's run data: each run's items, outcomes and full summary."
+  value       = module.credentials_rotator.run_data_bucket
+}
+
 output "function_arns" {
   description = "ARNs of the rotator's functions."
   value       = module.credentials_rotator.function_arns

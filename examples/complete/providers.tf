@@ -12,6 +12,8 @@ provider "aws" {
   skip_credentials_validation = local.emulated
   skip_requesting_account_id  = local.emulated
   skip_metadata_api_check     = local.emulated
+  # An emulator serves buckets under its own address, not as <bucket>.<host>.
+  s3_use_path_style = local.emulated
 
   endpoints {
     cloudwatch     = var.aws_endpoint_url
@@ -19,6 +21,7 @@ provider "aws" {
     kms            = var.aws_endpoint_url
     lambda         = var.aws_endpoint_url
     logs           = var.aws_endpoint_url
+    s3             = var.aws_endpoint_url
     scheduler      = var.aws_endpoint_url
     secretsmanager = var.aws_endpoint_url
     sfn            = var.aws_endpoint_url

@@ -1,19 +1,23 @@
 """AWS clients, created once per process with adaptive retries.
 
-The entry points pass these clients to plain functions, so tests can pass their own.
+The entry points pass these clients to plain functions, so tests can pass their own. Every client
+also retries throttling errors for as long as the invocation's time allows (``throttling``).
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
 from botocore.config import Config
 
+from credentials_rotator import throttling
+
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
@@ -23,32 +27,48 @@ CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8})
 # A boto3 session is not thread-safe while it creates clients.
 _CREATING = threading.Lock()
 
+_Client = TypeVar("_Client")
+
+
+def with_throttling_retries(client: _Client) -> _Client:
+    """Register ``throttling.retry_throttling`` ahead of botocore's own retry handler."""
+    meta = cast(Any, client).meta
+    service = meta.service_model.service_id.hyphenize()
+    meta.events.register_first(f"needs-retry.{service}", throttling.retry_throttling)
+    return client
+
 
 @functools.cache
 def iam_client() -> IAMClient:
     with _CREATING:
-        return boto3.client("iam", config=CLIENT_CONFIG)
+        return with_throttling_retries(boto3.client("iam", config=CLIENT_CONFIG))
 
 
 @functools.cache
 def secretsmanager_client() -> SecretsManagerClient:
     with _CREATING:
-        return boto3.client("secretsmanager", config=CLIENT_CONFIG)
+        return with_throttling_retries(boto3.client("secretsmanager", config=CLIENT_CONFIG))
 
 
 @functools.cache
 def ssm_client() -> SSMClient:
     with _CREATING:
-        return boto3.client("ssm", config=CLIENT_CONFIG)
+        return with_throttling_retries(boto3.client("ssm", config=CLIENT_CONFIG))
 
 
 @functools.cache
 def sfn_client() -> SFNClient:
     with _CREATING:
-        return boto3.client("stepfunctions", config=CLIENT_CONFIG)
+        return with_throttling_retries(boto3.client("stepfunctions", config=CLIENT_CONFIG))
+
+
+@functools.cache
+def s3_client() -> S3Client:
+    with _CREATING:
+        return with_throttling_retries(boto3.client("s3", config=CLIENT_CONFIG))
 
 
 def clear_cache() -> None:
     """Forget the clients (tests create new ones inside each mock)."""
-    for factory in (iam_client, secretsmanager_client, ssm_client, sfn_client):
+    for factory in (iam_client, secretsmanager_client, ssm_client, sfn_client, s3_client):
         factory.cache_clear()

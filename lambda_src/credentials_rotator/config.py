@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,7 +21,21 @@ REQUIRED_VARIABLES = (
     "SECRET_TAGS",
     "OLD_KEY_ACTION",
     "MAX_KEY_AGE_DAYS",
+    "USER_PATH_PREFIX",
+    "USER_TAG",
+    "EXCLUDE_USERS",
 )
+
+# An IAM path: "/" or "/" + printable ASCII + "/", at most 512 characters.
+IAM_PATH = re.compile(r"/([!-~]{1,510}/)?", re.ASCII)
+
+
+@dataclass(frozen=True)
+class UserTag:
+    """Users carrying the tag ``key`` (any value when ``value`` is None) are selected."""
+
+    key: str
+    value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,18 @@ class Config:
     secret_tags: Mapping[str, str] = field(default_factory=dict)
     old_key_action: OldKeyAction = "delete"
     max_key_age_days: int | None = None
+    user_path_prefix: str | None = None
+    user_tag: UserTag | None = None
+    exclude_users: frozenset[str] = frozenset()
+
+    @property
+    def selects_users(self) -> bool:
+        """Whether runs select users from IAM besides the configured ones."""
+        return self.user_path_prefix is not None or self.user_tag is not None
+
+    def is_excluded(self, username: str) -> bool:
+        """Whether ``username`` is in EXCLUDE_USERS (IAM user names ignore case)."""
+        return username.lower() in {name.lower() for name in self.exclude_users}
 
     def secret_name(self, username: str) -> str:
         """The name of the secret that holds ``username``'s key."""
@@ -54,6 +81,9 @@ class Config:
             secret_tags=_parse_tags(environ["SECRET_TAGS"]),
             old_key_action=_parse_old_key_action(environ["OLD_KEY_ACTION"]),
             max_key_age_days=_parse_max_key_age(environ["MAX_KEY_AGE_DAYS"]),
+            user_path_prefix=_parse_path_prefix(environ["USER_PATH_PREFIX"]),
+            user_tag=_parse_user_tag(environ["USER_TAG"]),
+            exclude_users=_parse_exclude_users(environ["EXCLUDE_USERS"]),
         )
 
 
@@ -98,3 +128,48 @@ def _parse_max_key_age(raw: str) -> int | None:
             f"not {raw!r}"
         )
     return int(value)
+
+
+def _parse_path_prefix(raw: str) -> str | None:
+    value = raw.strip()
+    if not value:
+        return None
+    if not IAM_PATH.fullmatch(value):
+        raise ConfigError(
+            "environment variable USER_PATH_PREFIX must be empty or an IAM path that starts and "
+            f"ends with '/', not {raw!r}"
+        )
+    return value
+
+
+def _parse_user_tag(raw: str) -> UserTag | None:
+    if not raw.strip():
+        return None
+    try:
+        tag = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError("environment variable USER_TAG is not valid JSON") from exc
+    if (
+        not isinstance(tag, dict)
+        or set(tag) - {"key", "value"}
+        or not isinstance(tag.get("key"), str)
+        or not tag["key"]
+        or not isinstance(tag.get("value"), str | None)
+    ):
+        raise ConfigError(
+            'environment variable USER_TAG must be empty or a JSON object {"key": "...", '
+            '"value": "..." or null}'
+        )
+    return UserTag(key=tag["key"], value=tag.get("value"))
+
+
+def _parse_exclude_users(raw: str) -> frozenset[str]:
+    if not raw.strip():
+        return frozenset()
+    try:
+        names = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError("environment variable EXCLUDE_USERS is not valid JSON") from exc
+    if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
+        raise ConfigError("environment variable EXCLUDE_USERS must be a JSON list of user names")
+    return frozenset(names)

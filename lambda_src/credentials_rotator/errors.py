@@ -20,11 +20,15 @@ class InvalidRunInput(RotatorError):
 
 
 class InvalidUsersParameter(RotatorError):
-    """The users parameter is missing or does not hold a valid users list."""
+    """The users to rotate cannot be determined or rotated.
+
+    The users parameter is missing or does not hold a valid users list, IAM could not be listed
+    for the users selected at run time, or a user to rotate has a ',' in its name.
+    """
 
 
 class UnknownUser(RotatorError):
-    """An on-demand run names a user that is not configured."""
+    """An on-demand run names a user that is neither configured nor selected, or is excluded."""
 
 
 class RotationAlreadyRunning(RotatorError):

@@ -9,17 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from credentials_rotator import clients, config, log
+from credentials_rotator import clients, config, log, run_data, selection, throttling
 from credentials_rotator.errors import (
     InvalidRunInput,
     InvalidUsersParameter,
     RotationAlreadyRunning,
-    UnknownUser,
 )
 from credentials_rotator.failures import describe_client_error, error_code
-from credentials_rotator.shapes import MapItem, PlanResult, User
+from credentials_rotator.shapes import Batch, PlanResult, User
 
 if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
 
@@ -33,32 +34,97 @@ USERNAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 
 
 def handler(event: dict[str, Any], context: object) -> PlanResult:
+    throttling.set_deadline(context)
     return plan_run(
-        ssm=clients.ssm_client(), sfn=clients.sfn_client(), config=config.load(), event=event
+        ssm=clients.ssm_client(),
+        sfn=clients.sfn_client(),
+        config=config.load(),
+        event=event,
+        s3=clients.s3_client(),
     )
 
 
 def plan_run(
-    *, ssm: SSMClient, sfn: SFNClient, config: config.Config, event: dict[str, Any]
+    *,
+    ssm: SSMClient,
+    sfn: SFNClient,
+    config: config.Config,
+    event: dict[str, Any],
+    iam: IAMClient | None = None,
+    s3: S3Client | None = None,
 ) -> PlanResult:
-    """Validate the input, select the users, check for an older run; return the Map items."""
+    """Validate the input, select the users, check for an older run; write the run's batches."""
     run_input = event.get("input")
     requested, force, dry_run = parse_run_input({} if run_input is None else run_input)
-    users = read_users(ssm, config.users_parameter_name)
-    if requested is not None:
-        users = select_users(users, requested)
+    users = selection.users_to_rotate(
+        iam=iam if iam is not None else clients.iam_client(),
+        configured=read_users(ssm, config.users_parameter_name),
+        settings=config,
+        requested=requested,
+    )
     ensure_no_older_run(
         sfn,
         state_machine_arn=str(event["stateMachineArn"]),
         execution_arn=str(event["executionArn"]),
         start_time=event.get("startTime"),
     )
+    return write_batches(
+        s3 if s3 is not None else clients.s3_client(),
+        bucket=str(event["runDataBucket"]),
+        batch_size=int(event["batchSize"]),
+        execution_arn=str(event["executionArn"]),
+        users=users,
+        dry_run=dry_run,
+        force=force,
+    )
+
+
+def write_batches(
+    s3: S3Client,
+    *,
+    bucket: str,
+    batch_size: int,
+    execution_arn: str,
+    users: list[User],
+    dry_run: bool,
+    force: bool,
+) -> PlanResult:
+    """Write the run's users, in batches of ``batch_size``, to ``items.json`` in the run-data
+    bucket; return where they are. The state carries no user list, whatever the number of users."""
+    if batch_size < 1:
+        raise InvalidRunInput(f"plan received a batch size of {batch_size}")
+    prefix = run_data.run_prefix(execution_arn)
+    batches: list[Batch] = [
+        {
+            "batch": run_data.batch_id(index),
+            "entries": [
+                {"user": user, "record": None} for user in users[start : start + batch_size]
+            ],
+        }
+        for index, start in enumerate(range(0, len(users), batch_size))
+    ]
+    key = run_data.items_key(prefix)
+    run_data.put_json(s3, bucket, key, batches)
     LOGGER.info(
         "planned run",
-        extra={"users": [user["username"] for user in users], "dry_run": dry_run, "force": force},
+        extra={
+            "users": len(users),
+            "batches": len(batches),
+            "first_users": [user["username"] for user in users[:20]],
+            "dry_run": dry_run,
+            "force": force,
+            "items": f"s3://{bucket}/{key}",
+        },
     )
-    items: list[MapItem] = [{"user": user, "dry_run": dry_run, "force": force} for user in users]
-    return {"dry_run": dry_run, "force": force, "items": items}
+    return {
+        "dry_run": dry_run,
+        "force": force,
+        "bucket": bucket,
+        "prefix": prefix,
+        "itemsKey": key,
+        "count": len(users),
+        "batches": len(batches),
+    }
 
 
 def parse_run_input(run_input: object) -> tuple[list[str] | None, bool, bool]:
@@ -128,17 +194,6 @@ def parse_users(raw: str, parameter_name: str) -> list[User]:
         seen.add(username)
         users.append({"username": username, "metadata": metadata})
     return users
-
-
-def select_users(users: list[User], requested: list[str]) -> list[User]:
-    by_name = {user["username"]: user for user in users}
-    unknown = [name for name in requested if name not in by_name]
-    if unknown:
-        raise UnknownUser(
-            f"user {unknown[0]} is not configured for rotation"
-            + (f" (nor {', '.join(unknown[1:])})" if unknown[1:] else "")
-        )
-    return [by_name[name] for name in requested]
 
 
 def ensure_no_older_run(

@@ -1,6 +1,7 @@
 """Entry point ``rotate``: decide on one user's keys, create the new key, record it as pending.
 
-Runs once per user inside the state machine's Map. Returns names and ids only.
+Runs once per user inside the state machine's Map, and once per batch before that to read the
+batch's delivery records in one call (``read_batch``). Returns names and ids only.
 """
 
 from __future__ import annotations
@@ -10,12 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from credentials_rotator import clients, config, delivery, log, stages
+from credentials_rotator import clients, config, delivery, log, stages, throttling
 from credentials_rotator.access_keys import delete_access_key
 from credentials_rotator.decision import AccessKey, KeyPlan, decide, key_age_days, rotation_due
 from credentials_rotator.errors import InvalidRunInput, SecretWriteFailed, UserNotFound
 from credentials_rotator.failures import describe_client_error, error_code
-from credentials_rotator.shapes import PENDING_STAGE, MapItem, RotateResult
+from credentials_rotator.shapes import (
+    PENDING_STAGE,
+    BatchRecords,
+    MapItem,
+    RecordHint,
+    RotateResult,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -27,7 +34,12 @@ config.load()  # a missing variable fails the function at import, naming it
 LOGGER = log.get_logger(__name__)
 
 
-def handler(event: dict[str, Any], context: object) -> RotateResult:
+def handler(event: dict[str, Any], context: object) -> RotateResult | BatchRecords:
+    throttling.set_deadline(context)
+    if "entries" in event:
+        return read_batch(
+            secretsmanager=clients.secretsmanager_client(), config=config.load(), event=event
+        )
     return rotate_user(
         iam=clients.iam_client(),
         secretsmanager=clients.secretsmanager_client(),
@@ -35,6 +47,25 @@ def handler(event: dict[str, Any], context: object) -> RotateResult:
         item=parse_item(event),
         now=datetime.datetime.now(datetime.UTC),
     )
+
+
+def read_batch(
+    *, secretsmanager: SecretsManagerClient, config: config.Config, event: dict[str, Any]
+) -> BatchRecords:
+    """Add each user's delivery record (ids and dates only) to a batch's entries."""
+    entries = event.get("entries")
+    if not isinstance(entries, list) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("user"), dict) for entry in entries
+    ):
+        raise InvalidRunInput("rotate received a malformed batch")
+    names = [config.secret_name(str(entry["user"].get("username"))) for entry in entries]
+    hints = delivery.read_records(secretsmanager, names)
+    return {
+        "entries": [
+            {"user": entry["user"], "record": hints[name]}
+            for entry, name in zip(entries, names, strict=True)
+        ]
+    }
 
 
 def parse_item(event: dict[str, Any]) -> MapItem:
@@ -50,10 +81,31 @@ def parse_item(event: dict[str, Any]) -> MapItem:
         raise InvalidRunInput("rotate received a malformed item")
     if not isinstance(force, bool) or not (metadata is None or isinstance(metadata, str)):
         raise InvalidRunInput("rotate received a malformed item")
-    return {
+    item: MapItem = {
         "user": {"username": username, "metadata": metadata},
         "dry_run": dry_run,
         "force": force,
+    }
+    record = event.get("record")
+    if record is not None:
+        item["record"] = _parse_hint(record)
+    return item
+
+
+def _parse_hint(record: object) -> RecordHint:
+    strings = ("secretArn", "versionId", "accessKeyId", "createDate")
+    if (
+        not isinstance(record, dict)
+        or not all(record.get(key) is None or isinstance(record[key], str) for key in strings)
+        or not isinstance(record.get("pending"), bool)
+    ):
+        raise InvalidRunInput("rotate received a malformed delivery record")
+    return {
+        "secretArn": record.get("secretArn"),
+        "versionId": record.get("versionId"),
+        "accessKeyId": record.get("accessKeyId"),
+        "createDate": record.get("createDate"),
+        "pending": record["pending"],
     }
 
 
@@ -81,7 +133,7 @@ def rotate_user(
         "pendingStage": PENDING_STAGE,
         "detail": "",
     }
-    record = delivery.read_record(secretsmanager, secret_name)
+    record = _read_record(secretsmanager, secret_name, item.get("record"))
     result["secretArn"] = record.secret_arn
     delivered = record.delivered
 
@@ -157,6 +209,15 @@ def rotate_user(
         extra={"username": username, "access_key_id": new_key_id, "version_id": version_id},
     )
     return result
+
+
+def _read_record(
+    secretsmanager: SecretsManagerClient, secret_name: str, hint: RecordHint | None
+) -> delivery.DeliveryRecord:
+    """The delivery record: from the batch's read when there is one, else read now."""
+    if hint is None:
+        return delivery.read_record(secretsmanager, secret_name)
+    return delivery.record_from_hint(secretsmanager, secret_name, hint)
 
 
 def _plan_from_keys(

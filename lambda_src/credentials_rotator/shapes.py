@@ -24,16 +24,58 @@ class PlanEvent(TypedDict):
     startTime: NotRequired[str]
 
 
+class RecordHint(TypedDict):
+    """A user's delivery record as read for the whole batch: its AWSCURRENT version, ids only.
+
+    ``secretArn`` is None when the secret (or its current version) does not exist.
+    """
+
+    secretArn: str | None
+    versionId: str | None
+    accessKeyId: str | None
+    createDate: str | None
+    pending: bool
+
+
+class BatchEntry(TypedDict):
+    """One user in a batch; ``record`` is None until the batch's records are read."""
+
+    user: User
+    record: RecordHint | None
+
+
+class Batch(TypedDict):
+    """One item of the Distributed Map: up to ``batchSize`` users, one child execution."""
+
+    batch: str
+    entries: list[BatchEntry]
+
+
+class BatchRecords(TypedDict):
+    """What ``rotate`` returns for a batch: its entries with their delivery records."""
+
+    entries: list[BatchEntry]
+
+
 class MapItem(TypedDict):
+    """What ``rotate`` gets for one user."""
+
     user: User
     dry_run: bool
     force: bool
+    record: NotRequired[RecordHint | None]
 
 
 class PlanResult(TypedDict):
+    """Where the run's batches are: ``itemsKey`` in ``bucket``; the run's files share ``prefix``."""
+
     dry_run: bool
     force: bool
-    items: list[MapItem]
+    bucket: str
+    prefix: str
+    itemsKey: str
+    count: int
+    batches: int
 
 
 RotateOutcome = Literal["ready", "skipped", "planned"]
@@ -81,11 +123,6 @@ class IterationResult(TypedDict, total=False):
     message: str
 
 
-class FinishEvent(TypedDict):
-    dry_run: bool
-    results: list[IterationResult]
-
-
 class RotatedEntry(TypedDict):
     username: str
     accessKeyId: str
@@ -109,3 +146,36 @@ class Summary(TypedDict):
     planned: list[NotedEntry]
     failed: list[FailedEntry]
     dry_run: bool
+
+
+class Counts(TypedDict):
+    rotated: int
+    skipped: int
+    planned: int
+    failed: int
+
+
+class RunSummary(Summary):
+    """The run's output (or failed run's cause): the summary, cut to fit when it is large.
+
+    ``counts`` are always complete; ``truncated`` says whether the lists are; the full summary is
+    at ``summaryLocation`` (``s3://bucket/key``).
+    """
+
+    counts: Counts
+    truncated: bool
+    summaryLocation: str
+
+
+class Resume(TypedDict):
+    """Where the next ``finish`` invocation goes on: the next batch, the parts so far."""
+
+    next: int
+    parts: int
+
+
+class FinishResult(TypedDict):
+    """What a ``finish`` invocation for the run returns: where to go on, or the run summary."""
+
+    resume: Resume | None
+    summary: RunSummary | None

@@ -1,5 +1,5 @@
 """Proof that no secret access key leaves Secrets Manager: not into a run's execution history,
-not into any log group of the deployment."""
+not into the run-data bucket, not into any log group of the deployment."""
 
 from __future__ import annotations
 
@@ -35,6 +35,15 @@ def assert_no_secret_leaked(stack: Stack, *execution_arns: str) -> None:
         history = json.dumps(stack.history(arn), default=str)
         leaked = [s for s in secrets if s in history]
         assert not leaked, f"{len(leaked)} secret access key(s) in the history of {arn}"
+    s3 = stack.client("s3")
+    bucket = stack.outputs["run_data_bucket"]
+    objects = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for entry in page.get("Contents", []):
+            objects += 1
+            body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read().decode()
+            assert not any(s in body for s in secrets), f"a secret access key is in {entry['Key']}"
+    assert objects, "the run-data bucket holds nothing: the runs wrote no items or outcomes"
     groups_with_events: set[str] = set()
     for group, message in stack.log_events():
         groups_with_events.add(group)

@@ -41,6 +41,8 @@ def assert_module_gone(stack: Stack, outputs: dict[str, Any]) -> None:
         assert gone(client("lambda").get_function, FunctionName=arn), arn
     assert gone(client("ssm").get_parameter, Name=outputs["users_parameter_name"])
     assert gone(client("scheduler").get_schedule, Name=outputs["schedule_name"])
+    buckets = {bucket["Name"] for bucket in client("s3").list_buckets()["Buckets"]}
+    assert outputs["run_data_bucket"] not in buckets  # with the runs' data
     for arn in outputs["secret_arns"].values():
         assert gone(client("secretsmanager").describe_secret, SecretId=arn), arn
     logs = client("logs")

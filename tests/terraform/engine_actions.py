@@ -1,6 +1,6 @@
 """Derive the AWS actions each engine function calls, from the Python code itself.
 
-The engine names its AWS clients `iam`, `secretsmanager`, `ssm` and `sfn`, always: a call is
+The engine names its AWS clients `iam`, `secretsmanager`, `ssm`, `sfn` and `s3`, always: a call is
 `iam.create_access_key(...)` (or `self.iam.create_access_key(...)`), a paginator is
 `sfn.get_paginator("list_executions")`. An entry point's actions are the calls in its module and
 in every package module it imports, transitively. botocore's service models turn the method
@@ -24,6 +24,7 @@ CLIENTS = {
     "secretsmanager": ("secretsmanager", "secretsmanager"),
     "ssm": ("ssm", "ssm"),
     "sfn": ("stepfunctions", "states"),
+    "s3": ("s3", "s3"),
 }
 # Client methods that are not API calls.
 NOT_API = {"get_paginator", "get_waiter", "can_paginate", "close", "generate_presigned_url"}

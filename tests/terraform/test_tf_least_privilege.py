@@ -1,7 +1,8 @@
 """Least privilege, proven on a real plan: each role grants exactly what its code calls.
 
-The fixture root module (fixtures/plan) calls the module twice, with every policy-relevant input
-("full") and with only the required ones ("minimal"). `terraform plan` runs with the real AWS
+The fixture root module (fixtures/plan) calls the module three times: with every policy-relevant
+input ("full", which selects users by path and tag), with only the required ones ("minimal"), and
+selecting users by path alone ("path"). `terraform plan` runs with the real AWS
 provider against a local moto server, which only answers the account lookup; `terraform show
 -json` then gives every inline policy as it would be applied. Expected actions come from the code:
 the functions' from their Python source (engine_actions.py), the state machine's from its
@@ -26,7 +27,7 @@ from tf_harness import BUILD, REPO, Terraform
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan"
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's account; the fixture's region
-INSTANCES = {"full": "lp-full", "minimal": "lp-minimal"}
+INSTANCES = {"full": "lp-full", "minimal": "lp-minimal", "path": "lp-path"}
 ENTRY_POINTS = ("plan", "rotate", "roll_back", "finish")
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
 
@@ -50,6 +51,34 @@ LOG_DELIVERY = {
 }
 
 
+# plan lists the users selected at run time with one of these, chosen by the configuration: no
+# selection, no listing; a path prefix only, ListUsers; a tag, GetAccountAuthorizationDetails
+# (ListUsers returns no tags). AWS defines no resource for either, so they are granted on "*".
+USER_LISTING = {"iam:ListUsers", "iam:GetAccountAuthorizationDetails"}
+LISTING_BY_INSTANCE = {
+    "full": {"iam:GetAccountAuthorizationDetails"},
+    "minimal": set(),
+    "path": {"iam:ListUsers"},
+}
+# The key actions reach these besides the listed users' exact ARNs (and, in "full", only users
+# carrying the tag rotate=yes).
+SELECTED_USERS = {
+    "full": {f"arn:aws:iam::{ACCOUNT}:user/ci/*"},
+    "minimal": set(),
+    "path": {f"arn:aws:iam::{ACCOUNT}:user/ci/*"},
+}
+
+
+# Reading delivery records in batches: BatchGetSecretValue has no resource type, so it is granted on
+# "*"; Secrets Manager authorizes each secret it returns as a GetSecretValue, which stays scoped.
+NO_RESOURCE_TYPE = {"secretsmanager:BatchGetSecretValue"}
+
+
+def run_data_objects(instance: str) -> str:
+    """The ARN pattern of the runs' files in the instance's run-data bucket."""
+    return f"arn:aws:s3:::{INSTANCES[instance]}-{ACCOUNT}-{REGION}-runs/runs/*"
+
+
 def implied_actions(actions: set[str], with_kms: bool) -> set[str]:
     implied = set(LAMBDA_LOGGING)
     if "secretsmanager:CreateSecret" in actions:
@@ -58,6 +87,11 @@ def implied_actions(actions: set[str], with_kms: bool) -> set[str]:
         if "secretsmanager:GetSecretValue" in actions:
             implied.add("kms:Decrypt")
         if actions & {"secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"}:
+            implied.add("kms:GenerateDataKey")
+        # S3 encrypts and decrypts run data (SSE-KMS) with the same key
+        if "s3:GetObject" in actions:
+            implied.add("kms:Decrypt")
+        if "s3:PutObject" in actions:
             implied.add("kms:GenerateDataKey")
     return implied
 
@@ -146,20 +180,46 @@ def resources_for(statements: list[dict[str, Any]], action: str) -> set[str]:
     return {r for s in statements if action in s["Action"] for r in s["Resource"]}
 
 
-def state_machine_tasks(states: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def every_state(states: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every state of a definition, those of Map iterations and Parallel branches included."""
     for state in states.values():
-        if state["Type"] == "Task":
-            yield state
+        yield state
         for nested in ("ItemProcessor", "Iterator"):
             if nested in state:
-                yield from state_machine_tasks(state[nested]["States"])
+                yield from every_state(state[nested]["States"])
         for branch in state.get("Branches", []):
-            yield from state_machine_tasks(branch["States"])
+            yield from every_state(branch["States"])
+
+
+def state_machine_tasks(states: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    return (state for state in every_state(states) if state["Type"] == "Task")
+
+
+def map_needs(state: dict[str, Any], needs: dict[str, set[str]]) -> None:
+    """What a Map state itself does: read its items, write its results, start child executions.
+
+    The resources of S3 paths resolved at run time are unknown here: the test compares them with
+    the run-data bucket's prefix, where the engine keeps a run's files.
+    """
+    reader = state.get("ItemReader")
+    if reader is not None:
+        if reader["Resource"] != "arn:aws:states:::s3:getObject":
+            raise AssertionError(f"no rule for the item reader {reader['Resource']}")
+        needs.setdefault("s3:GetObject", set())
+    if "ResultWriter" in state:
+        needs.setdefault("s3:PutObject", set())
+    processor = state.get("ItemProcessor", {}).get("ProcessorConfig", {})
+    if processor.get("Mode") == "DISTRIBUTED":
+        for action in ("states:StartExecution", "states:DescribeExecution", "states:StopExecution"):
+            needs.setdefault(action, set())
 
 
 def definition_needs(definition: dict[str, Any]) -> dict[str, set[str]]:
-    """IAM action -> resources, for every Task of a state machine definition."""
+    """IAM action -> resources, for every Task and Map of a state machine definition."""
     needs: dict[str, set[str]] = {}
+    for state in every_state(definition["States"]):
+        if state["Type"] == "Map":
+            map_needs(state, needs)
     for task in state_machine_tasks(definition["States"]):
         resource = re.sub(r"\.(sync(:2)?|waitForTaskToken)$", "", task["Resource"])
         arguments = task.get("Parameters") or task.get("Arguments") or {}
@@ -184,6 +244,7 @@ def test_function_role_grants_exactly_what_its_code_calls(
     plan: dict[str, Any], instance: str, entry_point: str
 ) -> None:
     called = set(Package(REPO / "lambda_src").actions(entry_point))
+    called = called - USER_LISTING | (called & LISTING_BY_INSTANCE[instance])
     expected = called | implied_actions(called, with_kms=instance == "full")
     granted = actions_of(policy(plan, instance, f'aws_iam_role_policy.function["{entry_point}"]'))
     assert granted - expected == set(), f"granted but never called: {sorted(granted - expected)}"
@@ -196,16 +257,24 @@ def test_function_roles_name_exact_resources(plan: dict[str, Any], instance: str
     users = {
         "full": {f"arn:aws:iam::{ACCOUNT}:user/homer", f"arn:aws:iam::{ACCOUNT}:user/school/bart"},
         "minimal": {f"arn:aws:iam::{ACCOUNT}:user/marge"},
-    }[instance]
+        "path": set(),
+    }[instance] | SELECTED_USERS[instance]
     secrets = {f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}/*"}
     for entry_point in ENTRY_POINTS:
         statements = policy(plan, instance, f'aws_iam_role_policy.function["{entry_point}"]')
         for action in actions_of(statements):
             resources = resources_for(statements, action)
             prefix = action.split(":")[0]
+            if action in USER_LISTING:
+                assert resources == {"*"}, f"{entry_point}: {action} on {sorted(resources)}"
+                continue
+            if action in NO_RESOURCE_TYPE:
+                assert resources == {"*"}, f"{entry_point}: {action} on {sorted(resources)}"
+                continue
             wanted = {
                 "iam": users,
                 "secretsmanager": secrets,
+                "s3": {run_data_objects(instance)},
                 "ssm": {f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name}/users"},
                 "states": {f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"},
                 "kms": {KMS_KEY},
@@ -226,12 +295,26 @@ def test_state_machine_role_grants_exactly_what_the_definition_uses(
     needs = definition_needs(json.loads(machine["definition"]))
     statements = policy(plan, instance, "aws_iam_role_policy.state_machine")
     expected = set(needs) | LOG_DELIVERY
+    if instance == "full":  # the run data is encrypted with the customer key
+        expected |= {"kms:Decrypt"} if "s3:GetObject" in needs else set()
     granted = actions_of(statements)
     assert granted == expected, f"extra {granted - expected}, missing {expected - granted}"
     assert resources_for(statements, "lambda:InvokeFunction") == needs["lambda:InvokeFunction"]
-    secrets = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{INSTANCES[instance]}/*"
-    for action in set(needs) - {"lambda:InvokeFunction"}:
-        assert resources_for(statements, action) == {secrets}, action
+    name = INSTANCES[instance]
+    wanted = {
+        "secretsmanager": {f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}/*"},
+        "s3": {run_data_objects(instance)},
+        "kms": {KMS_KEY},
+    }
+    own_runs = {
+        # the state machine's child executions: one per batch of a Distributed Map
+        "states:StartExecution": {f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"},
+        "states:DescribeExecution": {f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{name}/*:*"},
+        "states:StopExecution": {f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{name}/*:*"},
+    }
+    for action in granted - LOG_DELIVERY - {"lambda:InvokeFunction"}:
+        want = own_runs.get(action) or wanted[action.split(":")[0]]
+        assert resources_for(statements, action) == want, action
 
 
 @pytest.mark.parametrize("instance", INSTANCES)
@@ -271,7 +354,8 @@ def test_no_wildcard_resource_where_an_action_takes_a_resource(plan: dict[str, A
             resources = statement["Resource"]
             actions = statement["Action"]
             if "*" in ([resources] if isinstance(resources, str) else resources):
-                wild = set([actions] if isinstance(actions, str) else actions) - LOG_DELIVERY
+                wild = set([actions] if isinstance(actions, str) else actions)
+                wild -= LOG_DELIVERY | USER_LISTING | NO_RESOURCE_TYPE
                 assert not wild, f"{change['address']}: {sorted(wild)} on *"
 
 
@@ -285,6 +369,11 @@ def test_every_arn_is_in_this_account_and_region(plan: dict[str, Any]) -> None:
                 if arn == "*":
                     continue
                 _, partition, service, region, account = arn.split(":")[:5]
+                if service == "s3":  # S3 ARNs name no account: the statement requires it
+                    assert (partition, region, account) == ("aws", "", ""), arn
+                    condition = statement.get("Condition", {}).get("StringEquals", {})
+                    assert condition.get("s3:ResourceAccount") == ACCOUNT, change["address"]
+                    continue
                 assert (partition, account) == ("aws", ACCOUNT), arn
                 assert region == ("" if service == "iam" else REGION), arn
 
@@ -311,3 +400,22 @@ def test_planned_handlers_exist_in_the_committed_zip(plan: dict[str, Any]) -> No
             tree = __import__("ast").parse(archive.read(path))
             defined = {getattr(node, "name", None) for node in tree.body}
             assert attribute in defined, f"{path} defines no {attribute}()"
+
+
+@pytest.mark.parametrize(
+    ("instance", "condition"),
+    [("full", {"StringEquals": {"iam:ResourceTag/rotate": "yes"}}), ("path", None)],
+)
+def test_key_actions_on_selected_users_require_the_selection(
+    plan: dict[str, Any], instance: str, condition: dict[str, Any] | None
+) -> None:
+    """Beyond the listed users' ARNs, a key action reaches only the users under the path prefix,
+    and with a tag only while the user carries it (the minimal instance's exact resources are
+    checked above)."""
+    for entry_point in ("rotate", "roll_back", "finish"):
+        statements = policy(plan, instance, f'aws_iam_role_policy.function["{entry_point}"]')
+        selected = [s for s in statements if set(s["Resource"]) & SELECTED_USERS[instance]]
+        (statement,) = selected
+        assert statement["Resource"] == [f"arn:aws:iam::{ACCOUNT}:user/ci/*"]
+        assert statement.get("Condition") == condition, entry_point
+        assert {a.split(":")[0] for a in statement["Action"]} == {"iam"}

@@ -33,6 +33,17 @@ def ssm(aws: None) -> Any:
     return boto3.client("ssm", region_name="us-east-1")
 
 
+RUN_DATA_BUCKET = "ci-keys-123456789012-us-east-1-runs"
+
+
+@pytest.fixture
+def s3(aws: None) -> Any:
+    """An S3 client, with the run-data bucket created."""
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket=RUN_DATA_BUCKET)
+    return client
+
+
 @pytest.fixture
 def settings(engine_env: pytest.MonkeyPatch) -> Config:
     return Config.from_environ(os.environ)

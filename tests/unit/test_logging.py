@@ -73,6 +73,7 @@ def test_given_lambda_json_format_when_configured_then_the_runtime_formatter_is_
 def test_given_a_rotation_its_roll_back_and_a_finish_at_debug_then_no_secret_is_logged(
     iam: Any,
     secretsmanager: Any,
+    s3: Any,
     settings: Config,
     monkeypatch: pytest.MonkeyPatch,
     root_logger: logging.Logger,
@@ -104,8 +105,24 @@ def test_given_a_rotation_its_roll_back_and_a_finish_at_debug_then_no_secret_is_
     second = rotate.rotate_user(
         iam=iam, secretsmanager=secretsmanager, config=settings, item=item(), now=NOW
     )
+    rotate.read_batch(
+        secretsmanager=secretsmanager,
+        config=settings,
+        event={"batch": "00000", "entries": [{"user": {"username": "homer"}, "record": None}]},
+    )
+    run = {"bucket": "ci-keys-123456789012-us-east-1-runs", "prefix": "runs/scheduled-1/"}
+    s3.put_object(
+        Bucket=run["bucket"],
+        Key="runs/scheduled-1/items.json",
+        Body=json.dumps([{"batch": "00000", "entries": [{"user": {"username": "homer"}}]}]),
+    )
+    finish.record_outcomes(s3, {**run, "batch": "00000", "results": [handed_off_event(second)]})
     finish.finish_run(
-        iam=iam, config=settings, event={"dry_run": False, "results": [handed_off_event(second)]}
+        iam=iam,
+        s3=s3,
+        config=settings,
+        run={**run, "itemsKey": "runs/scheduled-1/items.json", "batches": 1, "dry_run": False},
+        max_concurrency=1,
     )
 
     captured = capsys.readouterr()

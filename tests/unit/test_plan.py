@@ -64,30 +64,38 @@ def plan_with(ssm: Any, settings: Config, event: dict[str, Any], *running: Any) 
     return plan.plan_run(ssm=ssm, sfn=sfn_listing(own, *running), config=settings, event=event)
 
 
-def test_given_a_scheduled_run_when_planned_then_every_user_is_an_item(
-    ssm: Any, settings: Config, users_parameter: Any
+def planned_entries(s3: Any, result: dict[str, Any]) -> list[Any]:
+    """The users plan wrote to the run's items, batch after batch."""
+    body = s3.get_object(Bucket=result["bucket"], Key=result["itemsKey"])["Body"].read()
+    return [entry for batch in json.loads(body) for entry in batch["entries"]]
+
+
+def test_given_a_scheduled_run_when_planned_then_every_user_is_in_the_run_items(
+    ssm: Any, s3: Any, settings: Config, users_parameter: Any
 ) -> None:
     result = plan_with(ssm, settings, load_event("plan_schedule.json"))
     assert result == {
         "dry_run": False,
         "force": False,
-        "items": [
-            {
-                "user": {"username": "homer", "metadata": "deploys the power plant"},
-                "dry_run": False,
-                "force": False,
-            },
-            {"user": {"username": "bart", "metadata": None}, "dry_run": False, "force": False},
-        ],
+        "bucket": "ci-keys-123456789012-us-east-1-runs",
+        "prefix": "runs/scheduled-1/",
+        "itemsKey": "runs/scheduled-1/items.json",
+        "count": 2,
+        "batches": 1,
     }
+    assert planned_entries(s3, result) == [
+        {"user": {"username": "homer", "metadata": "deploys the power plant"}, "record": None},
+        {"user": {"username": "bart", "metadata": None}, "record": None},
+    ]
 
 
 def test_given_an_on_demand_subset_when_planned_then_only_those_users_with_the_flags(
-    ssm: Any, settings: Config, users_parameter: Any
+    ssm: Any, s3: Any, settings: Config, users_parameter: Any
 ) -> None:
     result = plan_with(ssm, settings, load_event("plan_on_demand.json"))
-    assert result["items"] == [
-        {"user": {"username": "bart", "metadata": None}, "dry_run": True, "force": True}
+    assert (result["dry_run"], result["force"], result["count"]) == (True, True, 1)
+    assert planned_entries(s3, result) == [
+        {"user": {"username": "bart", "metadata": None}, "record": None}
     ]
 
 
@@ -157,23 +165,23 @@ def test_given_an_older_run_still_running_when_planned_then_this_run_refuses(
 
 
 def test_given_only_a_newer_run_when_planned_then_this_run_goes_on(
-    ssm: Any, settings: Config, users_parameter: Any
+    ssm: Any, s3: Any, settings: Config, users_parameter: Any
 ) -> None:
     newer = execution("scheduled-2", T0 + datetime.timedelta(seconds=1))
     result = plan_with(ssm, settings, load_event("plan_schedule.json"), newer)
-    assert len(result["items"]) == 2
+    assert result["count"] == 2
 
 
 @pytest.mark.parametrize(("other", "refused"), [("scheduled-0", True), ("scheduled-9", False)])
 def test_given_two_runs_started_together_when_planned_then_the_first_name_wins(
-    ssm: Any, settings: Config, users_parameter: Any, other: str, refused: bool
+    ssm: Any, s3: Any, settings: Config, users_parameter: Any, other: str, refused: bool
 ) -> None:
     event = load_event("plan_schedule.json")  # this run is "scheduled-1"
     if refused:
         with pytest.raises(RotationAlreadyRunning):
             plan_with(ssm, settings, event, execution(other, T0))
     else:
-        assert plan_with(ssm, settings, event, execution(other, T0))["items"]
+        assert plan_with(ssm, settings, event, execution(other, T0))["count"] == 2
 
 
 def test_given_the_own_run_not_yet_listed_when_planned_then_its_start_time_is_used(

@@ -12,6 +12,8 @@ from credentials_rotator import finish, roll_back, rotate
 from credentials_rotator.config import Config
 from credentials_rotator.errors import RotationFailed
 
+RUN_DATA_BUCKET = "ci-keys-123456789012-us-east-1-runs"
+
 
 @pytest.fixture
 def rotated(iam: Any, secretsmanager: Any, settings: Config) -> tuple[dict[str, Any], Any]:
@@ -73,17 +75,37 @@ def test_given_a_first_rotation_whose_handoff_failed_when_rolled_back_then_only_
     }
 
 
-def finish_event(results: list[dict[str, Any]], dry_run: bool = False) -> dict[str, Any]:
-    return {"dry_run": dry_run, "results": results}
+def finished(iam: Any, s3: Any, settings: Config, results: list[Any], dry_run: bool = False) -> Any:
+    """Record ``results`` as one batch's outcomes, then finish the run; return its summary."""
+    prefix = "runs/scheduled-1/"
+    users = [
+        {"user": {"username": r["username"], "metadata": None}, "record": None} for r in results
+    ]
+    s3.put_object(
+        Bucket=RUN_DATA_BUCKET,
+        Key=f"{prefix}items.json",
+        Body=json.dumps([{"batch": "00000", "entries": users}]),
+    )
+    finish.record_outcomes(
+        s3, {"bucket": RUN_DATA_BUCKET, "prefix": prefix, "batch": "00000", "results": results}
+    )
+    run = {
+        "dry_run": dry_run,
+        "bucket": RUN_DATA_BUCKET,
+        "prefix": prefix,
+        "itemsKey": f"{prefix}items.json",
+        "batches": 1,
+    }
+    result = finish.finish_run(iam=iam, s3=s3, config=settings, run=run, max_concurrency=2)
+    assert result["resume"] is None
+    return result["summary"]
 
 
 def test_given_a_handed_off_user_when_finished_then_only_the_old_key_is_deleted(
-    iam: Any, settings: Config, rotated: Any
+    iam: Any, s3: Any, settings: Config, rotated: Any
 ) -> None:
     delivered, result = rotated
-    summary = finish.finish_run(
-        iam=iam, config=settings, event=finish_event([handed_off_event(result)])
-    )
+    summary = finished(iam, s3, settings, [handed_off_event(result)])
     assert keys_of(iam) == {result["accessKeyId"]: "Active"}
     assert summary == {
         "rotated": [
@@ -97,41 +119,44 @@ def test_given_a_handed_off_user_when_finished_then_only_the_old_key_is_deleted(
         "planned": [],
         "failed": [],
         "dry_run": False,
+        "counts": {"rotated": 1, "skipped": 0, "planned": 0, "failed": 0},
+        "truncated": False,
+        "summaryLocation": f"s3://{RUN_DATA_BUCKET}/runs/scheduled-1/summary.json",
     }
+    stored = s3.get_object(Bucket=RUN_DATA_BUCKET, Key="runs/scheduled-1/summary.json")
+    assert json.loads(stored["Body"].read())["rotated"] == summary["rotated"]
 
 
 def test_given_deactivate_mode_when_finished_then_the_old_key_is_made_inactive(
-    iam: Any, settings: Config, rotated: Any
+    iam: Any, s3: Any, settings: Config, rotated: Any
 ) -> None:
     delivered, result = rotated
     settings = Config(**{**settings.__dict__, "old_key_action": "deactivate"})
-    finish.finish_run(iam=iam, config=settings, event=finish_event([handed_off_event(result)]))
+    finished(iam, s3, settings, [handed_off_event(result)])
     assert keys_of(iam) == {delivered["AccessKeyId"]: "Inactive", result["accessKeyId"]: "Active"}
 
 
 def test_given_an_old_key_already_gone_when_finished_then_the_user_still_counts_as_rotated(
-    iam: Any, settings: Config, rotated: Any
+    iam: Any, s3: Any, settings: Config, rotated: Any
 ) -> None:
     delivered, result = rotated
     iam.delete_access_key(UserName="homer", AccessKeyId=delivered["AccessKeyId"])
-    summary = finish.finish_run(
-        iam=iam, config=settings, event=finish_event([handed_off_event(result)])
-    )
+    summary = finished(iam, s3, settings, [handed_off_event(result)])
     assert [entry["username"] for entry in summary["rotated"]] == ["homer"]
 
 
 def test_given_a_result_naming_the_new_key_as_old_when_finished_then_the_new_key_stays(
-    iam: Any, settings: Config, rotated: Any
+    iam: Any, s3: Any, settings: Config, rotated: Any
 ) -> None:
     _, result = rotated
     confused = {**handed_off_event(result), "retireKeyId": result["accessKeyId"]}
     with pytest.raises(RotationFailed, match="RetireFailed"):
-        finish.finish_run(iam=iam, config=settings, event=finish_event([confused]))
+        finished(iam, s3, settings, [confused])
     assert result["accessKeyId"] in keys_of(iam)
 
 
 def test_given_a_retire_that_fails_when_finished_then_it_is_recorded_and_the_run_fails(
-    iam: Any, settings: Config, rotated: Any
+    iam: Any, s3: Any, settings: Config, rotated: Any
 ) -> None:
     delivered, result = rotated
 
@@ -140,7 +165,7 @@ def test_given_a_retire_that_fails_when_finished_then_it_is_recorded_and_the_run
 
     iam.meta.events.register("before-call.iam.DeleteAccessKey", refuse)
     with pytest.raises(RotationFailed) as raised:
-        finish.finish_run(iam=iam, config=settings, event=finish_event([handed_off_event(result)]))
+        finished(iam, s3, settings, [handed_off_event(result)])
     summary = json.loads(str(raised.value))
     assert summary["rotated"] == []
     assert summary["failed"] == [
@@ -157,13 +182,13 @@ def test_given_a_retire_that_fails_when_finished_then_it_is_recorded_and_the_run
 
 
 def test_given_mixed_results_when_finished_then_the_summary_is_the_failure_message(
-    iam: Any, settings: Config, rotated: Any
+    iam: Any, s3: Any, settings: Config, rotated: Any
 ) -> None:
     _, result = rotated
-    event = load_event("finish.json")
-    event["results"][0] = handed_off_event(result)
+    results = load_event("finish.json")["record"]["results"]
+    results[0] = handed_off_event(result)
     with pytest.raises(RotationFailed) as raised:
-        finish.finish_run(iam=iam, config=settings, event=event)
+        finished(iam, s3, settings, results)
     summary = json.loads(str(raised.value))
     assert [e["username"] for e in summary["rotated"]] == ["homer"]
     assert summary["skipped"] == [
@@ -176,14 +201,15 @@ def test_given_mixed_results_when_finished_then_the_summary_is_the_failure_messa
         {"username": "bart", "error": "UserNotFound", "message": "IAM user bart does not exist"}
     ]
     assert summary["dry_run"] is False
+    assert summary["counts"] == {"rotated": 1, "skipped": 1, "planned": 0, "failed": 1}
 
 
 def test_given_a_dry_run_when_finished_then_planned_users_are_listed_and_nothing_retired(
-    iam: Any, settings: Config, rotated: Any
+    iam: Any, s3: Any, settings: Config, rotated: Any
 ) -> None:
     delivered, result = rotated
     planned = {"username": "homer", "outcome": "planned", "detail": "would rotate"}
-    summary = finish.finish_run(iam=iam, config=settings, event=finish_event([planned], True))
+    summary = finished(iam, s3, settings, [planned], dry_run=True)
     assert summary["planned"] == [{"username": "homer", "detail": "would rotate"}]
     assert summary["dry_run"] is True
     assert set(keys_of(iam)) == {delivered["AccessKeyId"], result["accessKeyId"]}

@@ -14,12 +14,13 @@ from credentials_rotator import errors
 
 PACKAGE = Path(__file__).resolve().parents[2] / "lambda_src" / "credentials_rotator"
 MODULES = {path.stem: ast.parse(path.read_text(), str(path)) for path in PACKAGE.glob("*.py")}
-SERVICES = {"iam", "secretsmanager", "ssm", "sfn"}
+SERVICES = {"iam", "secretsmanager", "ssm", "sfn", "s3"}
 CLIENT_TYPES = {
     "IAMClient": "iam",
     "SecretsManagerClient": "secretsmanager",
     "SSMClient": "ssm",
     "SFNClient": "sfn",
+    "S3Client": "s3",
 }
 HANDLERS = ("plan", "rotate", "roll_back", "finish")
 
@@ -112,7 +113,14 @@ def test_runtime_imports_are_stdlib_boto3_and_botocore_only() -> None:
 def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
     """GIVEN the four entry points WHEN their AWS calls are collected THEN they are these."""
     assert {handler: handler_calls(handler) for handler in HANDLERS} == {
-        "plan": {"ssm:get_parameter", "sfn:list_executions"},
+        "plan": {
+            "ssm:get_parameter",
+            "sfn:list_executions",
+            # selecting users: ListUsers by path only, GetAccountAuthorizationDetails by tag
+            "iam:list_users",
+            "iam:get_account_authorization_details",
+            "s3:put_object",  # the run's batches
+        },
         "rotate": {
             "iam:create_access_key",
             "iam:list_access_keys",
@@ -121,9 +129,16 @@ def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
             "secretsmanager:put_secret_value",
             "secretsmanager:create_secret",
             "secretsmanager:update_secret_version_stage",
+            "secretsmanager:batch_get_secret_value",  # a batch's delivery records
         },
         "roll_back": {"iam:delete_access_key", "secretsmanager:update_secret_version_stage"},
-        "finish": {"iam:delete_access_key", "iam:update_access_key"},
+        # outcomes, items and summary in the run-data bucket
+        "finish": {
+            "iam:delete_access_key",
+            "iam:update_access_key",
+            "s3:get_object",
+            "s3:put_object",
+        },
     }
 
 

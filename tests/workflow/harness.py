@@ -7,12 +7,18 @@ handler that reads the secret with ``GetSecretValue`` and records what it got. A
 exception becomes a Lambda function error (``X-Amz-Function-Error`` plus the runtime's
 ``errorType``/``errorMessage`` payload), so Step Functions' Retry and Catch really run.
 
+The run's batches are child executions of a Distributed Map. moto runs them but keeps no history
+of them; the harness records their events per run (``child_history``), as AWS would keep them in
+the children's own histories, so tests and the benchmark can see every state a run entered.
+
 The ``harness`` fixture (conftest.py) checks every test at teardown: no secret access key may
-appear in any execution's history, input or output, or in the captured logs and output.
+appear in any execution's history (the children's included), input or output, in the run-data
+bucket, or in the captured logs and output.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -24,6 +30,7 @@ import traceback
 import uuid
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -31,7 +38,15 @@ from typing import Any
 import asl_render
 import boto3
 import pytest
-from credentials_rotator import config, finish, plan, roll_back, rotate
+from botocore.config import Config
+from credentials_rotator import clients, config, finish, log, plan, roll_back, rotate
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.secretsmanager.models import SecretsStore
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+    distributed_iteration_component,
+)
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -40,6 +55,33 @@ MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
+# The calls one user costs on the normal path (docs/design.md); its delivery record comes from its
+# batch's BatchGetSecretValue, which names no single user.
+NORMAL_PATH = {
+    "CreateAccessKey": 1,
+    "PutSecretValue": 1,
+    "Invoke": 1,
+    "UpdateSecretVersionStage": 1,
+    "DeleteAccessKey": 1,
+}
+# The clients of the harness itself (setting up, checking, and the test consumer) say so in their
+# user agent, so that injected faults can leave them alone.
+HARNESS_AGENT = "rotator-test-harness"
+HARNESS_CLIENTS = Config(user_agent_extra=HARNESS_AGENT)
+# Lambda's own time limit for the functions the harness runs, as their context reports it.
+FUNCTION_TIMEOUT_MS = 900_000
+
+
+def batches_of(users: int) -> int:
+    """How many batches (child executions) a run of ``users`` users has."""
+    size = int(asl_render.template_variables()["batch_size"])
+    return -(-users // size)
+
+
+def own_invocations(users: int, *, failed_handoffs: int = 0) -> int:
+    """Invocations of the rotator's own functions in a run (docs/design.md): plan and finish,
+    rotate per user, rotate and finish once per batch, roll back per failed handoff."""
+    return users + 2 + 2 * batches_of(users) + failed_handoffs
 
 
 class ConsumerError(Exception):
@@ -85,7 +127,7 @@ class Consumer:
     """The test credentials handler: reads the user's secret by name, as the contract says."""
 
     def __init__(self, session: boto3.Session, watch: SecretWatch) -> None:
-        self.secretsmanager = session.client("secretsmanager")
+        self.secretsmanager = session.client("secretsmanager", config=HARNESS_CLIENTS)
         self.watch = watch
         self.fail_for: set[str] = set()
         self.deliveries: list[Delivery] = []
@@ -125,6 +167,8 @@ class CallLog:
     own_functions: frozenset[str]
     calls: list[tuple[str, str | None]] = field(default_factory=list)
     own_invocations: int = 0
+    # every call but our own functions' invocations, as IAM action names ("iam:CreateAccessKey")
+    actions: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def before_parameter_build(
@@ -141,10 +185,12 @@ class CallLog:
                 self.own_invocations += 1
                 return
             self.calls.append((operation, user))
+            self.actions[f"{model.service_model.endpoint_prefix}:{operation}"] += 1
 
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
+            self.actions.clear()
             self.own_invocations = 0
 
     def per_user(self, username: str) -> Counter[str]:
@@ -189,8 +235,8 @@ class RunResult:
 
 
 @functools.cache
-def _definition(cleanup_wait_seconds: int) -> str:
-    return asl_render.render_text({"cleanup_wait_seconds": cleanup_wait_seconds})
+def _definition(cleanup_wait_seconds: int, overrides: tuple[tuple[str, Any], ...] = ()) -> str:
+    return asl_render.render_text({"cleanup_wait_seconds": cleanup_wait_seconds, **dict(overrides)})
 
 
 def function_names() -> dict[str, str]:
@@ -207,11 +253,12 @@ class Harness:
 
     def __init__(self, watch: SecretWatch, calls: CallLog, environment: pytest.MonkeyPatch) -> None:
         session = boto3.Session(region_name=REGION)  # not hooked: the test's own calls
-        self.iam = session.client("iam")
-        self.secretsmanager = session.client("secretsmanager")
-        self.ssm = session.client("ssm")
-        self.sfn = session.client("stepfunctions")
-        self.awslambda = session.client("lambda")
+        self.iam = session.client("iam", config=HARNESS_CLIENTS)
+        self.secretsmanager = session.client("secretsmanager", config=HARNESS_CLIENTS)
+        self.ssm = session.client("ssm", config=HARNESS_CLIENTS)
+        self.sfn = session.client("stepfunctions", config=HARNESS_CLIENTS)
+        self.awslambda = session.client("lambda", config=HARNESS_CLIENTS)
+        self.s3 = session.client("s3", config=HARNESS_CLIENTS)
         self.watch = watch
         self.calls = calls
         self.environment = environment
@@ -220,7 +267,13 @@ class Harness:
         self.prefix = os.environ["SECRET_NAME_PREFIX"]
         self.functions = function_names()
         self._machines: dict[int, str] = {}
+        self.children: dict[str, list[Any]] = {}  # execution arn -> its child executions' events
+        self.function_timeout_ms = FUNCTION_TIMEOUT_MS
+        # template variables other than the fixture's, for the state machines created from now on
+        self.template_overrides: dict[str, Any] = {}
+        self.bucket = str(asl_render.template_variables()["run_data_bucket"])
         self._deploy_functions()
+        self.s3.create_bucket(Bucket=self.bucket)
 
     # --- deployment -------------------------------------------------------------------------
 
@@ -252,12 +305,18 @@ class Harness:
             )
             arn = self.sfn.create_state_machine(
                 name=name,
-                definition=_definition(cleanup_wait_seconds),
+                definition=_definition(
+                    cleanup_wait_seconds, tuple(sorted(self.template_overrides.items()))
+                ),
                 roleArn=self.role_arn,
                 type="STANDARD",
             )["stateMachineArn"]
             self._machines[cleanup_wait_seconds] = arn
         return self._machines[cleanup_wait_seconds]
+
+    def s3_events(self) -> Any:
+        """The event hooks of the engine's S3 client (its calls, not the state machine's)."""
+        return clients.s3_client().meta.events
 
     def set_engine_variable(self, name: str, value: str) -> None:
         """Change one of the functions' environment variables for the next invocations."""
@@ -348,9 +407,12 @@ class Harness:
         )
 
     def run(
-        self, run_input: dict[str, Any] | None = None, cleanup_wait_seconds: int = 0
+        self,
+        run_input: dict[str, Any] | None = None,
+        cleanup_wait_seconds: int = 0,
+        timeout: float = 30.0,
     ) -> RunResult:
-        return self.wait(self.start(run_input, cleanup_wait_seconds))
+        return self.wait(self.start(run_input, cleanup_wait_seconds), timeout=timeout)
 
     def wait_for_state(self, arn: str, state: str, timeout: float = 30.0) -> None:
         """Wait until the execution has entered ``state``."""
@@ -370,12 +432,41 @@ class Harness:
                 return events
             kwargs["nextToken"] = page["nextToken"]
 
-    def states_entered(self, arn: str) -> list[str]:
+    def child_history(self, arn: str) -> list[dict[str, Any]]:
+        """The events of the run's child executions (the batches), in the order they happened."""
         return [
-            e["stateEnteredEventDetails"]["name"]
-            for e in self.history(arn)
-            if "stateEnteredEventDetails" in e
+            dict(event)
+            for manager in self.children.get(arn, [])
+            for event in manager.get_event_history()
         ]
+
+    def states_entered(self, arn: str, *, children: bool = True) -> list[str]:
+        """Names of the states the run entered, its batches' states too unless ``children`` is
+        False."""
+        events = self.history(arn) + (self.child_history(arn) if children else [])
+        return [
+            e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+        ]
+
+    def run_data(self, arn: str) -> dict[str, Any]:
+        """The run's files in the run-data bucket: key (below the run's prefix) -> parsed JSON."""
+        prefix = f"runs/{arn.rsplit(':', 1)[-1]}/"
+        found: dict[str, Any] = {}
+        for page in self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            for entry in page.get("Contents", []):
+                body = self.s3.get_object(Bucket=self.bucket, Key=entry["Key"])["Body"].read()
+                found[entry["Key"].removeprefix(prefix)] = json.loads(body)
+        return found
+
+    def all_run_data_text(self) -> str:
+        texts = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            for entry in page.get("Contents", []):
+                body = self.s3.get_object(Bucket=self.bucket, Key=entry["Key"])["Body"].read()
+                texts.append(body.decode())
+        return "\n".join(texts)
 
     # --- the invoke patch -------------------------------------------------------------------
 
@@ -388,7 +479,12 @@ class Harness:
             self.functions["credentials_handler"]: lambda event, _context: self.consumer(event),
         }
         event = json.loads(body) if body else {}
-        context = SimpleNamespace(function_name=function_name, aws_request_id=str(uuid.uuid4()))
+        deadline = time.monotonic() + self.function_timeout_ms / 1000
+        context = SimpleNamespace(
+            function_name=function_name,
+            aws_request_id=str(uuid.uuid4()),
+            get_remaining_time_in_millis=lambda: int((deadline - time.monotonic()) * 1000),
+        )
         try:
             result = handlers[function_name](event, context)
         except Exception as exc:  # the Lambda runtime's unhandled-error shape
@@ -409,5 +505,134 @@ class Harness:
         assert self.watch.leaks_in(captured_text) == 0, "a secret access key was logged"
         for arn in self.executions:
             described = self.sfn.describe_execution(executionArn=arn)
-            text = json.dumps(self.history(arn), default=str) + json.dumps(described, default=str)
+            text = json.dumps(self.history(arn) + self.child_history(arn), default=str)
+            text += json.dumps(described, default=str)
             assert self.watch.leaks_in(text) == 0, f"a secret access key is in the history of {arn}"
+        assert self.watch.leaks_in(self.all_run_data_text()) == 0, (
+            "a secret access key is in the run-data bucket"
+        )
+
+
+# --- the deployment in moto, for the workflow tests and the benchmark ---------------------------
+
+
+@contextlib.contextmanager
+def deployed(environment: pytest.MonkeyPatch) -> Iterator[Harness]:
+    """The rotator in moto, with the engine's environment already set in ``environment``.
+
+    Patches (undone with ``environment``): Lambda invokes run the real handlers; the events of a
+    Distributed Map's child executions are kept per run in ``Harness.children``; moto's Secrets
+    Manager finds a secret without scanning them all (``index_moto_secrets``).
+    """
+    watch = SecretWatch()
+    names = function_names()
+    own = frozenset(v for k, v in names.items() if k != "credentials_handler")
+    calls = CallLog(prefix=os.environ["SECRET_NAME_PREFIX"], own_functions=own)
+    log.configure()
+    with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+        # moto resets boto3's default session when the mock starts: hook the new one, which
+        # creates the engine's clients and the ones Step Functions uses for its tasks.
+        boto3.setup_default_session(region_name=REGION)
+        events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
+        events.register("before-parameter-build", calls.before_parameter_build)
+        events.register("before-call", calls.before_call)
+        events.register("after-call.iam.CreateAccessKey", watch.add_created_key)
+        # Create the clients before the Map's threads do: a session is not thread-safe then.
+        for factory in (
+            clients.iam_client,
+            clients.secretsmanager_client,
+            clients.ssm_client,
+            clients.sfn_client,
+            clients.s3_client,
+        ):
+            factory()
+        for service in ("lambda", "secretsmanager", "s3"):
+            boto3.client(service)  # type: ignore[call-overload]
+        world = Harness(watch, calls, environment)
+
+        def invoke(
+            backend: LambdaSimpleBackend,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> bytes:
+            name = backend.get_function(function_name, qualifier).function_name
+            return world.invoke(name, body, response_headers)
+
+        environment.setattr(LambdaSimpleBackend, "invoke", invoke)
+        _keep_child_histories(world, environment)
+        index_moto_secrets(environment)
+        yield world
+
+
+def index_moto_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Find a secret by its name or full ARN with dictionary lookups instead of moto's scan.
+
+    moto finds a secret by iterating over every secret: each call costs time in proportion to the
+    number of secrets, and a secret created by one thread while another iterates fails that other
+    call ("dictionary changed size during iteration"); AWS does neither. moto keys its store by
+    name, and a full ARN is the name plus a 6-character suffix, so both are looked up directly; a
+    name that is not a key is no secret's name. Anything else (a partial ARN) still goes through
+    moto's own lookup.
+    """
+    scan_getitem, scan_contains, scan_get = (
+        SecretsStore.__getitem__,
+        SecretsStore.__contains__,
+        SecretsStore.get,
+    )
+
+    def lookup(store: SecretsStore, key: str) -> Any:
+        candidates = [key]
+        if ":secret:" in key:
+            name = key.split(":secret:", 1)[1]
+            candidates = [name.rsplit("-", 1)[0], name]
+        for candidate in candidates:
+            secret = dict.get(store, candidate)
+            if secret is not None and key in (secret.arn, secret.name):
+                return secret
+        return None
+
+    def plain_name(key: object) -> bool:
+        return isinstance(key, str) and not key.startswith("arn:")
+
+    def getitem(store: SecretsStore, key: str) -> Any:
+        found = lookup(store, key)
+        if found is None and plain_name(key):
+            raise KeyError(key)
+        return found if found is not None else scan_getitem(store, key)
+
+    def contains(store: SecretsStore, key: object) -> bool:
+        if isinstance(key, str) and lookup(store, key) is not None:
+            return True
+        return False if plain_name(key) else scan_contains(store, key)
+
+    def get(store: SecretsStore, key: str) -> Any:
+        found = lookup(store, key)
+        if found is None and plain_name(key):
+            return None
+        return found if found is not None else scan_get(store, key)
+
+    monkeypatch.setattr(SecretsStore, "__getitem__", getitem)
+    monkeypatch.setattr(SecretsStore, "__contains__", contains)
+    monkeypatch.setattr(SecretsStore, "get", get)
+
+
+def _keep_child_histories(world: Harness, environment: pytest.MonkeyPatch) -> None:
+    """Give each Distributed Map run's children an event manager the harness keeps."""
+    component = distributed_iteration_component.DistributedIterationComponent
+    original = component._eval_body
+    running = threading.local()
+
+    def eval_body(self: Any, env: Any) -> None:
+        running.execution = env.states.context_object.context_object_data["Execution"]["Id"]
+        original(self, env)
+
+    def event_manager(*args: Any, **kwargs: Any) -> EventManager:
+        manager = EventManager(*args, **kwargs)
+        world.children.setdefault(running.execution, []).append(manager)
+        return manager
+
+    environment.setattr(component, "_eval_body", eval_body)
+    environment.setattr(distributed_iteration_component, "EventManager", event_manager)

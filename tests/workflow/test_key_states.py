@@ -136,8 +136,7 @@ def test_given_deactivate_mode_when_run_twice_then_old_keys_go_inactive_then_awa
     second_key = second.summary["rotated"][0]["accessKeyId"]
     assert harness.keys("homer") == {first_key: "Inactive", second_key: "Active"}
     assert harness.consumer.for_user("homer")[-1].read_key_id == second_key
-    assert harness.calls.per_user("homer") == {
-        "GetSecretValue": 1,
+    assert harness.calls.per_user("homer") == {  # the record comes from the batch's read
         "ListAccessKeys": 1,
         "DeleteAccessKey": 1,
         "CreateAccessKey": 1,

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
-from harness import Harness
+from harness import NORMAL_PATH, Harness, own_invocations
 
 pytestmark = pytest.mark.workflow
-
-NORMAL_PATH = {
-    "GetSecretValue": 1,
-    "CreateAccessKey": 1,
-    "PutSecretValue": 1,
-    "Invoke": 1,
-    "UpdateSecretVersionStage": 1,
-    "DeleteAccessKey": 1,
-}
 
 
 def first_keys(harness: Harness, *users: str) -> dict[str, str]:
@@ -53,11 +45,12 @@ def test_given_three_users_when_a_run_ends_then_each_holds_one_new_key_its_handl
     assert harness.states_entered(run.arn).count("GraceWait") == 1
 
 
-def test_given_delivered_keys_when_rotated_then_six_calls_per_user_and_users_plus_two_invocations(
+def test_given_delivered_keys_when_rotated_then_each_user_costs_five_calls_and_one_invocation(
     harness: Harness,
 ) -> None:
-    """GIVEN three users rotated once WHEN the next run rotates them THEN each user costs
-    exactly the six calls of the normal path and the run invokes our functions users + 2 times."""
+    """GIVEN three users rotated once WHEN the next run rotates them THEN each user costs exactly
+    the five calls of its normal path, their batch one BatchGetSecretValue for all three records,
+    and our functions run users + 2 + 2 per batch times."""
     harness.configure_users("homer", "bart", "lisa")
     assert harness.run().status == "SUCCEEDED"
     harness.calls.reset()
@@ -67,7 +60,10 @@ def test_given_delivered_keys_when_rotated_then_six_calls_per_user_and_users_plu
     assert run.status == "SUCCEEDED"
     for user in ("homer", "bart", "lisa"):
         assert harness.calls.per_user(user) == NORMAL_PATH
-    assert harness.calls.own_invocations == 3 + 2
+    operations = Counter(operation for operation, _ in harness.calls.calls)
+    assert operations["BatchGetSecretValue"] == 1
+    assert operations["GetSecretValue"] == 0
+    assert harness.calls.own_invocations == own_invocations(3) == 3 + 2 + 2
 
 
 def test_given_the_handler_fails_for_one_of_three_when_run_then_only_that_user_is_rolled_back(

@@ -1,0 +1,214 @@
+"""`make bench`: rotate N users in one run, for several N, on an emulator; write bench/results.json.
+
+Not a test. For each N it deploys the rotator in moto, in-process (the state machine rendered from
+step_function.asl.json.tpl exactly as the module renders it, executed by moto; the Lambda handlers
+run in this process through the workflow harness, tests/workflow/harness.py), gives N IAM users a
+delivered key each, and times one run with cleanup_wait_seconds = 0. Then it checks that every user
+was rotated: one Active key each, the one its handler read, every user handed off exactly once.
+
+What it counts, and where from:
+- AWS API calls: a botocore ``before-call`` hook on the session that makes every client of the
+  run, the functions' and the ones Step Functions uses for its tasks (Lambda invokes, the
+  MarkDelivered call, the Distributed Map's S3 read). The rotator's own Lambda invocations are not
+  counted as API calls: they are the next figure. The test handler's own reads of its secret are
+  not counted either: they are the user's code.
+- Own Lambda invocations: the Lambda tasks of the execution histories (the run's and its child
+  executions') that invoke plan, rotate, roll_back or finish, retries included.
+- State transitions: the states entered in those histories.
+
+moto keeps no history for a Distributed Map's child executions; the harness records their events
+as they happen (``Harness.child_history``). And moto's Secrets Manager finds a secret by scanning
+every secret, so each call costs time in proportion to the number of users, which AWS does not
+do: the harness gives moto's store an index (``harness.index_moto_secrets``; the same answers), so
+that the times measure the rotator rather than that scan. For the same reason the seeded emulator
+state is frozen out of Python's garbage collector (``gc.freeze``) before the run starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO / "lambda_src"), str(REPO / "tests"), str(REPO / "tests" / "workflow")]
+
+import conftest  # noqa: E402  (the engine's environment and fake credentials)
+import moto  # noqa: E402
+import pytest  # noqa: E402
+from credentials_rotator import clients, config  # noqa: E402
+from harness import Harness, deployed  # noqa: E402
+
+SIZES = (10, 100, 500, 1000, 5000)
+MAX_CONCURRENCY = 10  # the module's default
+BATCH_SIZE = 20
+RESULTS = REPO / "bench" / "results.json"
+
+# The original design, the CDK construct this module replaces, per user, from its structure rather
+# than measured (the README's "Cost of a run" gives the derivation): one execution per user started
+# by an event handler Lambda; rotator, the user's handler, a wait, cleanup.
+SEED_DESIGN_PER_USER = {
+    # StartExecution; rotator: ListAccessKeys, CreateAccessKey, DeleteSecret (force), CreateSecret;
+    # Invoke of the user's handler; cleanup: ListAccessKeys, DeleteAccessKey, DeleteSecret (force)
+    "api_calls": 9,
+    # rotator and cleanup (the event handler runs once per run, not per user)
+    "own_lambda_invocations": 2,
+    # RotateCredentials, HandleCredentials, Wait, CleanUp
+    "state_transitions": 4,
+}
+
+
+def engine_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the workflow tests' ``engine_env`` fixture sets: the engine's variables, fake
+    credentials, and no endpoint or profile that could reach a real account."""
+    for name, value in {**conftest.ENGINE_ENVIRONMENT, **conftest.FAKE_AWS}.items():
+        monkeypatch.setenv(name, value)
+    for name in list(os.environ):
+        if name == "AWS_PROFILE" or name.startswith("AWS_ENDPOINT_URL"):
+            monkeypatch.delenv(name)
+    # fresh clients and configuration, made inside this N's mock and hooked by its call log
+    clients.clear_cache()
+    config.load.cache_clear()
+
+
+def seed(world: Harness, users: list[str]) -> dict[str, str]:
+    """Each user with one Active key, recorded in its secret as delivered (a past run's state);
+    the users parameter lists them. Returns user -> its delivered key id. Not counted."""
+    world.configure_users(*users, create=True)
+    delivered = {}
+    for user in users:
+        key = world.iam.create_access_key(UserName=user)["AccessKey"]
+        world.secretsmanager.create_secret(
+            Name=world.secret_name(user),
+            SecretString=json.dumps(
+                {
+                    "UserName": user,
+                    "AccessKeyId": key["AccessKeyId"],
+                    "Status": key["Status"],
+                    "SecretAccessKey": key["SecretAccessKey"],
+                    "CreateDate": key["CreateDate"].isoformat(),
+                }
+            ),
+        )
+        delivered[user] = key["AccessKeyId"]
+    return delivered
+
+
+def own_invocations(events: list[dict[str, Any]], own: set[str]) -> int:
+    count = 0
+    for event in events:
+        details = event.get("taskScheduledEventDetails")
+        if details and details.get("resourceType") == "lambda":
+            parameters = json.loads(details.get("parameters") or "{}")
+            if str(parameters.get("FunctionName", "")).rsplit(":", 1)[-1] in own:
+                count += 1
+    return count
+
+
+def transitions(events: list[dict[str, Any]]) -> int:
+    return sum(1 for event in events if str(event.get("type", "")).endswith("StateEntered"))
+
+
+def check(world: Harness, delivered: dict[str, str], summary: dict[str, Any]) -> int:
+    """Every user rotated: one Active key, the one its handler read, handed off exactly once."""
+    handed = Counter(delivery.username for delivery in world.consumer.deliveries)
+    problems = [user for user in delivered if handed[user] != 1]
+    for delivery in world.consumer.deliveries:
+        keys = world.keys(delivery.username)
+        if keys != {delivery.read_key_id: "Active"} or delivered[delivery.username] in keys:
+            problems.append(delivery.username)
+    if problems or summary["counts"]["failed"]:
+        raise SystemExit(f"run broke an invariant for {len(problems)} users: {problems[:5]}")
+    return int(summary["counts"]["rotated"])
+
+
+def bench(size: int) -> dict[str, Any]:
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        engine_environment(monkeypatch)
+        with deployed(monkeypatch) as world:
+            user_concurrency = min(MAX_CONCURRENCY, BATCH_SIZE)
+            world.template_overrides = {
+                "max_concurrency": MAX_CONCURRENCY,
+                "user_concurrency": user_concurrency,
+                "batch_concurrency": max(1, MAX_CONCURRENCY // user_concurrency),
+                "batch_size": BATCH_SIZE,
+            }
+            users = [f"bench-user-{n:05d}" for n in range(size)]
+            delivered = seed(world, users)
+            world.calls.reset()
+            # The seeded emulator state lives as long as the run: keep Python's collector from
+            # scanning it again and again (it would charge the run for the emulator's size).
+            gc.collect()
+            gc.freeze()
+
+            started = time.monotonic()
+            run = world.wait(world.start(cleanup_wait_seconds=0), timeout=3600)
+            wall = time.monotonic() - started
+
+            if run.status != "SUCCEEDED":
+                raise SystemExit(f"the run of {size} users ended {run.status}: {run.cause}")
+            rotated = check(world, delivered, run.summary)
+            events = world.history(run.arn) + world.child_history(run.arn)
+            own = {name for key, name in world.functions.items() if key != "credentials_handler"}
+            invocations = own_invocations(events, own)
+            if invocations != world.calls.own_invocations:
+                raise SystemExit("the histories and the call hook disagree on our invocations")
+            calls = dict(sorted(world.calls.actions.items()))
+            return {
+                "users": size,
+                "rotated": rotated,
+                "wall_s": round(wall, 2),
+                "api_calls_per_user": round(sum(calls.values()) / rotated, 3),
+                "api_calls_by_operation": calls,
+                "own_lambda_invocations_per_user": round(invocations / rotated, 3),
+                "state_transitions_per_user": round(transitions(events) / rotated, 3),
+            }
+    finally:
+        monkeypatch.undo()
+        gc.unfreeze()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", default=",".join(map(str, SIZES)), help="comma-separated N")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.users.split(",")]
+    # The engine's log lines (one per key created, stored, retired) are not what is measured.
+    os.environ["LOG_LEVEL"] = "WARNING"
+    # moto's Map workers recurse once per item they process: a deep stack for 250 batches.
+    sys.setrecursionlimit(20_000)
+    threading.stack_size(256 * 1024 * 1024)
+
+    emulator = f"moto {moto.__version__}, in-process"
+    print(f"emulator: {emulator}; max_concurrency {MAX_CONCURRENCY}, batches of {BATCH_SIZE}")
+    print(f"{'users':>6} {'rotated':>8} {'wall s':>8} {'calls/user':>11} {'invocations/user':>17} "
+          f"{'transitions/user':>17}")  # fmt: skip
+    runs = []
+    for size in sizes:
+        row = bench(size)
+        runs.append(row)
+        print(
+            f"{row['users']:>6} {row['rotated']:>8} {row['wall_s']:>8.1f} "
+            f"{row['api_calls_per_user']:>11.3f} {row['own_lambda_invocations_per_user']:>17.3f} "
+            f"{row['state_transitions_per_user']:>17.3f}",
+            flush=True,
+        )
+    results = {"emulator": emulator, "runs": runs, "seed_design_per_user": SEED_DESIGN_PER_USER}
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    walls = {row["users"]: row["wall_s"] for row in runs}
+    if 500 in walls and 5000 in walls:
+        print(f"T(5000)/T(500) = {walls[5000] / walls[500]:.2f}")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

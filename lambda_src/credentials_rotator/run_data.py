@@ -1,0 +1,57 @@
+"""A run's files in the run-data bucket: where they are and how they are read and written.
+
+Under ``runs/<execution name>/`` (docs/design.md, "Run data"):
+
+- ``items.json``: the batches ``plan`` wrote; the Distributed Map reads them.
+- ``outcomes/<batch>.json``: how each user of a batch ended, written by ``finish`` for the batch.
+- ``summary-parts/<n>.json``: what a ``finish`` invocation that ran short of time did so far.
+- ``summary.json``: the complete summary.
+
+Every file is JSON and holds names, metadata, ids and outcomes, never a secret value. Only
+``finish`` reads them back (``finish.get_json``), so only its role may read the bucket.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+RUNS = "runs/"
+
+
+def run_prefix(execution_arn: str) -> str:
+    """``runs/<execution name>/``: execution names are unique per state machine."""
+    return f"{RUNS}{execution_arn.rsplit(':', 1)[-1]}/"
+
+
+def items_key(prefix: str) -> str:
+    return f"{prefix}items.json"
+
+
+def outcomes_key(prefix: str, batch: str) -> str:
+    return f"{prefix}outcomes/{batch}.json"
+
+
+def part_key(prefix: str, part: int) -> str:
+    return f"{prefix}summary-parts/{part:05d}.json"
+
+
+def summary_key(prefix: str) -> str:
+    return f"{prefix}summary.json"
+
+
+def batch_id(index: int) -> str:
+    """A batch's id: its index, zero-padded so that the files sort in run order."""
+    return f"{index:05d}"
+
+
+def put_json(s3: S3Client, bucket: str, key: str, value: Any) -> None:
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(value, separators=(",", ":")).encode(),
+        ContentType="application/json",
+    )

@@ -1,0 +1,93 @@
+"""Retrying throttled AWS calls until the function's own time runs short.
+
+IAM, Secrets Manager and S3 answer a request rate above their quota with ``Throttling``,
+``TooManyRequestsException``, ``SlowDown`` or a ``LimitExceeded`` error that speaks of a rate.
+Such a call changed nothing, so it is always safe to repeat. botocore's own retries give up after
+a few attempts and, under sustained throttling, when their retry quota is spent; then a user would
+fail only because AWS was busy. ``retry_throttling`` is registered first on every client's
+``needs-retry`` event (see ``clients``): it retries throttling errors with exponential backoff and
+full jitter, up to ``MAX_ATTEMPTS`` and never past the deadline the entry point set from the
+Lambda context, so the error surfaces while the function can still report it. Every other error is
+left to botocore. ``LimitExceeded`` about a quota (a user's two access keys) is not a rate and is
+never retried here.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from typing import Any
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+    }
+)
+LIMIT_CODES = frozenset({"LimitExceeded", "LimitExceededException"})
+RATE_WORDING = re.compile(r"\brate\b|throttl|too many requests", re.IGNORECASE)
+
+BASE_DELAY_SECONDS = 0.5
+MAX_DELAY_SECONDS = 20.0
+MAX_ATTEMPTS = 25
+# What an entry point keeps back from its Lambda timeout for reporting after the last attempt.
+RESERVE_SECONDS = 10.0
+
+_random = random.SystemRandom()
+
+
+class _Deadline:
+    """The monotonic time after which no throttled call is retried; shared by threads."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+        self.lock = threading.Lock()
+
+
+_DEADLINE = _Deadline()
+
+
+def is_throttling(code: str, message: str) -> bool:
+    """Whether an AWS error means "too many requests", not a quota or a real failure."""
+    if code in THROTTLING_CODES:
+        return True
+    return code in LIMIT_CODES and RATE_WORDING.search(message) is not None
+
+
+def set_deadline(context: object) -> None:
+    """Stop retrying throttled calls ``RESERVE_SECONDS`` before the invocation's timeout.
+
+    ``context`` is the Lambda context; without ``get_remaining_time_in_millis`` (a plain call in a
+    test) no deadline applies and ``MAX_ATTEMPTS`` alone bounds the retries.
+    """
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    with _DEADLINE.lock:
+        if callable(remaining):
+            _DEADLINE.at = time.monotonic() + float(remaining()) / 1000 - RESERVE_SECONDS
+        else:
+            _DEADLINE.at = None
+
+
+def retry_throttling(response: Any = None, attempts: int = 1, **_: Any) -> float | None:
+    """botocore ``needs-retry`` handler: seconds to wait before the next attempt, or None."""
+    if response is None:
+        return None
+    error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
+    if not is_throttling(str(error.get("Code", "")), str(error.get("Message", ""))):
+        return None
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    delay = _random.uniform(0, min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempts - 1)))
+    with _DEADLINE.lock:
+        deadline = _DEADLINE.at
+    if deadline is not None and time.monotonic() + delay > deadline:
+        return None
+    return delay
