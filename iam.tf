@@ -277,22 +277,30 @@ locals {
   same_account = { StringEquals = { "aws:SourceAccount" = local.account_id } }
 }
 
+# Who may assume each kind of role; the state machine's and the schedule's only for this account.
+locals {
+  trust_policy = {
+    for key, trust in {
+      lambda    = { service = "lambda.amazonaws.com", condition = null }
+      states    = { service = "states.amazonaws.com", condition = local.same_account }
+      scheduler = { service = "scheduler.amazonaws.com", condition = local.same_account }
+      } : key => jsonencode({
+        Version = "2012-10-17"
+        Statement = [merge(
+          { Effect = "Allow", Principal = { Service = trust.service }, Action = "sts:AssumeRole" },
+          trust.condition == null ? {} : { Condition = trust.condition },
+        )]
+    })
+  }
+}
+
 resource "aws_iam_role" "function" {
   for_each = local.function_names
 
-  name        = each.value
-  description = "Runs the ${each.value} function of the ${var.name} credentials rotator."
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Effect    = "Allow"
-        Principal = { Service = "lambda.amazonaws.com" }
-        Action    = "sts:AssumeRole"
-      },
-    ]
-  })
-  tags = var.tags
+  name               = each.value
+  description        = "Runs the ${each.value} function of the ${var.name} credentials rotator."
+  assume_role_policy = local.trust_policy.lambda
+  tags               = var.tags
 }
 
 resource "aws_iam_role_policy" "function" {
@@ -304,20 +312,10 @@ resource "aws_iam_role_policy" "function" {
 }
 
 resource "aws_iam_role" "state_machine" {
-  name        = "${var.name}-states"
-  description = "Runs the ${var.name} credentials rotation state machine."
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Effect    = "Allow"
-        Principal = { Service = "states.amazonaws.com" }
-        Action    = "sts:AssumeRole"
-        Condition = local.same_account
-      },
-    ]
-  })
-  tags = var.tags
+  name               = "${var.name}-states"
+  description        = "Runs the ${var.name} credentials rotation state machine."
+  assume_role_policy = local.trust_policy.states
+  tags               = var.tags
 }
 
 resource "aws_iam_role_policy" "state_machine" {
@@ -327,20 +325,10 @@ resource "aws_iam_role_policy" "state_machine" {
 }
 
 resource "aws_iam_role" "schedule" {
-  name        = "${var.name}-schedule"
-  description = "Lets the ${var.name} schedule start credentials rotation runs."
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Effect    = "Allow"
-        Principal = { Service = "scheduler.amazonaws.com" }
-        Action    = "sts:AssumeRole"
-        Condition = local.same_account
-      },
-    ]
-  })
-  tags = var.tags
+  name               = "${var.name}-schedule"
+  description        = "Lets the ${var.name} schedule start credentials rotation runs."
+  assume_role_policy = local.trust_policy.scheduler
+  tags               = var.tags
 }
 
 resource "aws_iam_role_policy" "schedule" {
