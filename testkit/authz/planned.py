@@ -1,0 +1,665 @@
+"""The policies the module plans for each role, read from a real ``terraform plan``.
+
+``plan_policies(users, ...)`` plans ``fixture/main.tf`` (the module as the workflow tier deploys it
+in moto: name ``ci-keys``, us-east-1, account 123456789012) exactly as
+``tests/terraform/test_tf_least_privilege.py`` plans its fixture: the AWS provider pointed at a
+local moto server (``tests/terraform/moto_for_plan.py``), offline through the provider mirror
+(``tests/tf_harness.py``), then ``terraform show -json``. From the plan it gathers, per role, the
+inline policies (``aws_iam_role_policy``, a role's ``inline_policy`` blocks) and the managed
+policies the module attaches (``aws_iam_policy`` + ``aws_iam_role_policy_attachment``), and keys
+them by the principal that uses the role: a Lambda function's key in the module (``plan``,
+``rotate``, ..., read from the plan) or ``state_machine``. The schedule's role and the policy the
+module attaches to the credentials handler's role are in ``others``.
+
+Each distinct configuration is planned once: the result is cached under ``.build/authz/``, keyed
+by a hash of every ``*.tf`` file of the module, the state machine template, the fixture and the
+parameters. Planning takes 10 to 30 s; a cached plan loads in milliseconds. Without Terraform,
+the provider mirror or moto's server, ``PlanningUnavailable`` names what is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from testkit.authz.policy import Policy
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).resolve().parent / "fixture"
+CACHE = REPO / ".build" / "authz"
+TEMPLATE = REPO / "step_function.asl.json.tpl"
+MODULE_CALL = "rotator"
+NAME = "ci-keys"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+# The credentials handler of the workflow tier (tests/fixtures/state_machine_variables.json).
+CREDENTIALS_HANDLER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAME}-consumer"
+CREDENTIALS_HANDLER_ROLE = f"{NAME}-consumer"
+# The tags of the workflow tier's engine (SECRET_TAGS in tests/conftest.py).
+WORKFLOW_TAGS: Mapping[str, str] = {"team": "platform"}
+# Users the workflow tests create by name; pass your own list where a test needs others.
+WORKFLOW_USERS = ("homer", "bart", "lisa", "marge", "maggie", "ghost", "moe")
+STATE_MACHINE = "state_machine"
+# Bump when the cached format or the way policies are gathered changes.
+CACHE_FORMAT = 2
+# IAM's size limits (characters without whitespace) and default quota of attached policies.
+INLINE_LIMIT = 10_240
+MANAGED_LIMIT = 6_144
+MANAGED_PER_ROLE = 10
+
+
+class PlanningUnavailable(RuntimeError):
+    """Terraform, the provider mirror or moto's server is missing: nothing can be planned."""
+
+
+class PlanError(RuntimeError):
+    """The plan holds something the policies cannot be read from (named in the message)."""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    path: str = "/"
+    metadata: str | None = None
+
+    @classmethod
+    def of(cls, user: str | Mapping[str, Any] | User) -> User:
+        if isinstance(user, User):
+            return user
+        if isinstance(user, str):
+            return cls(user)
+        return cls(str(user["username"]), str(user.get("path") or "/"), user.get("metadata"))
+
+
+@dataclass(frozen=True)
+class PlanConfiguration:
+    """The module's inputs that the planned policies depend on."""
+
+    users: tuple[User, ...]
+    user_path_prefix: str | None = None
+    user_tag: tuple[str, str | None] | None = None  # (key, value or None for any value)
+    exclude_users: tuple[str, ...] = ()
+    old_key_action: str = "delete"
+    kms_key_arn: str | None = None
+    tags: tuple[tuple[str, str], ...] = tuple(sorted(WORKFLOW_TAGS.items()))
+    credentials_handler_arn: str = CREDENTIALS_HANDLER_ARN
+    credentials_handler_role_name: str | None = CREDENTIALS_HANDLER_ROLE
+
+    def describe(self) -> str:
+        parts = [f"{len(self.users)} listed users"]
+        for name in ("user_path_prefix", "user_tag", "exclude_users", "kms_key_arn"):
+            if getattr(self, name):
+                parts.append(f"{name}={getattr(self, name)!r}")
+        parts.append(f"old_key_action={self.old_key_action}")
+        return ", ".join(parts)
+
+    def variables(self) -> dict[str, Any]:
+        """The fixture's variables (its -var-file)."""
+        return {
+            "users": [
+                {"username": u.username} | ({} if u.metadata is None else {"metadata": u.metadata})
+                for u in self.users
+            ],
+            "user_path_prefix": self.user_path_prefix,
+            "user_tag": None
+            if self.user_tag is None
+            else {"key": self.user_tag[0], "value": self.user_tag[1]},
+            "exclude_users": sorted(self.exclude_users),
+            "old_key_action": self.old_key_action,
+            "kms_key_arn": self.kms_key_arn,
+            "tags": dict(self.tags),
+            "credentials_handler_arn": self.credentials_handler_arn,
+            "credentials_handler_role_name": self.credentials_handler_role_name,
+        }
+
+
+@dataclass(frozen=True)
+class PlannedPolicies:
+    """What the module plans for its roles, keyed by principal.
+
+    ``by_function``: the module's function keys (``plan``, ``rotate``, ...) and ``state_machine``
+    -> the policies of the role each runs as. ``role_names``: the same keys -> the role's name.
+    ``function_names``: function key -> the Lambda function's name (``ci-keys-rotate``).
+    ``others``: the schedule's role (``schedule``) and roles outside the module that it attaches
+    policies to (``credentials_handler``), by the resource name of their policy or role.
+    """
+
+    configuration: PlanConfiguration
+    by_function: Mapping[str, tuple[Policy, ...]]
+    role_names: Mapping[str, str]
+    function_names: Mapping[str, str]
+    others: Mapping[str, tuple[Policy, ...]] = field(default_factory=dict)
+    managed: frozenset[str] = frozenset()  # names of the managed (not inline) policies
+
+    @property
+    def functions(self) -> list[str]:
+        """The module's function keys, in the plan's order (``state_machine`` excluded)."""
+        return [key for key in self.by_function if key != STATE_MACHINE]
+
+    def to_json(self) -> dict[str, Any]:
+        def policies(found: Mapping[str, tuple[Policy, ...]]) -> dict[str, Any]:
+            return {
+                key: [{"name": p.name, "document": p.document} for p in items]
+                for key, items in found.items()
+            }
+
+        return {
+            "format": CACHE_FORMAT,
+            "configuration": self.configuration.variables(),
+            "by_function": policies(self.by_function),
+            "role_names": dict(self.role_names),
+            "function_names": dict(self.function_names),
+            "others": policies(self.others),
+            "managed": sorted(self.managed),
+        }
+
+    @classmethod
+    def from_json(
+        cls, data: Mapping[str, Any], configuration: PlanConfiguration
+    ) -> PlannedPolicies:
+        def policies(found: Mapping[str, Any]) -> dict[str, tuple[Policy, ...]]:
+            return {
+                key: tuple(Policy(p["name"], p["document"]) for p in items)
+                for key, items in found.items()
+            }
+
+        return cls(
+            configuration=configuration,
+            by_function=policies(data["by_function"]),
+            role_names=dict(data["role_names"]),
+            function_names=dict(data["function_names"]),
+            others=policies(data["others"]),
+            managed=frozenset(data.get("managed", [])),
+        )
+
+    def size_problems(self) -> list[str]:
+        """What IAM would refuse at apply for its size: more than 10,240 characters of inline
+        policy per role, 6,144 per managed policy, 10 managed policies per role (default quota),
+        counted without whitespace. Authorization does not depend on it; deploying does."""
+        problems = []
+        for key, policies in {**self.by_function, **self.others}.items():
+            inline = [p for p in policies if p.name not in self.managed]
+            managed = [p for p in policies if p.name in self.managed]
+            total = sum(_size(p) for p in inline)
+            if total > INLINE_LIMIT:
+                problems.append(
+                    f"{key}: its inline policies total {total} characters; IAM allows "
+                    f"{INLINE_LIMIT:,} per role"
+                )
+            for policy in managed:
+                if _size(policy) > MANAGED_LIMIT:
+                    problems.append(
+                        f"{key}: managed policy {policy.name} has {_size(policy)} characters; IAM "
+                        f"allows {MANAGED_LIMIT:,}"
+                    )
+            if len(managed) > MANAGED_PER_ROLE:
+                problems.append(
+                    f"{key}: {len(managed)} managed policies; IAM allows {MANAGED_PER_ROLE} per "
+                    "role by default"
+                )
+        return problems
+
+
+def _size(policy: Policy) -> int:
+    return len(json.dumps(policy.document, separators=(",", ":")))
+
+
+def plan_policies(
+    users: Sequence[str | Mapping[str, Any] | User],
+    *,
+    user_path_prefix: str | None = None,
+    user_tag: Mapping[str, str | None] | tuple[str, str | None] | None = None,
+    exclude_users: Sequence[str] = (),
+    old_key_action: str = "delete",
+    kms_key_arn: str | None = None,
+    tags: Mapping[str, str] = WORKFLOW_TAGS,
+) -> PlannedPolicies:
+    """The module's policies for these inputs (planned once per configuration, then cached).
+
+    ``users``: names (path ``/``) or ``{"username", "path", "metadata"}`` mappings.
+    ``user_tag``: ``{"key": ..., "value": ...}`` or ``(key, value)``; a value of None matches any.
+    """
+    tag: tuple[str, str | None] | None
+    if user_tag is None:
+        tag = None
+    elif isinstance(user_tag, Mapping):
+        tag = (str(user_tag["key"]), user_tag.get("value"))
+    else:
+        tag = (str(user_tag[0]), user_tag[1])
+    configuration = PlanConfiguration(
+        users=tuple(User.of(user) for user in users),
+        user_path_prefix=user_path_prefix,
+        user_tag=tag,
+        exclude_users=tuple(sorted(exclude_users)),
+        old_key_action=old_key_action,
+        kms_key_arn=kms_key_arn,
+        tags=tuple(sorted(tags.items())),
+    )
+    return plan_configuration(configuration)
+
+
+def plan_configuration(configuration: PlanConfiguration) -> PlannedPolicies:
+    """``plan_policies`` for a ready configuration; a refusal by Terraform is cached as well."""
+    key = cache_key(configuration)
+    found = _from_cache(key, configuration)
+    if found is not None:
+        return found
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with _locked(CACHE / ".lock"):
+        found = _from_cache(key, configuration)  # planned by another process meanwhile
+        if found is not None:
+            return found
+        try:
+            plan = _terraform_plan(configuration, key)
+        except PlanRefused as exc:
+            _write(CACHE / f"{key}.refused.txt", str(exc))
+            raise
+        planned = policies_from_plan(plan, configuration)
+        _write(CACHE / f"{key}.json", json.dumps(planned.to_json(), indent=1, sort_keys=True))
+    return planned
+
+
+def _from_cache(key: str, configuration: PlanConfiguration) -> PlannedPolicies | None:
+    cached, refused = CACHE / f"{key}.json", CACHE / f"{key}.refused.txt"
+    if cached.exists():
+        return PlannedPolicies.from_json(json.loads(cached.read_text()), configuration)
+    if refused.exists():
+        raise PlanRefused(refused.read_text())
+    return None
+
+
+def _write(path: Path, text: str) -> None:
+    temporary = path.with_suffix(f".tmp{os.getpid()}")
+    temporary.write_text(text)
+    temporary.replace(path)
+
+
+def cache_key(configuration: PlanConfiguration) -> str:
+    """A hash of the module's *.tf files, the template, the fixture and the parameters."""
+    digest = hashlib.sha256(f"format {CACHE_FORMAT}\n".encode())
+    files = [*sorted(REPO.glob("*.tf")), TEMPLATE, *sorted(FIXTURE.glob("*.tf"))]
+    for path in files:
+        digest.update(f"{path.relative_to(REPO).as_posix()}\n".encode())
+        digest.update(path.read_bytes())
+    digest.update(json.dumps(configuration.variables(), sort_keys=True).encode())
+    return digest.hexdigest()[:32]
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One planning at a time across processes (they share Terraform's data directory)."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- running Terraform ---------------------------------------------------------------------------
+
+
+def _tests_module(name: str) -> ModuleType:
+    """A helper module of tests/ (on sys.path under pytest; loaded from its file otherwise)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    path = REPO / "tests" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PlanningUnavailable(f"{path} is missing")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _terraform() -> Any:
+    tf_harness = _tests_module("tf_harness")
+    binary = tf_harness.find_terraform()
+    if binary is None:
+        raise PlanningUnavailable(
+            "terraform is not on PATH: the authorization checks plan the module's policies with "
+            "it (install Terraform 1.9 or newer)"
+        )
+    if not tf_harness.mirror_available():
+        raise PlanningUnavailable(
+            f"the AWS provider mirror {tf_harness.MIRROR / tf_harness.AWS_PROVIDER} is missing: "
+            "the authorization checks plan the module offline with it"
+        )
+    return tf_harness.Terraform.create(binary)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _moto_server() -> Iterator[str]:
+    """tests/terraform/moto_for_plan.py on a free local port, for the provider's lookups."""
+    if importlib.util.find_spec("flask") is None:
+        raise PlanningUnavailable(
+            "moto's server needs flask (moto[server], pinned in requirements-dev.txt) to answer "
+            "the provider while the module is planned"
+        )
+    script = REPO / "tests" / "terraform" / "moto_for_plan.py"
+    if not script.exists():
+        raise PlanningUnavailable(f"{script} is missing")
+    port = _free_port()
+    log_path = CACHE / "moto_server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(  # noqa: S603  (our own script, with this interpreter)
+            [sys.executable, str(script), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise PlanningUnavailable(
+                            f"moto's server did not start; see {log_path}"
+                        ) from None
+                    time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+class PlanRefused(PlanError):
+    """The module's input validation refused the configuration (cached like a plan)."""
+
+
+def _terraform_plan(configuration: PlanConfiguration, key: str) -> dict[str, Any]:
+    terraform = _terraform()
+    variables = CACHE / f"{key}.tfvars.json"
+    plan_file = CACHE / f"{key}.tfplan"
+    try:
+        variables.write_text(json.dumps(configuration.variables(), indent=1))
+        terraform.init(FIXTURE)
+        with _moto_server() as endpoint:
+            planning = terraform.run(
+                FIXTURE, "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false",
+                f"-var-file={variables}", f"-var=endpoint={endpoint}", f"-out={plan_file}",
+                timeout=600, check=False,
+            )  # fmt: skip
+        if planning.returncode != 0:
+            output = f"{planning.stdout}\n{planning.stderr}"
+            start = output.find("Error:")
+            refused = "checked by the validation rule" in output
+            raise (PlanRefused if refused else PlanError)(
+                f"terraform plan {'refused' if refused else 'failed for'} the module's "
+                f"configuration ({configuration.describe()}):\n"
+                + (output[start:] if start >= 0 else output[-4000:]).strip()[:4000]
+            )
+        shown = terraform.run(FIXTURE, "show", "-json", str(plan_file), timeout=300)
+    finally:
+        plan_file.unlink(missing_ok=True)
+        variables.unlink(missing_ok=True)
+    plan: dict[str, Any] = json.loads(shown.stdout)
+    return plan
+
+
+# --- reading the plan ----------------------------------------------------------------------------
+
+_REFERENCE = re.compile(
+    r"^(?P<type>[a-z0-9_]+)\.(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<index>[^\]]+)\])?"
+)
+
+
+@dataclass(frozen=True)
+class _Instance:
+    address: str  # within the module: aws_iam_role.function["plan"]
+    type: str
+    name: str
+    index: Any
+    after: Mapping[str, Any]
+    expressions: Mapping[str, Any]
+
+
+def _instance_address(type_: str, name: str, index: Any) -> str:
+    return f"{type_}.{name}" if index is None else f"{type_}.{name}[{json.dumps(index)}]"
+
+
+def _module_instances(plan: Mapping[str, Any]) -> dict[str, _Instance]:
+    configuration = plan["configuration"]["root_module"]["module_calls"][MODULE_CALL]["module"]
+    expressions = {
+        resource["address"]: resource.get("expressions", {})
+        for resource in configuration.get("resources", [])
+    }
+    instances: dict[str, _Instance] = {}
+    for change in plan["resource_changes"]:
+        if change.get("module_address") != f"module.{MODULE_CALL}" or change["mode"] != "managed":
+            continue
+        index = change.get("index")
+        address = _instance_address(change["type"], change["name"], index)
+        instances[address] = _Instance(
+            address=address,
+            type=change["type"],
+            name=change["name"],
+            index=index,
+            after=change["change"]["after"] or {},
+            expressions=expressions.get(f"{change['type']}.{change['name']}", {}),
+        )
+    return instances
+
+
+def _references(expression: object) -> list[str]:
+    """Every reference in an expression tree of the plan's configuration."""
+    found: list[str] = []
+    if isinstance(expression, Mapping):
+        found.extend(str(r) for r in expression.get("references", []))
+        for key, value in expression.items():
+            if key != "references":
+                found.extend(_references(value))
+    elif isinstance(expression, list):
+        for item in expression:
+            found.extend(_references(item))
+    return found
+
+
+def _named(
+    instance: _Instance, attribute: str, type_: str, instances: Mapping[str, _Instance]
+) -> _Instance | None:
+    """The one instance of ``type_`` named as ``attribute``'s value, when the plan knows it (an
+    attachment's role)."""
+    value = instance.after.get(attribute)
+    named = [i for i in instances.values() if i.type == type_ and i.after.get("name") == value]
+    return named[0] if isinstance(value, str) and len(named) == 1 else None
+
+
+def _referenced(
+    instance: _Instance, attribute: str, type_: str, instances: Mapping[str, _Instance]
+) -> _Instance | None:
+    """The instance of ``type_`` that ``attribute`` of ``instance`` refers to, if any.
+
+    Terraform lists ``aws_iam_role.function[each.key].arn`` as the references
+    ``aws_iam_role.function`` and ``each.key``, and ``aws_iam_role.service["x"].arn`` as
+    ``aws_iam_role.service["x"].arn``, ``aws_iam_role.service["x"]`` and ``aws_iam_role.service``.
+    """
+    return _named(instance, attribute, type_, instances) or _by_reference(
+        instance, attribute, type_, instances
+    )
+
+
+def _by_reference(
+    instance: _Instance, attribute: str, type_: str, instances: Mapping[str, _Instance]
+) -> _Instance | None:
+    references = _references(instance.expressions.get(attribute))
+    own_key = "each.key" in references or "count.index" in references
+    literal: set[str] = set()
+    collections: set[str] = set()
+    for reference in references:
+        match = _REFERENCE.match(reference)
+        if match is None or match["type"] != type_:
+            continue
+        if match["index"] is None:
+            collections.add(match["name"])
+            continue
+        try:
+            index = json.loads(match["index"])
+        except json.JSONDecodeError as exc:
+            raise PlanError(
+                f"{instance.address}.{attribute} refers to {reference}, whose index the "
+                "authorization checks cannot resolve"
+            ) from exc
+        literal.add(_instance_address(type_, match["name"], index))
+        collections.discard(match["name"])
+    targets = set(literal)
+    for name in collections:
+        if any(_instance_address(type_, name, None) == t for t in literal) or any(
+            t.startswith(f"{type_}.{name}[") for t in literal
+        ):
+            continue
+        indexed = any(
+            i.type == type_ and i.name == name and i.index is not None for i in instances.values()
+        )
+        if not indexed:
+            targets.add(_instance_address(type_, name, None))
+        elif own_key:
+            targets.add(_instance_address(type_, name, instance.index))
+        else:
+            raise PlanError(
+                f"{instance.address}.{attribute} refers to {type_}.{name} with an index the "
+                "authorization checks cannot resolve"
+            )
+    if len(targets) > 1:
+        raise PlanError(f"{instance.address}.{attribute} refers to several {type_}: {targets}")
+    if not targets:
+        return None
+    target = targets.pop()
+    if target not in instances:
+        raise PlanError(f"{instance.address}.{attribute} refers to {target}, which is not planned")
+    return instances[target]
+
+
+def _document(instance: _Instance, attribute: str = "policy") -> Mapping[str, Any]:
+    text = instance.after.get(attribute)
+    if not isinstance(text, str):
+        raise PlanError(f"{instance.address}: its {attribute} must be known at plan time")
+    document: Mapping[str, Any] = json.loads(text)
+    return document
+
+
+def _principals(
+    instances: Mapping[str, _Instance], roles: Mapping[str, _Instance]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Role address -> the principal that runs as it; function key -> function name."""
+    principal_of_role: dict[str, str] = {}
+    function_names: dict[str, str] = {}
+    for instance in instances.values():
+        if instance.type not in ("aws_lambda_function", "aws_sfn_state_machine"):
+            continue
+        lambda_function = instance.type == "aws_lambda_function"
+        role = _referenced(
+            instance, "role" if lambda_function else "role_arn", "aws_iam_role", instances
+        )
+        if role is None:
+            raise PlanError(f"{instance.address}: its role is not a role of the module")
+        if lambda_function:
+            key = str(instance.index if instance.index is not None else instance.name)
+            principal_of_role[role.address] = key
+            function_names[key] = str(instance.after["function_name"])
+        else:
+            principal_of_role[role.address] = STATE_MACHINE
+    for address, role in roles.items():
+        principal_of_role.setdefault(
+            address, str(role.index if role.index is not None else role.name)
+        )
+    return principal_of_role, function_names
+
+
+def _inline_blocks(
+    roles: Mapping[str, _Instance], principal_of_role: Mapping[str, str]
+) -> Iterator[tuple[str, Policy, bool]]:
+    for role in roles.values():
+        if role.after.get("permissions_boundary"):
+            raise PlanError(f"{role.address} has a permissions boundary, which is not modelled")
+        if role.after.get("managed_policy_arns"):
+            raise PlanError(f"{role.address} lists managed_policy_arns, which are not modelled")
+        for block in role.after.get("inline_policy") or []:
+            if block.get("policy"):
+                yield (
+                    principal_of_role[role.address],
+                    Policy(f"{role.after['name']}/{block['name']}", json.loads(block["policy"])),
+                    False,
+                )
+
+
+def _role_policies(
+    instances: Mapping[str, _Instance], principal_of_role: Mapping[str, str]
+) -> Iterator[tuple[str, Policy, bool]]:
+    """(principal, policy) for every inline policy and attached managed policy of the plan."""
+    for instance in instances.values():
+        if instance.type == "aws_iam_role_policy":
+            source = instance
+        elif instance.type == "aws_iam_role_policy_attachment":
+            attached = _referenced(instance, "policy_arn", "aws_iam_policy", instances)
+            if attached is None:
+                raise PlanError(
+                    f"{instance.address} attaches a policy the module does not plan "
+                    f"({instance.after.get('policy_arn')}); its document is unknown"
+                )
+            source = attached
+        else:
+            continue
+        role = _referenced(instance, "role", "aws_iam_role", instances)
+        # A role outside the module (the credentials handler's): named after the resource.
+        principal = principal_of_role[role.address] if role else instance.name
+        name = str(source.after.get("name") or source.address)
+        yield principal, Policy(name, _document(source)), source is not instance
+
+
+def policies_from_plan(
+    plan: Mapping[str, Any], configuration: PlanConfiguration
+) -> PlannedPolicies:
+    """Gather the policies of ``terraform show -json``'s plan, by principal (see the module)."""
+    instances = _module_instances(plan)
+    roles = {a: i for a, i in instances.items() if i.type == "aws_iam_role"}
+    for unsupported in ("aws_iam_policy_attachment", "aws_iam_role_policies_exclusive"):
+        if any(i.type == unsupported for i in instances.values()):
+            raise PlanError(f"the module uses {unsupported}; teach testkit/authz/planned.py")
+    principal_of_role, function_names = _principals(instances, roles)
+    found: dict[str, list[Policy]] = {}
+    managed: set[str] = set()
+    for principal, policy, attached in [
+        *_inline_blocks(roles, principal_of_role),
+        *_role_policies(instances, principal_of_role),
+    ]:
+        found.setdefault(principal, []).append(policy)
+        if attached:
+            managed.add(policy.name)
+
+    functions = {key: tuple(found.get(key, ())) for key in function_names}
+    by_function: dict[str, tuple[Policy, ...]] = {**functions}
+    if STATE_MACHINE in principal_of_role.values():
+        by_function[STATE_MACHINE] = tuple(found.get(STATE_MACHINE, ()))
+    role_names = {
+        principal_of_role[address]: str(role.after["name"])
+        for address, role in roles.items()
+        if principal_of_role[address] in by_function
+    }
+    others = {key: tuple(items) for key, items in found.items() if key not in by_function}
+    return PlannedPolicies(
+        configuration, by_function, role_names, function_names, others, frozenset(managed)
+    )
