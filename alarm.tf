@@ -11,7 +11,7 @@ resource "aws_cloudwatch_metric_alarm" "failed_runs" {
 
   metric_query {
     id          = "failed_or_timed_out"
-    expression  = "failed + timed_out"
+    expression  = "FILL(failed, 0) + FILL(timed_out, 0)"
     label       = "Failed or timed-out runs"
     return_data = true
   }

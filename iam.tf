@@ -1,16 +1,18 @@
-# One role per function, one for the state machine, one for the schedule; inline policies only.
+# One role per function, one for the state machine, one for the schedule; inline policies, but for
+# the listed users' key actions, which need managed policies for their size (iam_listed_users.tf).
 # Every resource is an exact ARN built in main.tf, or the path pattern of the users selected at run
 # time; the only "*" resources are the CloudWatch Logs delivery actions of the state machine and the
 # user listing of the plan function, which AWS does not scope to a resource.
 # Reading delivery records in batches (secretsmanager:BatchGetSecretValue) also takes no resource;
 # Secrets Manager authorizes each secret it returns as a GetSecretValue on that secret. S3 ARNs name
 # no account, so every S3 statement requires the run-data bucket to be in this account.
-# tests/terraform/test_least_privilege.py checks these actions against the engine's code.
+# tests/terraform/test_tf_least_privilege.py checks these actions against the engine's code, and
+# the workflow tier authorizes every call the functions make against these policies.
 
 locals {
   # Resources of each service's actions.
   service_resources = {
-    iam            = local.user_arns
+    iam            = [] # the listed users: iam_listed_users.tf
     secretsmanager = [local.secrets_arn_pattern]
     ssm            = [local.users_parameter_arn]
     states         = [local.state_machine_arn]
@@ -27,16 +29,20 @@ locals {
   # tags; GetAccountAuthorizationDetails returns every user with its tags in pages of up to 1,000.
   user_listing_action = var.user_tag == null ? "iam:ListUsers" : "iam:GetAccountAuthorizationDetails"
 
-  # The AWS calls each function makes, by service (the functions' code and the package modules it
-  # imports).
+  # The AWS calls each function makes, by service (the functions' code and the package functions
+  # it calls).
   function_actions = {
     plan = {
       ssm    = ["ssm:GetParameter"]
       states = ["states:ListExecutions"]
       s3     = ["s3:PutObject"]
     }
+    read_records = {
+      # Each secret BatchGetSecretValue returns is authorized as a GetSecretValue on it.
+      secretsmanager = ["secretsmanager:GetSecretValue"]
+    }
     rotate = {
-      iam = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys"]
+      iam = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]
       secretsmanager = [
         "secretsmanager:CreateSecret",
         "secretsmanager:GetSecretValue",
@@ -45,10 +51,16 @@ locals {
         "secretsmanager:TagResource",
         "secretsmanager:UpdateSecretVersionStage",
       ]
+      # Proving a key a stray: the recent runs and a run's items (credentials_rotator.strays).
+      states = ["states:ListExecutions"]
+      s3     = ["s3:GetObject"]
     }
     roll_back = {
       iam            = ["iam:DeleteAccessKey"]
       secretsmanager = ["secretsmanager:UpdateSecretVersionStage"]
+    }
+    record_outcomes = {
+      s3 = ["s3:PutObject"]
     }
     finish = {
       iam = ["iam:DeleteAccessKey", "iam:UpdateAccessKey"]
@@ -56,10 +68,14 @@ locals {
     }
   }
 
+  # Functions that read run data: without s3:ListBucket a missing file would read as AccessDenied
+  # instead of NoSuchKey, and an expired or unrecorded file is an expected answer for them.
+  run_data_readers = [for key, by_service in local.function_actions : key if contains(lookup(by_service, "s3", []), "s3:GetObject")]
+
   # rotate reads a batch's delivery records with BatchGetSecretValue, an action without a resource
   # type (AWS requires "*"); Secrets Manager then authorizes each secret as a GetSecretValue, which
   # the CallSecretsmanager statement limits to this module's secrets.
-  batch_read_functions = ["rotate"]
+  batch_read_functions = ["read_records"]
 
   # With a customer managed key, Secrets Manager decrypts for reads and generates a data key for
   # writes on the caller's behalf.
@@ -117,6 +133,15 @@ locals {
             Effect   = "Allow"
             Action   = "secretsmanager:BatchGetSecretValue"
             Resource = "*"
+          },
+        ] : [],
+        contains(local.run_data_readers, key) ? [
+          {
+            Sid       = "ListRunData"
+            Effect    = "Allow"
+            Action    = "s3:ListBucket"
+            Resource  = local.run_data_bucket_arn
+            Condition = local.same_account_bucket
           },
         ] : [],
         [
@@ -204,10 +229,14 @@ locals {
           Resource = local.state_machine_arn
         },
         {
-          Sid      = "TrackBatches"
-          Effect   = "Allow"
-          Action   = ["states:DescribeExecution", "states:StopExecution"]
-          Resource = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}/*:*"
+          # The children of a Distributed Map: tracked, stopped, and redriven with their run.
+          Sid    = "TrackBatches"
+          Effect = "Allow"
+          Action = ["states:DescribeExecution", "states:RedriveExecution", "states:StopExecution"]
+          Resource = [
+            "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}:*",
+            "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}/*:*",
+          ]
         },
         {
           # Log delivery to CloudWatch Logs; these actions do not support resource-level permissions.
@@ -311,30 +340,39 @@ resource "aws_iam_role_policy" "function" {
   policy = jsonencode(local.function_policies[each.key])
 }
 
-resource "aws_iam_role" "state_machine" {
-  name               = "${var.name}-states"
-  description        = "Runs the ${var.name} credentials rotation state machine."
-  assume_role_policy = local.trust_policy.states
+# The state machine's role and the schedule's, each with its trust and its policy.
+locals {
+  service_roles = {
+    state_machine = {
+      name        = "${var.name}-states"
+      description = "Runs the ${var.name} credentials rotation state machine."
+      trust       = local.trust_policy.states
+      policy      = local.state_machine_policy
+    }
+    schedule = {
+      name        = "${var.name}-schedule"
+      description = "Lets the ${var.name} schedule start credentials rotation runs."
+      trust       = local.trust_policy.scheduler
+      policy      = local.schedule_policy
+    }
+  }
+}
+
+resource "aws_iam_role" "service" {
+  for_each = local.service_roles
+
+  name               = each.value.name
+  description        = each.value.description
+  assume_role_policy = each.value.trust
   tags               = var.tags
 }
 
-resource "aws_iam_role_policy" "state_machine" {
-  name   = "${var.name}-states"
-  role   = aws_iam_role.state_machine.id
-  policy = jsonencode(local.state_machine_policy)
-}
+resource "aws_iam_role_policy" "service" {
+  for_each = local.service_roles
 
-resource "aws_iam_role" "schedule" {
-  name               = "${var.name}-schedule"
-  description        = "Lets the ${var.name} schedule start credentials rotation runs."
-  assume_role_policy = local.trust_policy.scheduler
-  tags               = var.tags
-}
-
-resource "aws_iam_role_policy" "schedule" {
-  name   = "${var.name}-schedule"
-  role   = aws_iam_role.schedule.id
-  policy = jsonencode(local.schedule_policy)
+  name   = each.value.name
+  role   = aws_iam_role.service[each.key].id
+  policy = jsonencode(each.value.policy)
 }
 
 resource "aws_iam_role_policy" "credentials_handler" {

@@ -1,15 +1,20 @@
 locals {
   lambda_zip = "${path.module}/dist/credentials_rotator.zip"
 
-  # The four entry points of the engine (docs/design.md). Timeouts in seconds.
+  # The entry points of the engine, one per Task of the state machine (docs/design.md).
+  # Timeouts in seconds. Throttled calls are retried until shortly before the timeout
+  # (credentials_rotator.throttling), so a timeout is also how long AWS may throttle a function.
   functions = {
     plan = {
       suffix      = "plan"
-      description = "Plans a credentials rotation run: reads the users and the run input."
-      timeout     = 30
+      description = "Plans a credentials rotation run: checks its input, selects the users, writes its batches."
+      timeout     = 120
     }
-    # Throttled calls are retried until shortly before the timeout (credentials_rotator.throttling),
-    # so these timeouts are how long IAM and Secrets Manager may throttle one user's calls.
+    read_records = {
+      suffix      = "read-records"
+      description = "Reads the delivery records of a batch's users."
+      timeout     = 60
+    }
     rotate = {
       suffix      = "rotate"
       description = "Creates a user's new access key and records it in the user's secret."
@@ -17,12 +22,17 @@ locals {
     }
     roll_back = {
       suffix      = "roll-back"
-      description = "Rolls back a failed handoff: deletes the new key, restores the delivered one."
+      description = "Rolls back a refused handoff: restores the delivered key, deletes the new one."
       timeout     = 300
+    }
+    record_outcomes = {
+      suffix      = "record-outcomes"
+      description = "Records how each user of a batch ended."
+      timeout     = 60
     }
     finish = {
       suffix      = "finish"
-      description = "Records each batch's outcomes, retires the previously delivered keys and summarises the run."
+      description = "Retires the previously delivered keys and summarises the run."
       timeout     = 900
     }
   }
@@ -45,6 +55,11 @@ locals {
     USER_PATH_PREFIX = var.user_path_prefix == null ? "" : var.user_path_prefix
     USER_TAG         = var.user_tag == null ? "" : jsonencode(var.user_tag)
     EXCLUDE_USERS    = jsonencode(sort(var.exclude_users))
+    # The run's machinery (credentials_rotator.config).
+    STATE_MACHINE_ARN = local.state_machine_arn
+    RUN_DATA_BUCKET   = local.run_data_bucket
+    BATCH_SIZE        = tostring(local.batch_size)
+    MAX_CONCURRENCY   = tostring(var.max_concurrency)
   }
 }
 
@@ -83,5 +98,5 @@ resource "aws_lambda_function" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_iam_role_policy.function]
+  depends_on = [aws_iam_role_policy.function, aws_iam_role_policy_attachment.listed_users]
 }

@@ -40,8 +40,13 @@ locals {
   )
 
   # Exact ARNs, computed from names so that every policy and the state machine definition are known
-  # at plan time.
-  user_arns           = [for user in local.rotated_users : "arn:${local.partition}:iam::${local.account_id}:user${user.path}${user.username}"]
+  # at plan time. A user's ARN is user<path><name> and names are unique in an account whatever the
+  # path, so user/<name> (path "/") and user/*/<name> (any other path) name exactly that user. IAM
+  # refuses a resource path that does not start with "user/", such as user*/<name>.
+  user_arns = flatten([for user in local.rotated_users : [
+    "arn:${local.partition}:iam::${local.account_id}:user/${user.username}",
+    "arn:${local.partition}:iam::${local.account_id}:user/*/${user.username}",
+  ]])
   secrets_arn_pattern = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${local.secret_name_prefix}*"
   users_parameter_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.users_parameter_name}"
   state_machine_arn   = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"
@@ -54,6 +59,13 @@ resource "aws_ssm_parameter" "users" {
   tier           = local.users_parameter_tier
   insecure_value = local.users_parameter_value
   tags           = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.users_parameter_bytes <= 8192
+      error_message = "The users list encodes to more than 8192 bytes of JSON, the limit of an Advanced SSM parameter. Shorten the metadata, or split the users between two instances of the module with different names."
+    }
+  }
 }
 
 # One secret per listed user, so its ARN is known to the module's users and the handler grant. The

@@ -29,7 +29,7 @@ output "run_data_bucket" {
 }
 
 output "function_arns" {
-  description = "Map of the engine's Lambda function ARNs, keyed `plan`, `rotate`, `roll_back` and `finish`."
+  description = "Map of the engine's Lambda function ARNs, keyed by entry point: `plan`, `read_records`, `rotate`, `roll_back`, `record_outcomes` and `finish`."
   value       = { for key, function in aws_lambda_function.this : key => function.arn }
 }
 

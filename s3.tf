@@ -8,8 +8,19 @@ locals {
   # generated at apply, so that every policy and the state machine definition are known at plan
   # time; account and region make it unique per deployment. A long module name is shortened and
   # keeps a hash of the full name.
-  # S3 reserves the prefixes "xn--" and "sthree-".
-  run_data_label = replace(replace(replace(lower(var.name), "_", "-"), "/^xn--/", "xn-"), "/^sthree-/", "sthree")
+  # S3 reserves the bucket names that start with "xn--", "sthree-" (which covers
+  # "sthree-configurator") or "amzn-s3-demo-", and those that end with "-s3alias", "--ol-s3",
+  # ".mrap", "--x-s3" or "--table-s3"; this name ends with "-runs", so only the prefixes matter.
+  # "xn--" and "sthree-" at the start of the name lose a dash, as they always have. A label that
+  # would still give a reserved name once "-<account>" follows it ("xn-", "sthree",
+  # "amzn-s3-demo-keys") keeps only its letters and digits plus 8 hex digits of the name's hash, so
+  # no dash is left where a reserved prefix needs one.
+  run_data_name_label = replace(replace(replace(lower(var.name), "_", "-"), "/^xn--/", "xn-"), "/^sthree-/", "sthree")
+  run_data_label = (
+    can(regex("^(xn--|sthree-|amzn-s3-demo-)", "${local.run_data_name_label}-"))
+    ? "${substr(replace(local.run_data_name_label, "-", ""), 0, 17)}${substr(sha256(var.name), 0, 8)}"
+    : local.run_data_name_label
+  )
   run_data_bucket_label = (
     length(local.run_data_label) <= 26 ? local.run_data_label
     : "${substr(local.run_data_label, 0, 17)}-${substr(sha256(var.name), 0, 8)}"

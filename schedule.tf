@@ -21,7 +21,7 @@ resource "aws_scheduler_schedule" "this" {
 
   target {
     arn      = aws_sfn_state_machine.this.arn
-    role_arn = aws_iam_role.schedule.arn
+    role_arn = aws_iam_role.service["schedule"].arn
     input    = jsonencode({})
 
     retry_policy {
@@ -30,5 +30,5 @@ resource "aws_scheduler_schedule" "this" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.schedule]
+  depends_on = [aws_iam_role_policy.service["schedule"]]
 }

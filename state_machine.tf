@@ -1,26 +1,61 @@
 locals {
-  # Users per batch: one child execution of the Distributed Map rotates a batch, and one
-  # BatchGetSecretValue call reads the delivery records of up to 20 secrets.
+  # Users per batch: one child execution of the Distributed Map, one outcomes file. The functions
+  # read it from BATCH_SIZE (lambda.tf); the state machine needs only the concurrency below.
   batch_size = 20
   # At most max_concurrency users at once: each batch rotates up to user_concurrency of its users
   # at a time, and up to batch_concurrency batches run side by side.
   user_concurrency  = min(var.max_concurrency, local.batch_size)
   batch_concurrency = max(1, floor(var.max_concurrency / local.user_concurrency))
 
-  # Exactly the variables of step_function.asl.json.tpl (docs/design.md); the Python workflow tests
-  # render the same template with tests/fixtures/state_machine_variables.json.
+  # The one Retry block of every Task that invokes the module's own functions: the invocation
+  # failed in Lambda or on its way there, or Lambda throttled it. Each function is safe to run
+  # again (docs/design.md, "Crash safety").
+  transient_retry = [
+    {
+      ErrorEquals = [
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.ClientExecutionTimeoutException",
+        "Lambda.TooManyRequestsException",
+      ]
+      IntervalSeconds = 2
+      MaxAttempts     = 8
+      BackoffRate     = 2
+      MaxDelaySeconds = 30
+      JitterStrategy  = "FULL"
+    },
+  ]
+
+  # Errors of the handoff after which nobody knows whether the handler stored the key: it timed
+  # out, its process died, or Lambda failed around it. They are never retried in the run and never
+  # rolled back; the next run hands the same key off again. Every other error is the handler's
+  # own refusal ("raise to refuse"), retried and then rolled back. (Not States.TaskFailed: in a
+  # Retry or Catch it matches every error but States.Timeout.)
+  handoff_outcome_unknown = [
+    "Sandbox.Timedout",
+    "Lambda.Unknown",
+    "Runtime.ExitError",
+    "Runtime.OutOfMemory",
+    "Runtime.Unknown",
+    "States.Timeout",
+    "States.HeartbeatTimeout",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+  ]
+
+  # Exactly the variables of step_function.asl.json.tpl (docs/design.md).
   state_machine_variables = {
-    plan_function_arn       = local.function_arns.plan
-    rotate_function_arn     = local.function_arns.rotate
-    roll_back_function_arn  = local.function_arns.roll_back
-    finish_function_arn     = local.function_arns.finish
+    function_arns           = local.function_arns
     credentials_handler_arn = var.credentials_handler_arn
-    max_concurrency         = var.max_concurrency
     user_concurrency        = local.user_concurrency
     batch_concurrency       = local.batch_concurrency
-    batch_size              = local.batch_size
     cleanup_wait_seconds    = var.cleanup_wait_seconds
     run_data_bucket         = local.run_data_bucket
+    transient_retry         = jsonencode(local.transient_retry)
+    handoff_outcome_unknown = jsonencode(local.handoff_outcome_unknown)
   }
 
   # Round-tripped so that a malformed template fails at plan time.
@@ -36,7 +71,7 @@ resource "aws_cloudwatch_log_group" "state_machine" {
 resource "aws_sfn_state_machine" "this" {
   name       = var.name
   type       = "STANDARD"
-  role_arn   = aws_iam_role.state_machine.arn
+  role_arn   = aws_iam_role.service["state_machine"].arn
   definition = local.state_machine_definition
 
   logging_configuration {
@@ -47,5 +82,5 @@ resource "aws_sfn_state_machine" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_iam_role_policy.state_machine, aws_lambda_function.this, aws_s3_bucket.run_data]
+  depends_on = [aws_iam_role_policy.service, aws_lambda_function.this, aws_s3_bucket.run_data]
 }

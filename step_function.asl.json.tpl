@@ -1,38 +1,25 @@
 {
-  "Comment": "Rotates IAM user access keys: plan, rotate and hand off each user in batches of a Distributed Map, one grace wait, then retire the previously delivered keys. Contract: docs/design.md.",
+  "Comment": "Rotates IAM user access keys: plan, then rotate and hand off each user in batches of a Distributed Map, one grace wait, then retire the previously delivered keys. Contract: docs/design.md.",
   "StartAt": "Plan",
   "States": {
     "Plan": {
-      "Comment": "Writes the run's batches to the run-data bucket and returns where they are.",
+      "Comment": "Writes the run's batches to the run-data bucket and returns where they are; the state becomes {run, resume}.",
       "Type": "Task",
       "Resource": "arn:aws:states:::lambda:invoke",
       "Parameters": {
-        "FunctionName": "${plan_function_arn}",
+        "FunctionName": "${function_arns.plan}",
         "Payload": {
           "input.$": "$",
-          "stateMachineArn.$": "$$.StateMachine.Id",
           "executionArn.$": "$$.Execution.Id",
-          "startTime.$": "$$.Execution.StartTime",
-          "runDataBucket": "${run_data_bucket}",
-          "batchSize": ${batch_size}
+          "startTime.$": "$$.Execution.StartTime"
         }
       },
-      "OutputPath": "$.Payload",
-      "Retry": [
-        {
-          "ErrorEquals": [
-            "Lambda.ServiceException",
-            "Lambda.AWSLambdaException",
-            "Lambda.SdkClientException",
-            "Lambda.TooManyRequestsException"
-          ],
-          "IntervalSeconds": 2,
-          "MaxAttempts": 8,
-          "BackoffRate": 2,
-          "MaxDelaySeconds": 30,
-          "JitterStrategy": "FULL"
-        }
-      ],
+      "ResultSelector": {
+        "run.$": "$.Payload",
+        "resume": null
+      },
+      "ResultPath": "$",
+      "Retry": ${transient_retry},
       "Catch": [
         {
           "ErrorEquals": [
@@ -41,13 +28,13 @@
             "UnknownUser",
             "RotationAlreadyRunning"
           ],
-          "Next": "ExplainFailure"
+          "Next": "ExplainRefusal"
         }
       ],
       "Next": "RotateUsers"
     },
     "RotateUsers": {
-      "Comment": "One child execution per batch of users, each with its own history; the items are read from the run-data bucket, not passed in the state. Every child ends with its batch's outcomes recorded; should the Map itself fail, Finish still retires what was recorded and reports the rest as failed.",
+      "Comment": "One child execution per batch of users, each with its own history; the items are read from the run-data bucket, not passed in the state. Every child records its batch's outcomes itself, so one failed child fails no other: every batch may fail (ToleratedFailureCountPath, the number of batches) without failing the Map Run, which would abort the children still running. Finish reports a batch without outcomes as failed.",
       "Type": "Map",
       "ItemReader": {
         "Resource": "arn:aws:states:::s3:getObject",
@@ -55,19 +42,17 @@
           "InputType": "JSON"
         },
         "Parameters": {
-          "Bucket.$": "$.bucket",
-          "Key.$": "$.itemsKey"
+          "Bucket": "${run_data_bucket}",
+          "Key.$": "$.run.itemsKey"
         }
       },
       "ItemSelector": {
         "batch.$": "$$.Map.Item.Value.batch",
         "entries.$": "$$.Map.Item.Value.entries",
-        "bucket.$": "$.bucket",
-        "prefix.$": "$.prefix",
-        "dry_run.$": "$.dry_run",
-        "force.$": "$.force"
+        "run.$": "$.run"
       },
       "MaxConcurrency": ${batch_concurrency},
+      "ToleratedFailureCountPath": "$.run.batches",
       "ItemProcessor": {
         "ProcessorConfig": {
           "Mode": "DISTRIBUTED",
@@ -76,13 +61,12 @@
         "StartAt": "ReadRecords",
         "States": {
           "ReadRecords": {
-            "Comment": "One call reads the delivery records of the batch's users (ids and dates, never a secret); a user whose record is missing here reads it itself.",
+            "Comment": "One call reads the delivery records of up to 20 of the batch's users (ids and stages, never a secret); a user whose record is missing here reads it itself.",
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke",
             "Parameters": {
-              "FunctionName": "${rotate_function_arn}",
+              "FunctionName": "${function_arns.read_records}",
               "Payload": {
-                "batch.$": "$.batch",
                 "entries.$": "$.entries"
               }
             },
@@ -90,21 +74,7 @@
               "entries.$": "$.Payload.entries"
             },
             "ResultPath": "$.read",
-            "Retry": [
-              {
-                "ErrorEquals": [
-                  "Lambda.ServiceException",
-                  "Lambda.AWSLambdaException",
-                  "Lambda.SdkClientException",
-                  "Lambda.TooManyRequestsException"
-                ],
-                "IntervalSeconds": 2,
-                "MaxAttempts": 8,
-                "BackoffRate": 2,
-                "MaxDelaySeconds": 30,
-                "JitterStrategy": "FULL"
-              }
-            ],
+            "Retry": ${transient_retry},
             "Catch": [
               {
                 "ErrorEquals": [
@@ -130,8 +100,9 @@
             "ItemSelector": {
               "user.$": "$$.Map.Item.Value.user",
               "record.$": "$$.Map.Item.Value.record",
-              "dry_run.$": "$.dry_run",
-              "force.$": "$.force"
+              "dryRun.$": "$.run.dryRun",
+              "force.$": "$.run.force",
+              "prefix.$": "$.run.prefix"
             },
             "MaxConcurrency": ${user_concurrency},
             "ItemProcessor": {
@@ -141,29 +112,22 @@
               "StartAt": "Rotate",
               "States": {
                 "Rotate": {
-                  "Comment": "Not retried on a function error: a repeated partial rotation could strand a key.",
+                  "Comment": "A retried rotate is told so (attempt): it then ignores the batch's record and may find a key of its own earlier attempt.",
                   "Type": "Task",
                   "Resource": "arn:aws:states:::lambda:invoke",
                   "Parameters": {
-                    "FunctionName": "${rotate_function_arn}",
-                    "Payload.$": "$"
+                    "FunctionName": "${function_arns.rotate}",
+                    "Payload": {
+                      "user.$": "$.user",
+                      "record.$": "$.record",
+                      "dryRun.$": "$.dryRun",
+                      "force.$": "$.force",
+                      "prefix.$": "$.prefix",
+                      "attempt.$": "$$.State.RetryCount"
+                    }
                   },
                   "OutputPath": "$.Payload",
-                  "Retry": [
-                    {
-                      "ErrorEquals": [
-                        "Lambda.ServiceException",
-                        "Lambda.AWSLambdaException",
-                        "Lambda.SdkClientException",
-                        "Lambda.TooManyRequestsException"
-                      ],
-                      "IntervalSeconds": 2,
-                      "MaxAttempts": 8,
-                      "BackoffRate": 2,
-                      "MaxDelaySeconds": 30,
-                      "JitterStrategy": "FULL"
-                    }
-                  ],
+                  "Retry": ${transient_retry},
                   "Catch": [
                     {
                       "ErrorEquals": [
@@ -187,7 +151,7 @@
                   "Default": "NotRotated"
                 },
                 "Handoff": {
-                  "Comment": "The credentials handler gets names and ids; it reads the key from the secret. A throttled invoke never ran the handler: it is retried apart from the handler's own errors.",
+                  "Comment": "The credentials handler gets names and ids; it reads the key from the secret. Its own errors are refusals, retried then rolled back. An error that leaves the outcome unknown (a timeout, a crash, a failure of Lambda itself) is never retried here and never rolled back: the handler may hold the key.",
                   "Type": "Task",
                   "Resource": "arn:aws:states:::lambda:invoke",
                   "Parameters": {
@@ -214,6 +178,10 @@
                       "JitterStrategy": "FULL"
                     },
                     {
+                      "ErrorEquals": ${handoff_outcome_unknown},
+                      "MaxAttempts": 0
+                    },
+                    {
                       "ErrorEquals": [
                         "States.ALL"
                       ],
@@ -226,6 +194,11 @@
                   ],
                   "Catch": [
                     {
+                      "ErrorEquals": ${handoff_outcome_unknown},
+                      "ResultPath": "$.error",
+                      "Next": "Unconfirmed"
+                    },
+                    {
                       "ErrorEquals": [
                         "States.ALL"
                       ],
@@ -236,7 +209,7 @@
                   "Next": "MarkDelivered"
                 },
                 "MarkDelivered": {
-                  "Comment": "The new version is now the delivered one: remove its pending-handoff stage.",
+                  "Comment": "The handler confirmed the key: its version becomes the delivered one (its pending-handoff stage goes).",
                   "Type": "Task",
                   "Resource": "arn:aws:states:::aws-sdk:secretsmanager:updateSecretVersionStage",
                   "Parameters": {
@@ -262,8 +235,8 @@
                       "ErrorEquals": [
                         "States.ALL"
                       ],
-                      "ResultPath": "$.markError",
-                      "Next": "MarkDeliveredFailed"
+                      "ResultPath": "$.error",
+                      "Next": "Unconfirmed"
                     }
                   ],
                   "Next": "HandedOff"
@@ -274,7 +247,18 @@
                     "username.$": "$.username",
                     "outcome": "handed_off",
                     "accessKeyId.$": "$.accessKeyId",
-                    "retireKeyId.$": "$.retireKeyId"
+                    "previousKeyId.$": "$.previousKeyId"
+                  },
+                  "End": true
+                },
+                "Unconfirmed": {
+                  "Comment": "The handler may hold the key but its handoff is not confirmed: both keys stay, the next run hands the same key off again. Only the error's name is kept.",
+                  "Type": "Pass",
+                  "Parameters": {
+                    "username.$": "$.username",
+                    "outcome": "unconfirmed",
+                    "accessKeyId.$": "$.accessKeyId",
+                    "error.$": "$.error.Error"
                   },
                   "End": true
                 },
@@ -291,31 +275,17 @@
                   "Type": "Task",
                   "Resource": "arn:aws:states:::lambda:invoke",
                   "Parameters": {
-                    "FunctionName": "${roll_back_function_arn}",
+                    "FunctionName": "${function_arns.roll_back}",
                     "Payload.$": "$"
                   },
                   "OutputPath": "$.Payload",
-                  "Retry": [
-                    {
-                      "ErrorEquals": [
-                        "Lambda.ServiceException",
-                        "Lambda.AWSLambdaException",
-                        "Lambda.SdkClientException",
-                        "Lambda.TooManyRequestsException"
-                      ],
-                      "IntervalSeconds": 2,
-                      "MaxAttempts": 8,
-                      "BackoffRate": 2,
-                      "MaxDelaySeconds": 30,
-                      "JitterStrategy": "FULL"
-                    }
-                  ],
+                  "Retry": ${transient_retry},
                   "Catch": [
                     {
                       "ErrorEquals": [
                         "States.ALL"
                       ],
-                      "ResultPath": "$.rollBackError",
+                      "ResultPath": "$.error",
                       "Next": "RollBackFailed"
                     }
                   ],
@@ -331,23 +301,13 @@
                   },
                   "End": true
                 },
-                "MarkDeliveredFailed": {
-                  "Type": "Pass",
-                  "Parameters": {
-                    "username.$": "$.username",
-                    "outcome": "failed",
-                    "error.$": "$.markError.Error",
-                    "message.$": "$.markError.Cause"
-                  },
-                  "End": true
-                },
                 "RollBackFailed": {
                   "Type": "Pass",
                   "Parameters": {
                     "username.$": "$.username",
                     "outcome": "failed",
-                    "error.$": "$.rollBackError.Error",
-                    "message.$": "$.rollBackError.Cause"
+                    "error.$": "$.error.Error",
+                    "message.$": "$.error.Cause"
                   },
                   "End": true
                 }
@@ -361,32 +321,15 @@
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke",
             "Parameters": {
-              "FunctionName": "${finish_function_arn}",
+              "FunctionName": "${function_arns.record_outcomes}",
               "Payload": {
-                "record": {
-                  "bucket.$": "$.bucket",
-                  "prefix.$": "$.prefix",
-                  "batch.$": "$.batch",
-                  "results.$": "$.results"
-                }
+                "prefix.$": "$.run.prefix",
+                "batch.$": "$.batch",
+                "results.$": "$.results"
               }
             },
             "ResultPath": null,
-            "Retry": [
-              {
-                "ErrorEquals": [
-                  "Lambda.ServiceException",
-                  "Lambda.AWSLambdaException",
-                  "Lambda.SdkClientException",
-                  "Lambda.TooManyRequestsException"
-                ],
-                "IntervalSeconds": 2,
-                "MaxAttempts": 8,
-                "BackoffRate": 2,
-                "MaxDelaySeconds": 30,
-                "JitterStrategy": "FULL"
-              }
-            ],
+            "Retry": ${transient_retry},
             "Catch": [
               {
                 "ErrorEquals": [
@@ -407,7 +350,7 @@
             "End": true
           },
           "OutcomesNotRecorded": {
-            "Comment": "Finish reports this batch's users as failed and retires none of their keys; the next run cleans up.",
+            "Comment": "Finish reports this batch's users as failed and retires none of their keys; the next run goes on from their records.",
             "Type": "Pass",
             "Parameters": {
               "batch.$": "$.batch",
@@ -434,7 +377,7 @@
       "Type": "Choice",
       "Choices": [
         {
-          "Variable": "$.dry_run",
+          "Variable": "$.run.dryRun",
           "BooleanEquals": true,
           "Next": "Finish"
         }
@@ -452,48 +395,33 @@
       "Type": "Task",
       "Resource": "arn:aws:states:::lambda:invoke",
       "Parameters": {
-        "FunctionName": "${finish_function_arn}",
+        "FunctionName": "${function_arns.finish}",
         "Payload": {
-          "run.$": "$",
-          "maxConcurrency": ${max_concurrency}
+          "run.$": "$.run",
+          "resume.$": "$.resume"
         }
       },
       "ResultSelector": {
-        "output.$": "$.Payload"
+        "resume.$": "$.Payload.resume",
+        "summary.$": "$.Payload.summary",
+        "failure.$": "$.Payload.failure"
       },
       "ResultPath": "$.finished",
-      "Retry": [
-        {
-          "ErrorEquals": [
-            "Lambda.ServiceException",
-            "Lambda.AWSLambdaException",
-            "Lambda.SdkClientException",
-            "Lambda.TooManyRequestsException"
-          ],
-          "IntervalSeconds": 2,
-          "MaxAttempts": 8,
-          "BackoffRate": 2,
-          "MaxDelaySeconds": 30,
-          "JitterStrategy": "FULL"
-        }
-      ],
-      "Catch": [
-        {
-          "ErrorEquals": [
-            "RotationFailed"
-          ],
-          "Next": "ExplainFailure"
-        }
-      ],
+      "Retry": ${transient_retry},
       "Next": "Finished"
     },
     "Finished": {
       "Type": "Choice",
       "Choices": [
         {
-          "Variable": "$.finished.output.resume",
+          "Variable": "$.finished.resume",
           "IsNull": false,
           "Next": "ResumeFinish"
+        },
+        {
+          "Variable": "$.finished.failure",
+          "IsNull": false,
+          "Next": "RunFailed"
         }
       ],
       "Default": "Done"
@@ -501,32 +429,32 @@
     "ResumeFinish": {
       "Type": "Pass",
       "Parameters": {
-        "dry_run.$": "$.dry_run",
-        "force.$": "$.force",
-        "bucket.$": "$.bucket",
-        "prefix.$": "$.prefix",
-        "itemsKey.$": "$.itemsKey",
-        "count.$": "$.count",
-        "batches.$": "$.batches",
-        "resume.$": "$.finished.output.resume"
+        "run.$": "$.run",
+        "resume.$": "$.finished.resume"
       },
       "Next": "Finish"
     },
     "Done": {
       "Comment": "The run's output is the summary.",
       "Type": "Succeed",
-      "OutputPath": "$.finished.output.summary"
+      "OutputPath": "$.finished.summary"
     },
-    "ExplainFailure": {
-      "Comment": "Our functions' errors carry a readable message: make it the cause of the failed run.",
+    "RunFailed": {
+      "Comment": "At least one user failed: the run fails with the summary (at most 30,000 characters) as its cause, so an alarm fires.",
+      "Type": "Fail",
+      "ErrorPath": "$.finished.failure.error",
+      "CausePath": "$.finished.failure.cause"
+    },
+    "ExplainRefusal": {
+      "Comment": "Plan refused the run before anything changed; its message (at most 1,000 characters) becomes the cause.",
       "Type": "Pass",
       "Parameters": {
         "error.$": "$.Error",
         "cause.$": "States.StringToJson($.Cause)"
       },
-      "Next": "RunFailed"
+      "Next": "RunRefused"
     },
-    "RunFailed": {
+    "RunRefused": {
       "Type": "Fail",
       "ErrorPath": "$.error",
       "CausePath": "$.cause.errorMessage"

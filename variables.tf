@@ -1,10 +1,10 @@
 variable "name" {
-  description = "Prefix of every resource name: functions `<name>-plan` and so on, the state machine and schedule `<name>`, the parameter `/<name>/users`, secrets `<name>/<username>`. 1 to 54 letters, digits, `-` or `_`, starting with a letter or digit."
+  description = "Prefix of every resource name: functions `<name>-plan` and so on, the state machine and schedule `<name>`, the parameter `/<name>/users`, secrets `<name>/<username>`. 1 to 48 letters, digits, `-` or `_`, starting with a letter or digit."
   type        = string
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,53}$", var.name))
-    error_message = "The name must be 1 to 54 characters of letters, digits, '-' and '_', starting with a letter or digit, so that `<name>-roll-back` fits Lambda's 64-character function names."
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$", var.name))
+    error_message = "The name must be 1 to 48 characters of letters, digits, '-' and '_', starting with a letter or digit, so that `<name>-record-outcomes` fits Lambda's 64-character function names."
   }
 
   validation {
@@ -14,16 +14,17 @@ variable "name" {
 }
 
 variable "users" {
-  description = "The IAM users whose access keys are rotated. `metadata` is an optional string passed untouched to the credentials handler; `path` is the user's IAM path (default `/`), used to build exact user ARNs in the rotator's policies."
+  description = "The IAM users whose access keys are rotated, by name (at whatever IAM path they are). `metadata` is an optional string passed untouched to the credentials handler."
   type = list(object({
     username = string
     metadata = optional(string)
-    path     = optional(string, "/")
   }))
   default  = []
   nullable = false
 
   validation {
+    # A user the rotator can keep a secret for: an IAM user name without ',', which IAM allows
+    # but secret names do not (exclude_users takes any IAM user name).
     condition     = alltrue([for u in var.users : can(regex("^[A-Za-z0-9_+=.@-]{1,64}$", u.username))])
     error_message = "Every username must be 1 to 64 characters of letters, digits and _+=.@- . IAM also allows ',', but each user's secret is named `<name>/<username>` and Secrets Manager names cannot contain ','."
   }
@@ -33,23 +34,9 @@ variable "users" {
     error_message = "Usernames must be unique (IAM user names are case-insensitive, so \"Homer\" and \"homer\" are the same user): two entries for one user would let one run rotate it twice."
   }
 
-  validation {
-    condition     = alltrue([for u in var.users : u.path != null && can(regex("^/([!-~]{1,510}/)?$", u.path))])
-    error_message = "Every path must be an IAM path: \"/\" or a string that starts and ends with \"/\" made of printable ASCII characters, at most 512 long."
-  }
 
-  validation {
-    # The same JSON as local.users_parameter_value (a validation cannot refer to it); bytes from
-    # the base64 form because length() counts characters.
-    condition = alltrue([
-      for encoded in [base64encode(jsonencode([
-        for user in var.users : {
-          for key, value in { username = user.username, metadata = user.metadata } : key => value if value != null
-        }
-      ]))] : length(encoded) / 4 * 3 - length(regex("=*$", encoded)) <= 8192
-    ])
-    error_message = "The users list encodes to more than 8192 bytes of JSON, the limit of an Advanced SSM parameter. Shorten the metadata, or split the users between two instances of the module with different names."
-  }
+  # The size of the users list is checked where the list is encoded: the users parameter
+  # (main.tf), since a validation may not refer to that encoding.
 }
 
 variable "credentials_handler_arn" {
@@ -59,6 +46,16 @@ variable "credentials_handler_arn" {
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$", var.credentials_handler_arn))
     error_message = "The credentials handler must be a Lambda function ARN: arn:<partition>:lambda:<region>:<account>:function:<name>, optionally followed by :<alias or version>."
+  }
+
+  validation {
+    condition     = try(split(":", var.credentials_handler_arn)[4] == data.aws_caller_identity.current.account_id, true)
+    error_message = "The credentials handler must be a function of the account the module deploys to. The module allows its state machine's role to invoke the handler, but a function in another account would also need a resource-based policy that allows that role, which the module does not create, so every handoff would fail. Deploy the handler, or a small function that forwards to it, in this account."
+  }
+
+  validation {
+    condition     = try(split(":", var.credentials_handler_arn)[3] == data.aws_region.current.name, true)
+    error_message = "The credentials handler must be in the module's region (the AWS provider's). The state machine hands each key off through Step Functions' lambda:invoke integration, which calls functions of the state machine's own region, so a handler in another region would fail every handoff. Deploy the handler, or a small function that forwards to it, in this region."
   }
 }
 
@@ -74,7 +71,7 @@ variable "credentials_handler_role_name" {
 }
 
 variable "schedule_expression" {
-  description = "When runs start: an EventBridge Scheduler `rate(...)` or `cron(...)` expression. Default `rate(1 hour)`."
+  description = "When runs start: an EventBridge Scheduler `rate(...)` or `cron(...)` expression starting at most 4 runs an hour (`rate(15 minutes)` or slower; a cron minutes field selecting at most 4 minutes), since every run writes a version of each user's secret and Secrets Manager allows about 100 a day. Default `rate(1 hour)`."
   type        = string
   default     = "rate(1 hour)"
 
@@ -84,6 +81,30 @@ variable "schedule_expression" {
       || can(regex("^cron\\([^ ()]+( [^ ()]+){5}\\)$", var.schedule_expression))
     )
     error_message = "The schedule expression must be rate(<value> <unit>) with a positive whole value (\"rate(1 hour)\", \"rate(12 hours)\"; singular unit for 1, plural above) or a six-field cron(...) expression such as \"cron(0 3 * * ? *)\"."
+  }
+
+  # Secrets Manager's version quota: every run writes a new version of each user's secret, and
+  # unlabelled versions beyond 100 are removed only once they are 24 hours old, so more than about
+  # 100 runs a day would make every user's write fail. At most 4 runs an hour (96 a day): a rate()
+  # of 15 minutes or more, or a cron() whose minutes field selects at most 4 of the minutes 0-59.
+  # The minutes field is a list of items: `*`, `m`, `m-n` (past 59 it wraps to 0), each optionally
+  # followed by `/step` (`m/step` runs from m to 59); a field it cannot read counts as too frequent.
+  validation {
+    condition = alltrue(concat(
+      [for rate in regexall("^rate\\(([0-9]+) minutes?\\)$", var.schedule_expression) : tonumber(rate[0]) >= 15],
+      [for cron in regexall("^cron\\(([^ ()]+) ", var.schedule_expression) : try(length(distinct(flatten([
+        for item in split(",", cron[0]) : [
+          for parts in [regex("^(?:\\*|([0-5]?[0-9])(?:-([0-5]?[0-9]))?)(?:/([0-9]+))?$", item)] : [
+            for first in [parts[0] == null ? 0 : tonumber(parts[0])] : [
+              for last in [parts[1] != null ? tonumber(parts[1]) : (parts[0] == null || parts[2] != null ? 59 : first)] : [
+                for minute in range(first, (last < first ? last + 60 : last) + 1, parts[2] == null ? 1 : tonumber(parts[2])) : minute % 60
+              ]
+            ]
+          ]
+        ]
+      ]))) <= 4, false)],
+    ))
+    error_message = "The schedule starts runs too often: at most 4 runs an hour are allowed. Each run writes a new version of every user's secret, and Secrets Manager removes the versions beyond 100 only once they are 24 hours old, so more than about 100 runs a day would make every user's rotation fail. Use rate(15 minutes) or slower, or a cron() whose minutes field selects at most 4 minutes of the hour, such as \"cron(0 * * * ? *)\" (hourly) or \"cron(0/15 * * * ? *)\" (every 15 minutes)."
   }
 }
 
@@ -298,6 +319,8 @@ variable "exclude_users" {
   nullable    = false
 
   validation {
+    # Any IAM user name, ',' included: excluding such a user is how a selection that finds one
+    # goes on (users takes only names a secret can be named after).
     condition     = alltrue([for name in var.exclude_users : can(regex("^[A-Za-z0-9_+=,.@-]{1,64}$", name))])
     error_message = "Every excluded name must be an IAM user name: 1 to 64 letters, digits and _+=,.@- ."
   }

@@ -1,22 +1,15 @@
 # What the module plans: names, wiring, policies, the optional parts.
 
+# Account 123456789012, region us-east-1, partition aws: tests/mocks/aws.tfmock.hcl.
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "us-east-1" }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
   name = "ci-keys"
   users = [
     { username = "homer", metadata = "nuclear-plant" },
-    { username = "bart", path = "/school/" },
+    { username = "bart" },
   ]
   credentials_handler_arn = "arn:aws:lambda:us-east-1:123456789012:function:key-consumer"
   tags                    = { team = "platform" }
@@ -27,9 +20,10 @@ run "defaults_name_every_resource_after_name" {
 
   assert {
     condition = { for k, f in aws_lambda_function.this : k => f.function_name } == {
-      plan = "ci-keys-plan", rotate = "ci-keys-rotate", roll_back = "ci-keys-roll-back", finish = "ci-keys-finish"
+      plan      = "ci-keys-plan", read_records = "ci-keys-read-records", rotate = "ci-keys-rotate",
+      roll_back = "ci-keys-roll-back", record_outcomes = "ci-keys-record-outcomes", finish = "ci-keys-finish"
     }
-    error_message = "The functions must be named <name>-plan, -rotate, -roll-back and -finish."
+    error_message = "One function per Task, named <name>-plan, -read-records, -rotate, -roll-back, -record-outcomes and -finish."
   }
 
   assert {
@@ -63,10 +57,11 @@ run "defaults_name_every_resource_after_name" {
   assert {
     condition = (
       { for k, r in aws_iam_role.function : k => r.name } == {
-        plan = "ci-keys-plan", rotate = "ci-keys-rotate", roll_back = "ci-keys-roll-back", finish = "ci-keys-finish"
+        plan      = "ci-keys-plan", read_records = "ci-keys-read-records", rotate = "ci-keys-rotate",
+        roll_back = "ci-keys-roll-back", record_outcomes = "ci-keys-record-outcomes", finish = "ci-keys-finish"
       }
-      && aws_iam_role.state_machine.name == "ci-keys-states"
-      && aws_iam_role.schedule.name == "ci-keys-schedule"
+      && aws_iam_role.service["state_machine"].name == "ci-keys-states"
+      && aws_iam_role.service["schedule"].name == "ci-keys-schedule"
     )
     error_message = "One role per function, one for the state machine and one for the schedule."
   }
@@ -152,6 +147,10 @@ run "every_function_gets_the_same_environment" {
       USER_PATH_PREFIX     = ""
       USER_TAG             = ""
       EXCLUDE_USERS        = "[]"
+      STATE_MACHINE_ARN    = "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys"
+      RUN_DATA_BUCKET      = "ci-keys-123456789012-us-east-1-runs"
+      BATCH_SIZE           = "20"
+      MAX_CONCURRENCY      = "10"
     })])
     error_message = "Every function must get the environment of docs/design.md."
   }
@@ -176,8 +175,8 @@ run "tags_reach_every_taggable_resource" {
       [for r in aws_iam_role.function : r.tags == tomap({ team = "platform" })],
       [for s in aws_secretsmanager_secret.user : s.tags == tomap({ team = "platform" })],
       [
-        aws_iam_role.state_machine.tags == tomap({ team = "platform" }),
-        aws_iam_role.schedule.tags == tomap({ team = "platform" }),
+        aws_iam_role.service["state_machine"].tags == tomap({ team = "platform" }),
+        aws_iam_role.service["schedule"].tags == tomap({ team = "platform" }),
         aws_sfn_state_machine.this.tags == tomap({ team = "platform" }),
         aws_cloudwatch_log_group.state_machine.tags == tomap({ team = "platform" }),
         aws_ssm_parameter.users.tags == tomap({ team = "platform" }),
@@ -210,25 +209,28 @@ run "a_missed_start_is_retried_for_at_most_one_period" {
   command = plan
 
   variables {
-    schedule_expression  = "rate(5 minutes)"
+    # The shortest period the module accepts (variables.tf: Secrets Manager's version quota).
+    schedule_expression  = "rate(15 minutes)"
     cleanup_wait_seconds = 60
   }
 
   assert {
-    condition     = aws_scheduler_schedule.this.target[0].retry_policy[0].maximum_event_age_in_seconds == 300
-    error_message = "With rate(5 minutes) a start must not be retried after the next one is due."
+    condition     = aws_scheduler_schedule.this.target[0].retry_policy[0].maximum_event_age_in_seconds == 900
+    error_message = "With rate(15 minutes) a start must not be retried after the next one is due."
   }
 }
 
-run "policies_name_exact_users_including_paths" {
+run "policies_name_each_user_at_any_path" {
   command = plan
 
   assert {
-    condition = (
-      contains(flatten([for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Resource if s.Sid == "CallIam"]), "arn:aws:iam::123456789012:user/school/bart")
-      && contains(flatten([for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Resource if s.Sid == "CallIam"]), "arn:aws:iam::123456789012:user/homer")
-    )
-    error_message = "IAM actions must name each user's exact ARN, path included."
+    condition = toset(flatten([
+      for p in aws_iam_policy.listed_users : jsondecode(p.policy).Statement[0].Resource if startswith(p.name, "ci-keys-rotate-")
+      ])) == toset([
+      "arn:aws:iam::123456789012:user/homer", "arn:aws:iam::123456789012:user/*/homer",
+      "arn:aws:iam::123456789012:user/bart", "arn:aws:iam::123456789012:user/*/bart",
+    ])
+    error_message = "IAM actions must name each listed user by name, at the root path and at any other: user/<name> and user/*/<name>."
   }
 
   assert {
@@ -246,15 +248,15 @@ run "policies_name_exact_users_including_paths" {
 
   assert {
     condition = (
-      jsondecode(aws_iam_role_policy.schedule.policy).Statement[0].Action == "states:StartExecution"
-      && jsondecode(aws_iam_role_policy.schedule.policy).Statement[0].Resource == "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys"
+      jsondecode(aws_iam_role_policy.service["schedule"].policy).Statement[0].Action == "states:StartExecution"
+      && jsondecode(aws_iam_role_policy.service["schedule"].policy).Statement[0].Resource == "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys"
     )
     error_message = "The schedule role may only start this state machine."
   }
 
   assert {
     condition = contains(
-      flatten([for s in jsondecode(aws_iam_role_policy.state_machine.policy).Statement : s.Resource if s.Sid == "InvokeFunctions"]),
+      flatten([for s in jsondecode(aws_iam_role_policy.service["state_machine"].policy).Statement : s.Resource if s.Sid == "InvokeFunctions"]),
       "arn:aws:lambda:us-east-1:123456789012:function:key-consumer"
     )
     error_message = "The state machine must be allowed to invoke exactly the credentials handler."
@@ -349,6 +351,14 @@ run "alarm_watches_failed_and_timed_out_runs" {
     )
     error_message = "With a topic, one alarm on ExecutionsFailed and ExecutionsTimedOut notifies it."
   }
+
+  assert {
+    condition = (
+      [for q in aws_cloudwatch_metric_alarm.failed_runs[0].metric_query : q.expression if q.return_data == true] == ["FILL(failed, 0) + FILL(timed_out, 0)"]
+      && toset([for q in aws_cloudwatch_metric_alarm.failed_runs[0].metric_query : q.id if length(q.metric) > 0]) == toset(["failed", "timed_out"])
+    )
+    error_message = "The alarm must add the two series with FILL(..., 0): a series without datapoints in a period must count as 0, not make the sum missing (treat_missing_data would then call it not breaching)."
+  }
 }
 
 run "small_users_list_uses_a_standard_parameter" {
@@ -419,7 +429,7 @@ run "selection_by_path_scopes_key_actions_to_the_path" {
 
   assert {
     condition = (
-      [for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys"]]
+      [for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]]
       && [for s in jsondecode(aws_iam_role_policy.function["roll_back"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey"]]
       && [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey", "iam:UpdateAccessKey"]]
     )
@@ -436,7 +446,7 @@ run "selection_by_path_scopes_key_actions_to_the_path" {
 
   assert {
     condition = (
-      flatten([for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Resource if s.Sid == "CallIam"]) == ["arn:aws:iam::123456789012:user/homer"]
+      flatten([for p in aws_iam_policy.listed_users : jsondecode(p.policy).Statement[0].Resource if startswith(p.name, "ci-keys-rotate-")]) == ["arn:aws:iam::123456789012:user/homer", "arn:aws:iam::123456789012:user/*/homer"]
       && keys(aws_secretsmanager_secret.user) == ["homer"]
       && jsondecode(aws_ssm_parameter.users.insecure_value) == [{ username = "homer", metadata = "nuclear-plant" }]
     )
@@ -506,7 +516,7 @@ run "selection_by_tag_key_under_a_path_requires_the_key_and_the_path" {
       ] == [{
         Sid       = "CallIamOnSelectedUsers"
         Effect    = "Allow"
-        Action    = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys"]
+        Action    = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]
         Resource  = "arn:aws:iam::123456789012:user/ci/*"
         Condition = { Null = { "iam:ResourceTag/rotate" = "false" } }
     }]
@@ -528,4 +538,93 @@ run "no_selection_grants_no_listing" {
     ])
     error_message = "Without user_path_prefix or user_tag no function may list users or act beyond the listed ones."
   }
+}
+
+# The largest users list the module accepts: every one-character name IAM allows (names ignore
+# case) and as many two-character names as the users parameter's 8,192 bytes hold. That list names
+# the most ARN characters per byte of the parameter, so it is the one that meets IAM's quotas
+# first: each managed policy at most 6,144 characters, each role's inline policies together at
+# most 10,240, at most 10 managed policies attached to a role (jsonencode writes no whitespace,
+# which IAM would not count).
+run "the_largest_users_list_fits_iams_policy_quotas" {
+  command = plan
+
+  variables {
+    users = concat(
+      [for c in split("", "abcdefghijklmnopqrstuvwxyz0123456789_+=.@-") : { username = c }],
+      [for i in range(415) : { username = "${substr("abcdefghijklmnopqrstuvwxyz0123456789_+=.@-", floor(i / 42), 1)}${substr("abcdefghijklmnopqrstuvwxyz0123456789_+=.@-", i % 42, 1)}" }],
+    )
+  }
+
+  assert {
+    condition     = length(aws_ssm_parameter.users.insecure_value) > 8150
+    error_message = "The list must come close to the parameter's 8,192 bytes (the next run adds one user too many)."
+  }
+
+  assert {
+    condition     = alltrue([for p in aws_iam_policy.listed_users : length(p.policy) <= 6144])
+    error_message = "Every managed policy of the listed users must hold at most 6,144 characters."
+  }
+
+  assert {
+    condition = alltrue([for key, p in aws_iam_role_policy.function : length(p.policy) <= 10240]) && alltrue([
+      for p in aws_iam_role_policy.service : length(p.policy) <= 10240
+    ])
+    error_message = "Every role's inline policy must hold at most 10,240 characters."
+  }
+
+  assert {
+    condition = alltrue([for function in ["rotate", "roll_back", "finish"] :
+      length([for key, a in aws_iam_role_policy_attachment.listed_users : a if startswith(key, "${function}-")]) <= 10
+    ])
+    error_message = "No role may need more than 10 managed policies."
+  }
+
+  assert {
+    condition = length(distinct(flatten([
+      for p in aws_iam_policy.listed_users : jsondecode(p.policy).Statement[0].Resource if startswith(p.name, "ci-keys-rotate-")
+    ]))) == 2 * length(var.users)
+    error_message = "The rotate role's managed policies must name every listed user (two ARNs each), none twice."
+  }
+}
+
+run "the_largest_users_list_fits_in_the_longest_partition_too" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-iso-b" }
+  }
+
+  variables {
+    users = concat(
+      [for c in split("", "abcdefghijklmnopqrstuvwxyz0123456789_+=.@-") : { username = c }],
+      [for i in range(415) : { username = "${substr("abcdefghijklmnopqrstuvwxyz0123456789_+=.@-", floor(i / 42), 1)}${substr("abcdefghijklmnopqrstuvwxyz0123456789_+=.@-", i % 42, 1)}" }],
+    )
+  }
+
+  assert {
+    condition     = alltrue([for p in aws_iam_policy.listed_users : length(p.policy) <= 6144])
+    error_message = "Every managed policy must hold at most 6,144 characters in any partition."
+  }
+
+  assert {
+    condition = alltrue([for function in ["rotate", "roll_back", "finish"] :
+      length([for key, a in aws_iam_role_policy_attachment.listed_users : a if startswith(key, "${function}-")]) <= 10
+    ])
+    error_message = "No role may need more than 10 managed policies in any partition."
+  }
+}
+
+run "one_user_more_than_the_largest_list_is_refused" {
+  command = plan
+
+  variables {
+    users = concat(
+      [for c in split("", "abcdefghijklmnopqrstuvwxyz0123456789_+=.@-") : { username = c }],
+      [for i in range(416) : { username = "${substr("abcdefghijklmnopqrstuvwxyz0123456789_+=.@-", floor(i / 42), 1)}${substr("abcdefghijklmnopqrstuvwxyz0123456789_+=.@-", i % 42, 1)}" }],
+    )
+  }
+
+  expect_failures = [aws_ssm_parameter.users]
 }

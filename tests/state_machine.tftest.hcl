@@ -1,17 +1,10 @@
 # The module renders the same state machine the Python workflow tests execute: one variable list,
-# tests/fixtures/state_machine_variables.json, on both sides. The inputs and the mocked account,
-# region and partition below are the ones that give the fixture's function ARNs.
+# tests/fixtures/state_machine_variables.json, on both sides. The inputs below and the mocked
+# account, region and partition (tests/mocks/aws.tfmock.hcl) are the ones that give the fixture's
+# function ARNs.
 
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "us-east-1" }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
@@ -19,8 +12,9 @@ variables {
   name                    = "ci-keys"
   users                   = [{ username = "homer" }]
   credentials_handler_arn = jsondecode(file("tests/fixtures/state_machine_variables.json")).credentials_handler_arn
-  max_concurrency         = jsondecode(file("tests/fixtures/state_machine_variables.json")).max_concurrency
-  cleanup_wait_seconds    = jsondecode(file("tests/fixtures/state_machine_variables.json")).cleanup_wait_seconds
+  # 5 users at once: one batch at a time (batch_concurrency 1), 5 of its users at a time.
+  max_concurrency      = 5
+  cleanup_wait_seconds = jsondecode(file("tests/fixtures/state_machine_variables.json")).cleanup_wait_seconds
 }
 
 run "passes_exactly_the_fixture_variables" {
@@ -36,10 +30,55 @@ run "renders_the_document_the_workflow_tests_execute" {
   command = plan
 
   assert {
-    condition = jsondecode(aws_sfn_state_machine.this.definition) == jsondecode(
+    condition = aws_sfn_state_machine.this.definition == jsonencode(jsondecode(
       templatefile("step_function.asl.json.tpl", var.fixture)
+    ))
+    error_message = "The planned definition must be the template rendered with the fixture's variables and round-tripped through jsondecode and jsonencode, so that a malformed template fails at plan."
+  }
+
+  # What the rendering must hold, stated from the inputs above rather than rendered again: a
+  # template that loses a state or wires a variable to the wrong place fails here.
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.this.definition).StartAt == "Plan"
+      && alltrue([for state in ["Plan", "RotateUsers", "GraceWait", "Finish"] : contains(keys(jsondecode(aws_sfn_state_machine.this.definition).States), state)])
     )
-    error_message = "The planned definition must equal the template rendered with the fixture's variables."
+    error_message = "The run starts at Plan and has the states RotateUsers, GraceWait and Finish."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.this.definition).States.Plan.Type == "Task"
+      && jsondecode(aws_sfn_state_machine.this.definition).States.Plan.Resource == "arn:aws:states:::lambda:invoke"
+      && jsondecode(aws_sfn_state_machine.this.definition).States.Plan.Parameters.FunctionName == "arn:aws:lambda:us-east-1:123456789012:function:ci-keys-plan"
+    )
+    error_message = "Plan must be a lambda:invoke task of the function ci-keys-plan."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.Type == "Map"
+      && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.ProcessorConfig.Mode == "DISTRIBUTED"
+      && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.MaxConcurrency == local.batch_concurrency
+      && local.batch_concurrency == 1
+    )
+    error_message = "RotateUsers must be a Distributed Map running batch_concurrency batches at once (1 with max_concurrency 5)."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.this.definition).States.GraceWait.Type == "Wait"
+      && jsondecode(aws_sfn_state_machine.this.definition).States.GraceWait.Seconds == var.cleanup_wait_seconds
+    )
+    error_message = "GraceWait must wait cleanup_wait_seconds."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.this.definition).States.Finish.Type == "Task"
+      && jsondecode(aws_sfn_state_machine.this.definition).States.Finish.Parameters.FunctionName == "arn:aws:lambda:us-east-1:123456789012:function:ci-keys-finish"
+    )
+    error_message = "Finish must invoke the function ci-keys-finish."
   }
 }
 
@@ -55,7 +94,7 @@ run "renders_its_own_inputs" {
     condition = (
       [for s in values(jsondecode(aws_sfn_state_machine.this.definition).States) : s.MaxConcurrency if s.Type == "Map"] == [1]
       && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.States.RotateBatch.MaxConcurrency == 17
-      && jsondecode(aws_sfn_state_machine.this.definition).States.Finish.Parameters.Payload.maxConcurrency == 17
+      && aws_lambda_function.this["finish"].environment[0].variables.MAX_CONCURRENCY == "17"
       && [for s in values(jsondecode(aws_sfn_state_machine.this.definition).States) : s.Seconds if s.Type == "Wait"] == [42]
     )
     error_message = "max_concurrency and cleanup_wait_seconds must reach the definition: 17 users of one batch at a time, 17 retirements at a time."
@@ -73,7 +112,7 @@ run "never_rotates_more_than_max_concurrency_users_at_once" {
     condition = (
       jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.MaxConcurrency == 2
       && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.States.RotateBatch.MaxConcurrency == 20
-      && jsondecode(aws_sfn_state_machine.this.definition).States.Plan.Parameters.Payload.batchSize == 20
+      && aws_lambda_function.this["plan"].environment[0].variables.BATCH_SIZE == "20"
     )
     error_message = "With 40, two batches of 20 users run at once: batches times users per batch never exceeds max_concurrency."
   }
@@ -86,7 +125,8 @@ run "keeps_run_data_in_its_own_bucket" {
     condition = (
       aws_s3_bucket.run_data.bucket == "ci-keys-123456789012-us-east-1-runs"
       && aws_s3_bucket.run_data.force_destroy
-      && jsondecode(aws_sfn_state_machine.this.definition).States.Plan.Parameters.Payload.runDataBucket == aws_s3_bucket.run_data.bucket
+      && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemReader.Parameters.Bucket == aws_s3_bucket.run_data.bucket
+      && aws_lambda_function.this["finish"].environment[0].variables.RUN_DATA_BUCKET == aws_s3_bucket.run_data.bucket
       && aws_s3_bucket_public_access_block.run_data.block_public_acls
       && aws_s3_bucket_public_access_block.run_data.block_public_policy
       && aws_s3_bucket_public_access_block.run_data.ignore_public_acls
@@ -121,5 +161,61 @@ run "encrypts_run_data_with_the_customer_key_and_shortens_long_names" {
       && aws_s3_bucket_lifecycle_configuration.run_data.rule[0].expiration[0].days == 7
     )
     error_message = "A long name is cut and hashed into a valid bucket name; a customer key encrypts the run data too."
+  }
+}
+
+# S3 reserves bucket names that start with "xn--", "sthree-" (so "sthree-configurator" too) or
+# "amzn-s3-demo-", and the label is followed by "-<account>". A name that would give such a bucket
+# keeps only its letters and digits plus 8 hex digits of its hash; every other name keeps its bucket.
+
+run "run_data_bucket_avoids_the_amzn_s3_demo_prefix" {
+  command = plan
+
+  variables {
+    name = "Amzn_S3_Demo_keys"
+  }
+
+  assert {
+    condition     = can(regex("^amzns3demokeys[0-9a-f]{8}-123456789012-us-east-1-runs$", aws_s3_bucket.run_data.bucket))
+    error_message = "A name starting with amzn-s3-demo- must not give a bucket name S3 reserves."
+  }
+}
+
+run "run_data_bucket_avoids_sthree_before_the_account" {
+  command = plan
+
+  variables {
+    name = "sthree"
+  }
+
+  assert {
+    condition     = can(regex("^sthree[0-9a-f]{8}-123456789012-us-east-1-runs$", aws_s3_bucket.run_data.bucket))
+    error_message = "The name sthree must not give a bucket starting with sthree-, which S3 reserves."
+  }
+}
+
+run "run_data_bucket_avoids_xn_dash_dash_before_the_account" {
+  command = plan
+
+  variables {
+    name = "xn-"
+  }
+
+  assert {
+    condition     = can(regex("^xn[0-9a-f]{8}-123456789012-us-east-1-runs$", aws_s3_bucket.run_data.bucket))
+    error_message = "The name xn- must not give a bucket starting with xn--, which S3 reserves."
+  }
+}
+
+run "run_data_bucket_keeps_the_names_it_gave_before" {
+  command = plan
+
+  variables {
+    name = "Sthree-Configurator"
+  }
+
+  assert {
+    condition     = aws_s3_bucket.run_data.bucket == "sthreeconfigurator-123456789012-us-east-1-runs"
+    error_message = "A name whose bucket S3 accepted keeps that bucket: sthree- loses its dash, as before."
   }
 }

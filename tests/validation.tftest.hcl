@@ -1,15 +1,8 @@
 # Every bad input fails at plan time with a message a person understands (variables.tf).
 
+# Account 123456789012, region us-east-1, partition aws: tests/mocks/aws.tfmock.hcl.
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "us-east-1" }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
@@ -23,16 +16,26 @@ variables {
 run "accepts_the_widest_valid_inputs" {
   command = plan
 
+  # The handler must be in the module's account and region: plan in GovCloud for this run.
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-us-gov" }
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-gov-west-1" }
+  }
+
   variables {
-    name = "A_${replace(format("%52s", ""), " ", "x")}"
+    name = "A_${replace(format("%46s", ""), " ", "x")}"
     users = [
-      { username = "a+b=c.d@e-f_g", path = "/division/team/" },
+      { username = "a+b=c.d@e-f_g" },
       { username = replace(format("%64s", ""), " ", "u") },
     ]
     credentials_handler_arn       = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:consumer:live"
     credentials_handler_role_name = "consumer-role+=,.@_"
-    schedule_expression           = "rate(1 minute)"
-    cleanup_wait_seconds          = 59
+    schedule_expression           = "rate(15 minutes)"
+    cleanup_wait_seconds          = 899
     max_key_age_days              = 1
     max_concurrency               = 40
     log_retention_days            = 0
@@ -63,7 +66,7 @@ run "rejects_a_name_with_invalid_characters" {
 run "rejects_a_name_too_long_for_function_names" {
   command = plan
   variables {
-    name = replace(format("%55s", ""), " ", "n")
+    name = replace(format("%49s", ""), " ", "n")
   }
   expect_failures = [var.name]
 }
@@ -110,20 +113,12 @@ run "rejects_duplicate_usernames_whatever_their_case" {
   expect_failures = [var.users]
 }
 
-run "rejects_an_invalid_iam_path" {
-  command = plan
-  variables {
-    users = [{ username = "homer", path = "rotated" }]
-  }
-  expect_failures = [var.users]
-}
-
 run "rejects_users_over_8_kb_of_json" {
   command = plan
   variables {
     users = [for i in range(3) : { username = "user${i}", metadata = replace(format("%2800s", ""), " ", "m") }]
   }
-  expect_failures = [var.users]
+  expect_failures = [aws_ssm_parameter.users]
 }
 
 run "rejects_users_over_8_kb_counted_in_bytes_not_characters" {
@@ -132,7 +127,7 @@ run "rejects_users_over_8_kb_counted_in_bytes_not_characters" {
     # 2100 two-byte characters per user: 4200 characters but 8400 bytes.
     users = [for i in range(2) : { username = "user${i}", metadata = replace(format("%2100s", ""), " ", "é") }]
   }
-  expect_failures = [var.users]
+  expect_failures = [aws_ssm_parameter.users]
 }
 
 # --- schedule and waits ------------------------------------------------------------------------
@@ -188,8 +183,8 @@ run "rejects_an_invalid_timezone" {
 run "rejects_a_wait_as_long_as_the_rate_period" {
   command = plan
   variables {
-    schedule_expression  = "rate(5 minutes)"
-    cleanup_wait_seconds = 300
+    schedule_expression  = "rate(15 minutes)"
+    cleanup_wait_seconds = 900
   }
   expect_failures = [var.cleanup_wait_seconds]
 }
@@ -201,6 +196,147 @@ run "rejects_a_wait_longer_than_the_rate_period" {
     cleanup_wait_seconds = 90000
   }
   expect_failures = [var.cleanup_wait_seconds]
+}
+
+# --- schedule vs Secrets Manager's version quota: at most four runs an hour ------------------------
+# Each run writes a secret version per user; Secrets Manager removes unlabelled versions beyond 100
+# only once they are 24 hours old, so more than about 100 runs a day would fail every user's write.
+
+run "accepts_a_cron_every_15_minutes" {
+  command = plan
+  variables {
+    schedule_expression = "cron(*/15 * * * ? *)"
+  }
+}
+
+run "accepts_a_cron_of_four_listed_minutes" {
+  command = plan
+  variables {
+    schedule_expression = "cron(0,15,30,45 8-18 ? * MON-FRI *)"
+  }
+}
+
+run "accepts_a_cron_of_a_four_minute_range" {
+  command = plan
+  variables {
+    schedule_expression = "cron(0-3 * * * ? *)"
+  }
+}
+
+run "accepts_a_cron_range_with_an_increment_of_four_minutes" {
+  command = plan
+  variables {
+    # 5, 20, 35 and 50.
+    schedule_expression = "cron(5-50/15 * * * ? *)"
+  }
+}
+
+run "accepts_a_cron_increment_from_a_start_minute" {
+  command = plan
+  variables {
+    # 0, 15, 30 and 45: the example of the error message.
+    schedule_expression = "cron(0/15 * * * ? *)"
+  }
+}
+
+run "accepts_a_cron_naming_four_minutes_more_than_once" {
+  command = plan
+  variables {
+    # Six values, four distinct minutes.
+    schedule_expression = "cron(0,1,0-3,3 * * * ? *)"
+  }
+}
+
+run "accepts_a_cron_range_of_four_minutes_wrapping_past_the_hour" {
+  command = plan
+  variables {
+    # 58, 59, 0 and 1: a range whose end is below its start is counted as wrapping past 59.
+    schedule_expression = "cron(58-1 * * * ? *)"
+  }
+}
+
+run "rejects_a_rate_under_15_minutes" {
+  command = plan
+  variables {
+    schedule_expression = "rate(14 minutes)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_rate_of_one_minute" {
+  command = plan
+  variables {
+    schedule_expression = "rate(1 minute)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_cron_every_minute" {
+  command = plan
+  variables {
+    schedule_expression = "cron(* * * * ? *)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_cron_every_ten_minutes" {
+  command = plan
+  variables {
+    schedule_expression = "cron(*/10 * * * ? *)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_cron_of_five_listed_minutes_in_one_hour" {
+  command = plan
+  variables {
+    # Once a day, but five runs within that hour.
+    schedule_expression = "cron(0,10,20,30,40 3 * * ? *)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_cron_range_of_five_minutes" {
+  command = plan
+  variables {
+    schedule_expression = "cron(0-4 * * * ? *)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_cron_increment_from_a_start_minute" {
+  command = plan
+  variables {
+    # 1, 11, 21, 31, 41 and 51.
+    schedule_expression = "cron(1/10 * * * ? *)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_cron_range_with_an_increment_of_five_minutes" {
+  command = plan
+  variables {
+    schedule_expression = "cron(0-40/10 * * * ? *)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_cron_range_wrapping_past_the_hour" {
+  command = plan
+  variables {
+    # 58, 59, 0, 1 and 2.
+    schedule_expression = "cron(58-2 * * * ? *)"
+  }
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_cron_minutes_field_it_cannot_count" {
+  command = plan
+  variables {
+    # Minutes take , - * / only.
+    schedule_expression = "cron(? * * * ? *)"
+  }
+  expect_failures = [var.schedule_expression]
 }
 
 run "rejects_a_negative_wait" {
@@ -253,12 +389,30 @@ run "rejects_a_concurrency_above_40" {
   expect_failures = [var.max_concurrency]
 }
 
-# --- ARNs of the wrong service -----------------------------------------------------------------
+# --- ARNs of the wrong service, account or region -----------------------------------------------------------------
 
 run "rejects_a_handler_that_is_not_a_lambda_function" {
   command = plan
   variables {
     credentials_handler_arn = "arn:aws:sns:us-east-1:123456789012:key-consumer"
+  }
+  expect_failures = [var.credentials_handler_arn]
+}
+
+run "rejects_a_handler_in_another_account" {
+  command = plan
+  variables {
+    # The mocked account is 123456789012.
+    credentials_handler_arn = "arn:aws:lambda:us-east-1:210987654321:function:key-consumer"
+  }
+  expect_failures = [var.credentials_handler_arn]
+}
+
+run "rejects_a_handler_in_another_region" {
+  command = plan
+  variables {
+    # The mocked region is us-east-1.
+    credentials_handler_arn = "arn:aws:lambda:eu-west-1:123456789012:function:key-consumer:live"
   }
   expect_failures = [var.credentials_handler_arn]
 }

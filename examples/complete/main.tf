@@ -140,7 +140,6 @@ module "credentials_rotator" {
     for key, metadata in var.demo_users : {
       username = aws_iam_user.demo[key].name
       metadata = metadata == "" ? null : metadata
-      path     = aws_iam_user.demo[key].path
     }
   ]
   credentials_handler_arn       = aws_lambda_function.consumer.arn

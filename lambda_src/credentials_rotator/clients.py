@@ -39,36 +39,32 @@ def with_throttling_retries(client: _Client) -> _Client:
 
 
 @functools.cache
+def client(service: str) -> Any:
+    """The process's one client of ``service``."""
+    with _CREATING:
+        return with_throttling_retries(boto3.client(service, config=CLIENT_CONFIG))  # type: ignore[call-overload]
+
+
 def iam_client() -> IAMClient:
-    with _CREATING:
-        return with_throttling_retries(boto3.client("iam", config=CLIENT_CONFIG))
+    return cast("IAMClient", client("iam"))
 
 
-@functools.cache
 def secretsmanager_client() -> SecretsManagerClient:
-    with _CREATING:
-        return with_throttling_retries(boto3.client("secretsmanager", config=CLIENT_CONFIG))
+    return cast("SecretsManagerClient", client("secretsmanager"))
 
 
-@functools.cache
 def ssm_client() -> SSMClient:
-    with _CREATING:
-        return with_throttling_retries(boto3.client("ssm", config=CLIENT_CONFIG))
+    return cast("SSMClient", client("ssm"))
 
 
-@functools.cache
 def sfn_client() -> SFNClient:
-    with _CREATING:
-        return with_throttling_retries(boto3.client("stepfunctions", config=CLIENT_CONFIG))
+    return cast("SFNClient", client("stepfunctions"))
 
 
-@functools.cache
 def s3_client() -> S3Client:
-    with _CREATING:
-        return with_throttling_retries(boto3.client("s3", config=CLIENT_CONFIG))
+    return cast("S3Client", client("s3"))
 
 
 def clear_cache() -> None:
     """Forget the clients (tests create new ones inside each mock)."""
-    for factory in (iam_client, secretsmanager_client, ssm_client, sfn_client, s3_client):
-        factory.cache_clear()
+    client.cache_clear()

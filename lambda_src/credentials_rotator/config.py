@@ -24,6 +24,10 @@ REQUIRED_VARIABLES = (
     "USER_PATH_PREFIX",
     "USER_TAG",
     "EXCLUDE_USERS",
+    "RUN_DATA_BUCKET",
+    "BATCH_SIZE",
+    "MAX_CONCURRENCY",
+    "STATE_MACHINE_ARN",
 )
 
 # An IAM path: "/" or "/" + printable ASCII + "/", at most 512 characters.
@@ -45,6 +49,13 @@ class Config:
     users_parameter_name: str
     secret_name_prefix: str
     secret_kms_key_id: str | None
+    # The module's state machine, and its run-data bucket (docs/design.md, "Run data").
+    state_machine_arn: str
+    run_data_bucket: str
+    # Users per batch (one child execution, one outcomes file), and how many retirements finish
+    # makes at once.
+    batch_size: int
+    max_concurrency: int
     secret_tags: Mapping[str, str] = field(default_factory=dict)
     old_key_action: OldKeyAction = "delete"
     max_key_age_days: int | None = None
@@ -71,11 +82,10 @@ class Config:
         missing = [name for name in REQUIRED_VARIABLES if name not in environ]
         if missing:
             raise ConfigError(f"missing environment variable {missing[0]}")
-        users_parameter_name = environ["USERS_PARAMETER_NAME"].strip()
-        if not users_parameter_name:
-            raise ConfigError("environment variable USERS_PARAMETER_NAME is empty")
         return cls(
-            users_parameter_name=users_parameter_name,
+            users_parameter_name=_parse_required(
+                "USERS_PARAMETER_NAME", environ["USERS_PARAMETER_NAME"]
+            ),
             secret_name_prefix=environ["SECRET_NAME_PREFIX"],
             secret_kms_key_id=environ["SECRET_KMS_KEY_ID"].strip() or None,
             secret_tags=_parse_tags(environ["SECRET_TAGS"]),
@@ -84,6 +94,10 @@ class Config:
             user_path_prefix=_parse_path_prefix(environ["USER_PATH_PREFIX"]),
             user_tag=_parse_user_tag(environ["USER_TAG"]),
             exclude_users=_parse_exclude_users(environ["EXCLUDE_USERS"]),
+            run_data_bucket=_parse_required("RUN_DATA_BUCKET", environ["RUN_DATA_BUCKET"]),
+            batch_size=_parse_count("BATCH_SIZE", environ["BATCH_SIZE"]),
+            max_concurrency=_parse_count("MAX_CONCURRENCY", environ["MAX_CONCURRENCY"]),
+            state_machine_arn=_parse_required("STATE_MACHINE_ARN", environ["STATE_MACHINE_ARN"]),
         )
 
 
@@ -91,6 +105,20 @@ class Config:
 def load() -> Config:
     """The configuration of this process, read from ``os.environ`` on first use."""
     return Config.from_environ(os.environ)
+
+
+def _parse_required(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise ConfigError(f"environment variable {name} is empty")
+    return value
+
+
+def _parse_count(name: str, raw: str) -> int:
+    value = raw.strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"environment variable {name} must be a positive number, not {raw!r}")
+    return int(value)
 
 
 def _parse_tags(raw: str) -> dict[str, str]:

@@ -2,13 +2,28 @@
 
 The class names are a contract: the state machine template matches them in ``ErrorEquals``, and
 they appear as ``error`` in the run's summary. Rename one only together with the template.
+Every message is cut to ``MESSAGE_LIMIT`` characters, so no error of ours can swell a state.
 """
 
 from __future__ import annotations
 
+# The longest message an error of ours carries (a Step Functions state holds 256 KB).
+MESSAGE_LIMIT = 1000
+SHORTENED = " [… shortened]"
+
+
+def cut(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``message``, shortened to ``limit`` characters with a visible mark when it was longer."""
+    if len(message) <= limit:
+        return message
+    return message[: limit - len(SHORTENED)] + SHORTENED
+
 
 class RotatorError(Exception):
     """Base class of every error this package raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(cut(message))
 
 
 class ConfigError(RotatorError):
@@ -22,8 +37,9 @@ class InvalidRunInput(RotatorError):
 class InvalidUsersParameter(RotatorError):
     """The users to rotate cannot be determined or rotated.
 
-    The users parameter is missing or does not hold a valid users list, IAM could not be listed
-    for the users selected at run time, or a user to rotate has a ',' in its name.
+    The users parameter is missing, does not hold a valid users list or names one user twice
+    (names ignore case), IAM could not be listed for the users selected at run time, or a user
+    to rotate has a ',' in its name.
     """
 
 
@@ -32,7 +48,8 @@ class UnknownUser(RotatorError):
 
 
 class RotationAlreadyRunning(RotatorError):
-    """An older run of the same state machine is still running."""
+    """Another run of the same state machine is running, or ended abnormally so recently that a
+    function it invoked may still be running."""
 
 
 class UserNotFound(RotatorError):
@@ -40,15 +57,32 @@ class UserNotFound(RotatorError):
 
 
 class UnknownAccessKey(RotatorError):
-    """The user has an Active key that this rotator never created; nothing was deleted."""
+    """The user has an Active key that this rotator cannot account for; nothing was deleted."""
 
 
 class AmbiguousAccessKeys(RotatorError):
     """No delivery is recorded and both keys of the user are Active; nothing was deleted."""
 
 
+class RecordReplaced(RotatorError):
+    """The secret's current value was replaced by hand while a key awaited confirmation, so the
+    rotator cannot tell which key the handler holds; nothing was changed."""
+
+
+class UnconfirmedKeyInactive(RotatorError):
+    """A key handed off without confirmation was deactivated by hand; nothing was changed."""
+
+
 class SecretWriteFailed(RotatorError):
     """The new key could not be stored in the user's secret; the new key was deleted again."""
+
+
+class HandoffUnconfirmed(RotatorError):
+    """The handler may hold the new key but did not confirm it; both keys stay Active."""
+
+
+class OutcomeUnknown(RotatorError):
+    """The batch recorded no outcome for the user; none of its keys was retired."""
 
 
 class RetireFailed(RotatorError):
@@ -56,4 +90,4 @@ class RetireFailed(RotatorError):
 
 
 class RotationFailed(RotatorError):
-    """At least one user failed; the message is the run's summary as JSON."""
+    """At least one user failed; the run's cause is its summary as JSON."""

@@ -1,66 +1,78 @@
-"""Entry point ``roll_back``: undo a rotation whose handoff failed.
+"""Entry point ``roll_back``: undo a rotation whose handoff the handler refused.
 
-Makes the delivered version of the secret current again, then deletes the new key, and returns the
-user's failed record for the summary.
+A fresh key the handler refused (it raised, after the retries) is not held: AWSCURRENT goes back
+to the delivered version, then the new key is deleted. A key handed off again after an earlier
+handoff whose outcome is unknown (``resumed``) may still be held: nothing is changed, and the
+next run hands it off again. Returns the user's failed outcome for the summary.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from credentials_rotator import clients, config, log, stages
+from credentials_rotator import clients, versions
 from credentials_rotator.access_keys import delete_access_key
-from credentials_rotator.errors import InvalidRunInput
+from credentials_rotator.entry import entry_point
+from credentials_rotator.errors import cut
+from credentials_rotator.events import parse_roll_back_event
 from credentials_rotator.failures import cause_message
-from credentials_rotator.shapes import IterationResult
+from credentials_rotator.log import get_logger
+from credentials_rotator.shapes import IterationResult, RollBackEvent
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-log.configure()
-config.load()  # a missing variable fails the function at import, naming it
-LOGGER = log.get_logger(__name__)
+LOGGER = get_logger(__name__)
+# How much of the handler's own message the user's outcome keeps.
+REASON_LIMIT = 500
 
 
-def handler(event: dict[str, Any], context: object) -> IterationResult:
+@entry_point
+def handler(event: Any, context: object) -> IterationResult:
     return roll_back(
-        iam=clients.iam_client(),
-        secretsmanager=clients.secretsmanager_client(),
-        event=event,
+        clients.iam_client(), clients.secretsmanager_client(), parse_roll_back_event(event)
     )
 
 
 def roll_back(
-    *, iam: IAMClient, secretsmanager: SecretsManagerClient, event: dict[str, Any]
+    iam: IAMClient, secretsmanager: SecretsManagerClient, event: RollBackEvent
 ) -> IterationResult:
-    """Undo one user's rotation; the event is rotate's ``ready`` result plus the handoff error."""
-    try:
-        username = str(event["username"])
-        new_key_id = str(event["accessKeyId"])
-        secret_id = str(event["secretArn"] or event["secretName"])
-        version_id = event["versionId"]
-        delivered_version_id = event.get("deliveredVersionId")
-    except (KeyError, TypeError) as exc:
-        raise InvalidRunInput(f"roll_back received a malformed event: missing {exc}") from exc
-    error = event.get("error") or {}
-    error_name = str(error.get("Error") or "HandoffFailed")
-    reason = cause_message(error.get("Cause")) or error_name
-
-    steps = []
-    if delivered_version_id and version_id:
-        stages.make_current(secretsmanager, secret_id, str(delivered_version_id), str(version_id))
-        stages.drop_pending(secretsmanager, secret_id, str(version_id))
-        steps.append(f"secret version {delivered_version_id} is current again")
-    delete_access_key(iam, username, new_key_id, reason="the handoff failed")
-    steps.insert(0, f"deleted the new access key {new_key_id}")
+    """Undo one user's refused handoff, unless the key may be held; report the user as failed."""
+    username, new_key_id = event["username"], event["accessKeyId"]
+    error_name = str(event["error"].get("Error") or "HandoffFailed")
+    # The handler's reason is cut first, so that what was done always fits the message.
+    reason = cut(cause_message(event["error"].get("Cause")) or error_name, REASON_LIMIT)
+    if event["resumed"]:
+        done = (
+            f"access key {new_key_id} was handed off before without confirmation and may be "
+            "held, so nothing was deleted; both keys stay active and the next run hands it off "
+            "again"
+        )
+    else:
+        done = _undo(iam, secretsmanager, event)
     LOGGER.warning(
-        "rolled back a failed handoff",
+        "handoff refused",
         extra={"username": username, "access_key_id": new_key_id, "error": error_name},
     )
     return {
         "username": username,
         "outcome": "failed",
         "error": error_name,
-        "message": f"handoff failed: {reason}; rolled back: {', '.join(steps)}",
+        "message": cut(f"handoff failed: {reason}; {done}"),
     }
+
+
+def _undo(iam: IAMClient, secretsmanager: SecretsManagerClient, event: RollBackEvent) -> str:
+    """AWSCURRENT back to the delivered version first, then the key: a crash in between leaves
+    the refused key as a retired one, which the next run deletes."""
+    steps = []
+    secret_id = str(event["secretArn"] or event["secretName"])
+    previous, version = event["previousVersionId"], event["versionId"]
+    if previous and version:
+        versions.make_current(secretsmanager, secret_id, previous, version)
+        steps.append(f"secret version {previous} is current again")
+    new_key_id = str(event["accessKeyId"])
+    delete_access_key(iam, event["username"], new_key_id, reason="the handoff failed")
+    steps.insert(0, f"deleted the new access key {new_key_id}")
+    return "rolled back: " + ", ".join(steps)

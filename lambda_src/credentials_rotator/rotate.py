@@ -1,290 +1,235 @@
-"""Entry point ``rotate``: decide on one user's keys, create the new key, record it as pending.
+"""Entry point ``rotate``: decide on one user's keys, then create a key and record it as pending
+its handoff, or hand off again a key whose handoff was never confirmed. Returns names and ids.
 
-Runs once per user inside the state machine's Map, and once per batch before that to read the
-batch's delivery records in one call (``read_batch``). Returns names and ids only.
+Normal path (the batch read the record and it is settled, old keys are deleted): create the key
+first and list the user's keys only when IAM answers that the user has two. Every other path reads
+the whole record, lists the keys and applies the decision table (docs/design.md).
 """
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from credentials_rotator import clients, config, delivery, log, stages, throttling
-from credentials_rotator.access_keys import delete_access_key
-from credentials_rotator.decision import AccessKey, KeyPlan, decide, key_age_days, rotation_due
-from credentials_rotator.errors import InvalidRunInput, SecretWriteFailed, UserNotFound
-from credentials_rotator.failures import describe_client_error, error_code
-from credentials_rotator.shapes import (
-    PENDING_STAGE,
-    BatchRecords,
-    MapItem,
-    RecordHint,
-    RotateResult,
-)
+from credentials_rotator import clients, clock, config, decision, record, strays, versions
+from credentials_rotator.access_keys import create_access_key, delete_access_key, list_access_keys
+from credentials_rotator.decision import KeyPlan, decide, key_age_days, rotation_due, unexplained
+from credentials_rotator.entry import entry_point
+from credentials_rotator.events import parse_rotate_event
+from credentials_rotator.log import get_logger
+from credentials_rotator.shapes import PENDING_STAGE, RotateEvent, RotateOutcome, RotateResult
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_iam.type_defs import AccessKeyTypeDef
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_stepfunctions import SFNClient
 
-log.configure()
-config.load()  # a missing variable fails the function at import, naming it
-LOGGER = log.get_logger(__name__)
+LOGGER = get_logger(__name__)
 
 
-def handler(event: dict[str, Any], context: object) -> RotateResult | BatchRecords:
-    throttling.set_deadline(context)
-    if "entries" in event:
-        return read_batch(
-            secretsmanager=clients.secretsmanager_client(), config=config.load(), event=event
-        )
+@dataclass(frozen=True)
+class Clients:
+    iam: IAMClient
+    secretsmanager: SecretsManagerClient
+    sfn: SFNClient
+    s3: S3Client
+
+
+@entry_point
+def handler(event: Any, context: object) -> RotateResult:
     return rotate_user(
-        iam=clients.iam_client(),
-        secretsmanager=clients.secretsmanager_client(),
+        aws=Clients(
+            clients.iam_client(),
+            clients.secretsmanager_client(),
+            clients.sfn_client(),
+            clients.s3_client(),
+        ),
         config=config.load(),
-        item=parse_item(event),
-        now=datetime.datetime.now(datetime.UTC),
+        event=parse_rotate_event(event),
+        now=clock.now(),
     )
-
-
-def read_batch(
-    *, secretsmanager: SecretsManagerClient, config: config.Config, event: dict[str, Any]
-) -> BatchRecords:
-    """Add each user's delivery record (ids and dates only) to a batch's entries."""
-    entries = event.get("entries")
-    if not isinstance(entries, list) or not all(
-        isinstance(entry, dict) and isinstance(entry.get("user"), dict) for entry in entries
-    ):
-        raise InvalidRunInput("rotate received a malformed batch")
-    names = [config.secret_name(str(entry["user"].get("username"))) for entry in entries]
-    hints = delivery.read_records(secretsmanager, names)
-    return {
-        "entries": [
-            {"user": entry["user"], "record": hints[name]}
-            for entry, name in zip(entries, names, strict=True)
-        ]
-    }
-
-
-def parse_item(event: dict[str, Any]) -> MapItem:
-    try:
-        user = event["user"]
-        username = user["username"]
-        metadata = user.get("metadata")
-        dry_run = event["dry_run"]
-        force = event["force"]
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise InvalidRunInput(f"rotate received a malformed item: missing {exc}") from exc
-    if not isinstance(username, str) or not isinstance(dry_run, bool):
-        raise InvalidRunInput("rotate received a malformed item")
-    if not isinstance(force, bool) or not (metadata is None or isinstance(metadata, str)):
-        raise InvalidRunInput("rotate received a malformed item")
-    item: MapItem = {
-        "user": {"username": username, "metadata": metadata},
-        "dry_run": dry_run,
-        "force": force,
-    }
-    record = event.get("record")
-    if record is not None:
-        item["record"] = _parse_hint(record)
-    return item
-
-
-def _parse_hint(record: object) -> RecordHint:
-    strings = ("secretArn", "versionId", "accessKeyId", "createDate")
-    if (
-        not isinstance(record, dict)
-        or not all(record.get(key) is None or isinstance(record[key], str) for key in strings)
-        or not isinstance(record.get("pending"), bool)
-    ):
-        raise InvalidRunInput("rotate received a malformed delivery record")
-    return {
-        "secretArn": record.get("secretArn"),
-        "versionId": record.get("versionId"),
-        "accessKeyId": record.get("accessKeyId"),
-        "createDate": record.get("createDate"),
-        "pending": record["pending"],
-    }
 
 
 def rotate_user(
-    *,
-    iam: IAMClient,
-    secretsmanager: SecretsManagerClient,
-    config: config.Config,
-    item: MapItem,
-    now: datetime.datetime,
+    *, aws: Clients, config: config.Config, event: RotateEvent, now: datetime.datetime
 ) -> RotateResult:
     """Rotate one user's key, or report why not (key-age policy) or what would happen (dry run)."""
-    username = item["user"]["username"]
-    secret_name = config.secret_name(username)
-    result: RotateResult = {
-        "username": username,
-        "metadata": item["user"]["metadata"],
-        "outcome": "planned",
-        "secretName": secret_name,
-        "secretArn": None,
-        "versionId": None,
-        "accessKeyId": None,
-        "retireKeyId": None,
-        "deliveredVersionId": None,
-        "pendingStage": PENDING_STAGE,
-        "detail": "",
-    }
-    record = _read_record(secretsmanager, secret_name, item.get("record"))
-    result["secretArn"] = record.secret_arn
-    delivered = record.delivered
-
-    if delivered is not None and not record.pending:
-        due = rotation_due(delivered.create_date, now, config.max_key_age_days, item["force"])
-        if not due and delivered.create_date is not None:
-            age = key_age_days(delivered.create_date, now)
-            result["outcome"] = "skipped"
-            result["detail"] = (
-                f"access key {delivered.access_key_id} is {age} days old; "
-                f"rotation is due at {config.max_key_age_days} days"
+    hint = event["record"] if event["attempt"] == 0 else None  # a retry may find its own key
+    settled = None
+    if hint is not None:
+        hinted = record.record_from_hint(config.secret_name(event["user"]["username"]), hint)
+        if hinted.settled:
+            settled = hinted
+            done = _skip_for_age(event, config, settled, now) or _create_first(
+                aws, config, event, settled
             )
-            LOGGER.info(
-                "skipped user",
-                extra={"username": username, "access_key_id": delivered.access_key_id},
-            )
-            return result
+            if done is not None:
+                return done
+    return _rotate_with_decision(aws, config, event, now, settled)
 
-    if item["dry_run"]:
-        dry_plan = _plan_from_keys(iam, secretsmanager, record, username)
-        result["detail"] = "would " + dry_plan.describe()
-        LOGGER.info("planned rotation", extra={"username": username, "detail": result["detail"]})
-        return result
 
-    new_key: AccessKeyTypeDef | None = None
-    plan: KeyPlan | None = None
-    normal_path = delivered is not None and not record.pending
-    if normal_path and config.old_key_action == "delete":
-        # The delivered key is usually the only one: create first, list only when IAM says no.
-        new_key = _create_access_key(iam, username, tolerate_limit=True)
+def _create_first(
+    aws: Clients, config: config.Config, event: RotateEvent, settled: record.DeliveryRecord
+) -> RotateResult | None:
+    """The normal path: the delivered key is usually the user's only one, so create at once;
+    None when this path does not apply or the user has two keys (then decide)."""
+    if event["dryRun"] or config.old_key_action != "delete":
+        return None
+    new_key = create_access_key(aws.iam, event["user"]["username"], tolerate_limit=True)
     if new_key is None:
-        plan = _plan_from_keys(iam, secretsmanager, record, username)
-        _prepare(iam, secretsmanager, record, plan, username)
-        new_key = _create_access_key(iam, username, tolerate_limit=False)
+        return None
+    delivered = settled.current
+    assert delivered is not None
+    return _store(
+        aws, config, event, new_key,
+        previous_key_id=delivered.access_key_id, previous_version_id=delivered.version_id,
+    )  # fmt: skip
+
+
+def _rotate_with_decision(
+    aws: Clients,
+    config: config.Config,
+    event: RotateEvent,
+    now: datetime.datetime,
+    settled: record.DeliveryRecord | None,
+) -> RotateResult:
+    """Read what the batch did not (the whole record, the keys), then apply the decision table.
+    A settled record from the batch's read needs its AWSPREVIOUS version only to explain a key."""
+    username = event["user"]["username"]
+    full = settled or record.read_record(aws.secretsmanager, config.secret_name(username))
+    if settled is None and full.settled:
+        skipped = _skip_for_age(event, config, full, now)
+        if skipped is not None:
+            return skipped
+    keys = list_access_keys(aws.iam, username)
+    if settled is not None and unexplained(keys, full):
+        full = record.with_previous(aws.secretsmanager, full)
+    decision.check_record(full)
+    proven = strays.prove(
+        clients=(aws.iam, aws.sfn, aws.s3),
+        config=config,
+        username=username,
+        candidates=unexplained(keys, full),
+        attempt=strays.Attempt(event["prefix"], event["attempt"], now),
+    )
+    plan = decide(username, keys, full, proven)
+    if event["dryRun"]:
+        LOGGER.info("planned rotation", extra={"username": username, "detail": plan.describe()})
+        return _result(event, config, "planned", "would " + plan.describe())
+    if plan.resume is not None:
+        return _resume(event, config, full, plan)
+    previous_version_id = _prepare(aws, config, username, full, plan)
+    new_key = create_access_key(aws.iam, username, tolerate_limit=False)
     assert new_key is not None
+    previous_key_id = plan.previous.access_key_id if plan.previous else None
+    return _store(
+        aws, config, event, new_key,
+        previous_key_id=previous_key_id, previous_version_id=previous_version_id,
+    )  # fmt: skip
 
-    new_key_id = new_key["AccessKeyId"]
-    LOGGER.info("created access key", extra={"username": username, "access_key_id": new_key_id})
-    try:
-        secret_arn, version_id = delivery.write_pending(
-            secretsmanager, config, username, secret_name, delivery.secret_value(new_key)
-        )
-    except (ClientError, BotoCoreError) as exc:
-        reason = describe_client_error(exc) if isinstance(exc, ClientError) else str(exc)
-        delete_access_key(iam, username, new_key_id, reason="the secret write failed")
-        raise SecretWriteFailed(
-            f"could not store the new access key of user {username} in secret {secret_name} "
-            f"({reason}); the new key was deleted again"
-        ) from exc
-    del new_key
 
-    if plan is None:  # normal path: the delivered key is the one to retire
-        retire_key_id = delivered.access_key_id if delivered is not None else None
-    else:
-        retire_key_id = plan.retire.access_key_id if plan.retire is not None else None
-    # Roll back makes the delivered version current again, if the key to retire is recorded.
-    restore_to = (
-        delivered if delivered is not None and delivered.access_key_id == retire_key_id else None
+def _skip_for_age(
+    event: RotateEvent, config: config.Config, settled: record.DeliveryRecord,
+    now: datetime.datetime,
+) -> RotateResult | None:  # fmt: skip
+    """The skipped result when the delivered key is younger than the key-age limit."""
+    delivered = settled.current
+    assert delivered is not None
+    created = delivered.create_date
+    if created is None or rotation_due(created, now, config.max_key_age_days, event["force"]):
+        return None
+    detail = (
+        f"access key {delivered.access_key_id} is {key_age_days(created, now)} days old; "
+        f"rotation is due at {config.max_key_age_days} days"
     )
-    result["outcome"] = "ready"
-    result["secretArn"] = secret_arn
-    result["versionId"] = version_id
-    result["accessKeyId"] = new_key_id
-    result["retireKeyId"] = retire_key_id
-    result["deliveredVersionId"] = restore_to.version_id if restore_to is not None else None
-    result["detail"] = f"created access key {new_key_id}; " + (
-        f"retires access key {retire_key_id} after the handoff"
-        if retire_key_id
-        else "nothing to retire"
-    )
+    username = event["user"]["username"]
     LOGGER.info(
-        "stored access key as pending handoff",
-        extra={"username": username, "access_key_id": new_key_id, "version_id": version_id},
+        "skipped user", extra={"username": username, "access_key_id": delivered.access_key_id}
     )
-    return result
-
-
-def _read_record(
-    secretsmanager: SecretsManagerClient, secret_name: str, hint: RecordHint | None
-) -> delivery.DeliveryRecord:
-    """The delivery record: from the batch's read when there is one, else read now."""
-    if hint is None:
-        return delivery.read_record(secretsmanager, secret_name)
-    return delivery.record_from_hint(secretsmanager, secret_name, hint)
-
-
-def _plan_from_keys(
-    iam: IAMClient,
-    secretsmanager: SecretsManagerClient,
-    record: delivery.DeliveryRecord,
-    username: str,
-) -> KeyPlan:
-    keys = _list_access_keys(iam, username)
-    delivered_id = record.delivered.access_key_id if record.delivered else None
-    rotator_ids: set[str] = set()
-    if record.pending_key_id is not None:
-        rotator_ids.add(record.pending_key_id)
-    unexplained = [
-        key
-        for key in keys
-        if key.status == "Active"
-        and key.access_key_id != delivered_id
-        and key.access_key_id not in rotator_ids
-    ]
-    if unexplained and record.current is not None and not record.pending:
-        previous = delivery.read_previous(secretsmanager, record.secret_name)
-        if previous is not None and previous.access_key_id is not None:
-            rotator_ids.add(previous.access_key_id)
-    return decide(username, keys, delivered_id, rotator_ids)
+    return _result(event, config, "skipped", detail)
 
 
 def _prepare(
-    iam: IAMClient,
-    secretsmanager: SecretsManagerClient,
-    record: delivery.DeliveryRecord,
-    plan: KeyPlan,
+    aws: Clients,
+    config: config.Config,
     username: str,
-) -> None:
-    """Put the record back on the delivered version after a stopped run, then make room."""
-    if record.pending and record.current is not None and record.delivered is not None:
-        stale = record.current.version_id
-        stages.drop_pending(secretsmanager, record.secret_name, stale)
-        stages.make_current(secretsmanager, record.secret_name, record.delivered.version_id, stale)
+    full: record.DeliveryRecord,
+    plan: KeyPlan,
+) -> str | None:
+    """Make room and put the record right; return the version a roll back makes current."""
+    if plan.restore is not None and full.current is not None:
+        versions.make_current(
+            aws.secretsmanager, full.secret_name, plan.restore.version_id, full.current.version_id
+        )
     for deletion in plan.delete:
-        delete_access_key(iam, username, deletion.access_key_id, reason=deletion.role.value)
+        delete_access_key(aws.iam, username, deletion.access_key_id, reason=deletion.role.value)
+    if plan.adopt is not None:
+        value = versions.adopted_value(username, plan.adopt.access_key_id, plan.adopt.create_date)
+        return versions.write_adopted(aws.secretsmanager, config, username, value)
+    return plan.previous_version.version_id if plan.previous_version else None
 
 
-def _list_access_keys(iam: IAMClient, username: str) -> list[AccessKey]:
-    try:
-        response = iam.list_access_keys(UserName=username)
-    except ClientError as exc:
-        if error_code(exc) == "NoSuchEntity":
-            raise UserNotFound(f"IAM user {username} does not exist") from exc
-        raise
-    return [
-        AccessKey(meta["AccessKeyId"], meta["Status"], meta["CreateDate"])
-        for meta in response["AccessKeyMetadata"]
-        if "AccessKeyId" in meta and "Status" in meta and "CreateDate" in meta
-    ]
+def _store(
+    aws: Clients,
+    config: config.Config,
+    event: RotateEvent,
+    new_key: AccessKeyTypeDef,
+    *,
+    previous_key_id: str | None,
+    previous_version_id: str | None,
+) -> RotateResult:
+    """Record the new key as pending its handoff; the result says what to hand off."""
+    new_key_id = new_key["AccessKeyId"]
+    secret_arn, version_id = versions.store_new_key(aws.iam, aws.secretsmanager, config, new_key)
+    del new_key
+    then = f"retires access key {previous_key_id}" if previous_key_id else "nothing to retire"
+    return _result(
+        event, config, "ready", f"created access key {new_key_id}; {then} after the handoff",
+        secretArn=secret_arn, versionId=version_id, accessKeyId=new_key_id,
+        previousKeyId=previous_key_id, previousVersionId=previous_version_id,
+    )  # fmt: skip
 
 
-def _create_access_key(
-    iam: IAMClient, username: str, *, tolerate_limit: bool
-) -> AccessKeyTypeDef | None:
-    try:
-        return iam.create_access_key(UserName=username)["AccessKey"]
-    except ClientError as exc:
-        code = error_code(exc)
-        if code == "NoSuchEntity":
-            raise UserNotFound(f"IAM user {username} does not exist") from exc
-        if code == "LimitExceeded" and tolerate_limit:
-            LOGGER.info("user has two access keys; deciding", extra={"username": username})
-            return None
-        raise
+def _resume(
+    event: RotateEvent, config: config.Config, full: record.DeliveryRecord, plan: KeyPlan
+) -> RotateResult:
+    """Hand off again the key whose earlier handoff was never confirmed: the handler may hold it."""
+    unconfirmed = plan.resume
+    assert unconfirmed is not None
+    previous_key_id = plan.previous.access_key_id if plan.previous else None
+    LOGGER.info(
+        "handing off an unconfirmed access key again",
+        extra={"username": event["user"]["username"], "access_key_id": unconfirmed.access_key_id},
+    )
+    return _result(
+        event, config, "ready", f"hands off access key {unconfirmed.access_key_id} again",
+        secretArn=full.secret_arn, versionId=unconfirmed.version_id,
+        accessKeyId=unconfirmed.access_key_id, previousKeyId=previous_key_id,
+        previousVersionId=plan.previous_version.version_id if plan.previous_version else None,
+        resumed=True,
+    )  # fmt: skip
+
+
+def _result(
+    event: RotateEvent, config: config.Config, outcome: RotateOutcome, detail: str, **ids: Any
+) -> RotateResult:
+    user = event["user"]
+    result: RotateResult = {
+        "username": user["username"],
+        "metadata": user["metadata"],
+        "outcome": outcome,
+        "secretName": config.secret_name(user["username"]),
+        "secretArn": None,
+        "versionId": None,
+        "accessKeyId": None,
+        "previousKeyId": None,
+        "previousVersionId": None,
+        "resumed": False,
+        "pendingStage": PENDING_STAGE,
+        "detail": detail,
+    }
+    result.update(ids)  # type: ignore[typeddict-item]
+    return result

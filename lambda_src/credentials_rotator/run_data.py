@@ -3,12 +3,12 @@
 Under ``runs/<execution name>/`` (docs/design.md, "Run data"):
 
 - ``items.json``: the batches ``plan`` wrote; the Distributed Map reads them.
-- ``outcomes/<batch>.json``: how each user of a batch ended, written by ``finish`` for the batch.
+- ``outcomes/<batch>.json``: how each user of a batch ended, written by ``record_outcomes``.
 - ``summary-parts/<n>.json``: what a ``finish`` invocation that ran short of time did so far.
 - ``summary.json``: the complete summary.
 
-Every file is JSON and holds names, metadata, ids and outcomes, never a secret value. Only
-``finish`` reads them back (``finish.get_json``), so only its role may read the bucket.
+Every file is JSON and holds names, metadata, ids and outcomes, never a secret value. ``finish``
+reads them back, and ``rotate`` reads a past run's items when it must prove a key its stray.
 """
 
 from __future__ import annotations
@@ -46,6 +46,24 @@ def summary_key(prefix: str) -> str:
 def batch_id(index: int) -> str:
     """A batch's id: its index, zero-padded so that the files sort in run order."""
     return f"{index:05d}"
+
+
+def get_json(s3: S3Client, bucket: str, key: str) -> Any:
+    """One of the run's files, parsed."""
+    return parse_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def parse_json(body: bytes) -> Any:
+    return json.loads(body)
+
+
+def batch_of(batches: Any, username: str) -> str | None:
+    """The id of the batch of ``items.json`` that holds ``username`` (names ignore case)."""
+    wanted = username.lower()
+    for batch in batches:
+        if any(str(entry["user"]["username"]).lower() == wanted for entry in batch["entries"]):
+            return str(batch["batch"])
+    return None
 
 
 def put_json(s3: S3Client, bucket: str, key: str, value: Any) -> None:

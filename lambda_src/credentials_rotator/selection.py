@@ -16,6 +16,7 @@ the rotator's policies compare them.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -23,17 +24,80 @@ from botocore.exceptions import ClientError
 from credentials_rotator import log
 from credentials_rotator.config import Config
 from credentials_rotator.errors import InvalidUsersParameter, UnknownUser
-from credentials_rotator.failures import describe_client_error
+from credentials_rotator.failures import describe_error, error_code
 from credentials_rotator.shapes import User
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_ssm import SSMClient
 
 LOGGER = log.get_logger(__name__)
 
 METADATA_TAG = "credentials-rotator:metadata"
 # The largest page IAM serves; it may serve fewer, and pagination follows its Marker.
 PAGE_SIZE = 1000
+# An IAM user name, as IAM accepts it. The users parameter may be written by hand, so it is read
+# with IAM's own rule; a name with ',' is then refused with its own message (``_refuse_commas``).
+IAM_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+# How many names a message lists before it says how many more there are.
+NAMES_SHOWN = 10
+
+
+def read_users(ssm: SSMClient, parameter_name: str) -> list[User]:
+    """Read and validate the users parameter; raise ``InvalidUsersParameter``."""
+    try:
+        raw = ssm.get_parameter(Name=parameter_name)["Parameter"].get("Value", "")
+    except ClientError as exc:
+        if error_code(exc) == "ParameterNotFound":
+            raise InvalidUsersParameter(f"users parameter {parameter_name} does not exist") from exc
+        raise InvalidUsersParameter(
+            f"could not read users parameter {parameter_name}: {describe_error(exc)}"
+        ) from exc
+    return parse_users(raw, parameter_name)
+
+
+def parse_users(raw: str, parameter_name: str) -> list[User]:
+    """The users of the parameter's JSON list; one user twice (names ignore case) is refused."""
+    try:
+        entries = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidUsersParameter(f"users parameter {parameter_name} is not valid JSON") from exc
+    if not isinstance(entries, list):
+        raise InvalidUsersParameter(f"users parameter {parameter_name} must hold a JSON list")
+    users = [_parse_entry(entry, f"entry {i} of users parameter {parameter_name}")
+             for i, entry in enumerate(entries)]  # fmt: skip
+    first_spelling: dict[str, str] = {}
+    for user in users:
+        seen = first_spelling.get(user["username"].lower())
+        if seen is not None:
+            raise InvalidUsersParameter(
+                f"users parameter {parameter_name} names one IAM user twice, as {seen!r} and "
+                f"{user['username']!r} (IAM user names ignore case); keep one entry"
+            )
+        first_spelling[user["username"].lower()] = user["username"]
+    return users
+
+
+def _parse_entry(entry: object, where: str) -> User:
+    if not isinstance(entry, dict):
+        raise InvalidUsersParameter(f"{where} must be an object with a username")
+    unknown = sorted(set(entry) - {"username", "metadata"})
+    if unknown:
+        raise InvalidUsersParameter(f"{where} has unknown key {unknown[0]!r}")
+    username = entry.get("username")
+    if not isinstance(username, str) or not IAM_USER_NAME.fullmatch(username):
+        raise InvalidUsersParameter(f"{where} has no valid IAM user name")
+    metadata = entry.get("metadata")
+    if metadata is not None and not isinstance(metadata, str):
+        raise InvalidUsersParameter(f"{where}: metadata must be a string")
+    return {"username": username, "metadata": metadata}
+
+
+def name_list(names: list[str]) -> str:
+    """Names for a message: the first ``NAMES_SHOWN``, then how many more."""
+    shown = ", ".join(json.dumps(name) for name in names[:NAMES_SHOWN])
+    more = len(names) - NAMES_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def users_to_rotate(
@@ -87,7 +151,7 @@ def list_selected_users(iam: IAMClient, settings: Config) -> list[User]:
     except ClientError as exc:
         raise InvalidUsersParameter(
             f"could not list the IAM users selected by {describe_selection(settings)}: "
-            f"{describe_client_error(exc)}"
+            f"{describe_error(exc)}"
         ) from exc
     return sorted(users, key=lambda user: user["username"].lower())
 
@@ -139,7 +203,7 @@ def _pick(candidates: dict[str, User], requested: list[str], settings: Config) -
             if settings.selects_users:
                 reason += f" nor selected by {describe_selection(settings)}"
         raise UnknownUser(
-            f"user {first} is {reason}" + (f" (nor {', '.join(others)})" if others else "")
+            f"user {first} is {reason}" + (f" (nor {name_list(others)})" if others else "")
         )
     return list(picked.values())
 
@@ -149,11 +213,10 @@ def _refuse_commas(users: list[User], settings: Config) -> None:
     secret to hold its key, so the run stops before it changes anything."""
     with_comma = [user["username"] for user in users if "," in user["username"]]
     if with_comma:
-        names = ", ".join(json.dumps(name) for name in with_comma)
         raise InvalidUsersParameter(
-            f"cannot rotate {names}: a user's key is kept in the secret "
-            f"{settings.secret_name('<username>')} and secret names cannot contain ','; "
-            "rename the user or add it to exclude_users"
+            f"a user's key is kept in the secret {settings.secret_name('<username>')} and secret "
+            "names cannot contain ','; rename these users or add them to exclude_users: "
+            + name_list(with_comma)
         )
 
 

@@ -1,12 +1,13 @@
-"""The event and result shapes the entry points exchange through the state machine.
+"""The events and results the entry points exchange through the state machine (docs/design.md).
 
-None of them ever holds a secret value.
+Field names are camelCase in every state payload. None of them ever holds a secret value.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
+# The staging label of a secret version whose handoff is not confirmed (docs/design.md).
 PENDING_STAGE = "PENDING_HANDOFF"
 
 
@@ -15,17 +16,33 @@ class User(TypedDict):
     metadata: str | None
 
 
-class PlanEvent(TypedDict):
-    """What the state machine passes to ``plan``: the run input and the context object."""
+# --- plan ------------------------------------------------------------------------------------
 
-    input: Any
-    stateMachineArn: str
+
+class PlanEvent(TypedDict):
+    """What the state machine passes to ``plan``: the run input and the execution's identity."""
+
+    input: object
     executionArn: str
     startTime: NotRequired[str]
 
 
+class RunData(TypedDict):
+    """Where the run's files are, and how the run goes; plan's result, passed whole to finish."""
+
+    dryRun: bool
+    force: bool
+    prefix: str
+    itemsKey: str
+    count: int
+    batches: int
+
+
+# --- a batch: read_records, record_outcomes ---------------------------------------------------
+
+
 class RecordHint(TypedDict):
-    """A user's delivery record as read for the whole batch: its AWSCURRENT version, ids only.
+    """A user's delivery record as read for its batch: its AWSCURRENT version, ids only.
 
     ``secretArn`` is None when the secret (or its current version) does not exist.
     """
@@ -45,44 +62,72 @@ class BatchEntry(TypedDict):
 
 
 class Batch(TypedDict):
-    """One item of the Distributed Map: up to ``batchSize`` users, one child execution."""
+    """One item of the Distributed Map: one child execution."""
 
     batch: str
     entries: list[BatchEntry]
 
 
-class BatchRecords(TypedDict):
-    """What ``rotate`` returns for a batch: its entries with their delivery records."""
-
+class ReadRecordsEvent(TypedDict):
     entries: list[BatchEntry]
 
 
-class MapItem(TypedDict):
-    """What ``rotate`` gets for one user."""
+class ReadRecordsResult(TypedDict):
+    entries: list[BatchEntry]
+
+
+IterationOutcome = Literal["handed_off", "skipped", "planned", "unconfirmed", "failed"]
+
+
+class IterationResult(TypedDict, total=False):
+    """How one user's iteration of the batch ended (the per-user Map's results)."""
+
+    username: str
+    outcome: IterationOutcome
+    accessKeyId: str | None
+    previousKeyId: str | None
+    detail: str
+    error: str
+    message: str
+
+
+class RecordOutcomesEvent(TypedDict):
+    prefix: str
+    batch: str
+    results: list[object]
+
+
+class RecordedBatch(TypedDict):
+    batch: str
+    count: int
+
+
+# --- one user: rotate, roll_back --------------------------------------------------------------
+
+
+class RotateEvent(TypedDict):
+    """What ``rotate`` gets for one user: the batch's read of its record, how the run goes, the
+    run's ``prefix`` and the Task's retry count ``attempt`` (0 at first)."""
 
     user: User
-    dry_run: bool
+    record: RecordHint | None
+    dryRun: bool
     force: bool
-    record: NotRequired[RecordHint | None]
-
-
-class PlanResult(TypedDict):
-    """Where the run's batches are: ``itemsKey`` in ``bucket``; the run's files share ``prefix``."""
-
-    dry_run: bool
-    force: bool
-    bucket: str
     prefix: str
-    itemsKey: str
-    count: int
-    batches: int
+    attempt: int
 
 
 RotateOutcome = Literal["ready", "skipped", "planned"]
 
 
 class RotateResult(TypedDict):
-    """What ``rotate`` returns for one user: names and ids only."""
+    """What ``rotate`` returns for one user: names and ids only.
+
+    ``ready``: hand off ``accessKeyId`` (secret version ``versionId``); after a confirmed handoff
+    ``previousKeyId`` is retired, and a refused handoff makes ``previousVersionId`` current again.
+    ``resumed``: the key was handed off before without confirmation, so the handler may hold it
+    and a refusal deletes nothing.
+    """
 
     username: str
     metadata: str | None
@@ -91,42 +136,45 @@ class RotateResult(TypedDict):
     secretArn: str | None
     versionId: str | None
     accessKeyId: str | None
-    retireKeyId: str | None
-    deliveredVersionId: str | None
+    previousKeyId: str | None
+    previousVersionId: str | None
+    resumed: bool
     pendingStage: str
     detail: str
 
 
 class ErrorInfo(TypedDict):
+    """A Step Functions Catch's error output."""
+
     Error: str
     Cause: NotRequired[str]
 
 
 class RollBackEvent(RotateResult):
-    """A ``ready`` rotate result whose handoff failed, with the handoff's error."""
+    """A ``ready`` rotate result whose handoff the handler refused, with the handoff's error."""
 
     error: ErrorInfo
 
 
-IterationOutcome = Literal["handed_off", "skipped", "planned", "failed"]
+# --- the run's end: finish --------------------------------------------------------------------
 
 
-class IterationResult(TypedDict, total=False):
-    """How one user's Map iteration ended."""
+class Resume(TypedDict):
+    """Where the next ``finish`` invocation goes on: the next batch, the summary parts so far."""
 
-    username: str
-    outcome: IterationOutcome
-    accessKeyId: str | None
-    retireKeyId: str | None
-    detail: str
-    error: str
-    message: str
+    next: int
+    parts: int
+
+
+class FinishEvent(TypedDict):
+    run: RunData
+    resume: Resume | None
 
 
 class RotatedEntry(TypedDict):
     username: str
     accessKeyId: str
-    retiredKeyId: str | None
+    previousKeyId: str | None
 
 
 class NotedEntry(TypedDict):
@@ -140,12 +188,15 @@ class FailedEntry(TypedDict):
     message: str
 
 
-class Summary(TypedDict):
+class Entries(TypedDict):
     rotated: list[RotatedEntry]
     skipped: list[NotedEntry]
     planned: list[NotedEntry]
     failed: list[FailedEntry]
-    dry_run: bool
+
+
+class Summary(Entries):
+    dryRun: bool
 
 
 class Counts(TypedDict):
@@ -167,15 +218,16 @@ class RunSummary(Summary):
     summaryLocation: str
 
 
-class Resume(TypedDict):
-    """Where the next ``finish`` invocation goes on: the next batch, the parts so far."""
+class Failure(TypedDict):
+    """How the run ends FAILED: the Fail state's error and cause."""
 
-    next: int
-    parts: int
+    error: str
+    cause: str
 
 
 class FinishResult(TypedDict):
-    """What a ``finish`` invocation for the run returns: where to go on, or the run summary."""
+    """Where to go on (``resume``), or the run summary and, when any user failed, the failure."""
 
     resume: Resume | None
     summary: RunSummary | None
+    failure: Failure | None

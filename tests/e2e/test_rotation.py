@@ -104,7 +104,7 @@ def test_given_a_second_run_then_it_retires_the_key_the_first_run_delivered(
     second = stack.rotate()
 
     assert second.status == "SUCCEEDED", second
-    retired = {entry["username"]: entry["retiredKeyId"] for entry in second.summary["rotated"]}
+    retired = {entry["username"]: entry["previousKeyId"] for entry in second.summary["rotated"]}
     assert retired == delivered
     for username in stack.usernames:
         keys = stack.keys(username)

@@ -1,10 +1,11 @@
 """Derive the AWS actions each engine function calls, from the Python code itself.
 
 The engine names its AWS clients `iam`, `secretsmanager`, `ssm`, `sfn` and `s3`, always: a call is
-`iam.create_access_key(...)` (or `self.iam.create_access_key(...)`), a paginator is
-`sfn.get_paginator("list_executions")`. An entry point's actions are the calls in its module and
-in every package module it imports, transitively. botocore's service models turn the method
-names into API names, so `create_access_key` becomes `iam:CreateAccessKey`.
+`iam.create_access_key(...)` (or `aws.iam.create_access_key(...)`), a paginator is
+`sfn.get_paginator("list_executions")`. An entry point's actions are the calls in the functions
+its `handler` can reach: every package function a reached function names (calls it, or passes it
+on), transitively. botocore's service models turn the method names into API names, so
+`create_access_key` becomes `iam:CreateAccessKey`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Package:
         self.modules = {
             self._module_name(path): path for path in (source_root / PACKAGE).rglob("*.py")
         }
+        self._trees: dict[str, ast.Module] = {}
 
     def _module_name(self, path: Path) -> str:
         parts = list(path.relative_to(self.root).with_suffix("").parts)
@@ -61,7 +63,10 @@ class Package:
         return ".".join(parts)
 
     def tree(self, module: str) -> ast.Module:
-        return ast.parse(self.modules[module].read_text(), filename=str(self.modules[module]))
+        if module not in self._trees:
+            path = self.modules[module]
+            self._trees[module] = ast.parse(path.read_text(), filename=str(path))
+        return self._trees[module]
 
     def imports(self, module: str) -> set[str]:
         """Package modules that ``module`` imports (directly)."""
@@ -125,11 +130,68 @@ class Package:
                 suspicious.append(Call(module, node.lineno, receiver, method))
         return client_calls, suspicious
 
+    def functions(self, module: str) -> dict[str, ast.AST]:
+        """The module's top-level functions by name."""
+        return {
+            node.name: node
+            for node in self.tree(module).body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+
+    def _bindings(self, module: str) -> dict[str, tuple[str, str | None]]:
+        """Local name -> (package module, function name or None for the module itself)."""
+        bound: dict[str, tuple[str, str | None]] = {}
+        for node in self.tree(module).body:
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    if full in self.modules:
+                        bound[alias.asname or alias.name] = (full, None)
+                    elif node.module in self.modules:
+                        bound[alias.asname or alias.name] = (node.module, alias.name)
+        return bound
+
+    def _references(self, module: str, function: ast.AST) -> set[tuple[str, str]]:
+        """The package functions ``function`` names: (module, function)."""
+        local, bound = self.functions(module), self._bindings(module)
+        found = set()
+        for node in ast.walk(function):
+            if isinstance(node, ast.Name):
+                if node.id in local:
+                    found.add((module, node.id))
+                elif node.id in bound and bound[node.id][1] is not None:
+                    target, name = bound[node.id]
+                    found.add((target, str(name)))
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                target_module = bound.get(node.value.id)
+                if target_module and target_module[1] is None:
+                    found.add((target_module[0], node.attr))
+        return {(m, f) for m, f in found if f in self.functions(m)}
+
+    def reachable(self, entry_point: str) -> set[tuple[str, str]]:
+        """Every package function ``credentials_rotator.<entry_point>.handler`` can reach."""
+        start = (f"{PACKAGE}.{entry_point}", "handler")
+        seen, todo = set(), [start]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            module, name = current
+            todo.extend(self._references(module, self.functions(module)[name]) - seen)
+        return seen
+
+    def _client_calls(self, module: str, function: ast.AST) -> list[Call]:
+        calls, _ = self.calls(module)
+        first, last = getattr(function, "lineno", 0), getattr(function, "end_lineno", 0)
+        lines = range(first, last + 1)
+        return [call for call in calls if call.line in lines]
+
     def actions(self, entry_point: str) -> dict[str, list[Call]]:
         """IAM action -> the calls that need it, for ``credentials_rotator.<entry_point>``."""
         found: dict[str, list[Call]] = {}
-        for module in sorted(self.closure(f"{PACKAGE}.{entry_point}")):
-            for call in self.calls(module)[0]:
+        for module, name in sorted(self.reachable(entry_point)):
+            for call in self._client_calls(module, self.functions(module)[name]):
                 service, prefix = CLIENTS[call.receiver]
                 operation = api_names(service).get(call.method)
                 if operation is None:
@@ -139,3 +201,11 @@ class Package:
                     )
                 found.setdefault(f"{prefix}:{operation}", []).append(call)
         return found
+
+    def entry_points(self) -> list[str]:
+        """The package modules that define a Lambda ``handler``."""
+        return sorted(
+            module.rsplit(".", 1)[-1]
+            for module in self.modules
+            if module.count(".") == 1 and "handler" in self.functions(module)
+        )

@@ -28,7 +28,7 @@ from tf_harness import BUILD, REPO, Terraform
 FIXTURE = Path(__file__).parent / "fixtures" / "plan"
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's account; the fixture's region
 INSTANCES = {"full": "lp-full", "minimal": "lp-minimal", "path": "lp-path"}
-ENTRY_POINTS = ("plan", "rotate", "roll_back", "finish")
+ENTRY_POINTS = tuple(Package(REPO / "lambda_src").entry_points())
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
 
 # Actions no code line calls but AWS requires, with the reason.
@@ -74,15 +74,25 @@ SELECTED_USERS = {
 NO_RESOURCE_TYPE = {"secretsmanager:BatchGetSecretValue"}
 
 
+def run_data_bucket(instance: str) -> str:
+    """The ARN of the instance's run-data bucket."""
+    return f"arn:aws:s3:::{INSTANCES[instance]}-{ACCOUNT}-{REGION}-runs"
+
+
 def run_data_objects(instance: str) -> str:
     """The ARN pattern of the runs' files in the instance's run-data bucket."""
-    return f"arn:aws:s3:::{INSTANCES[instance]}-{ACCOUNT}-{REGION}-runs/runs/*"
+    return f"{run_data_bucket(instance)}/runs/*"
 
 
 def implied_actions(actions: set[str], with_kms: bool) -> set[str]:
     implied = set(LAMBDA_LOGGING)
     if "secretsmanager:CreateSecret" in actions:
         implied.add("secretsmanager:TagResource")  # CreateSecret with Tags
+    if "secretsmanager:BatchGetSecretValue" in actions:
+        implied.add("secretsmanager:GetSecretValue")  # each secret it returns is authorized so
+    if "s3:GetObject" in actions:
+        implied.add("s3:ListBucket")  # a missing file answers NoSuchKey, not AccessDenied
+    actions = actions | implied
     if with_kms:  # Secrets Manager uses the customer key on the caller's behalf
         if "secretsmanager:GetSecretValue" in actions:
             implied.add("kms:Decrypt")
@@ -172,6 +182,19 @@ def policy(plan: dict[str, Any], instance: str, address: str) -> list[dict[str, 
     return statements
 
 
+def function_statements(plan: dict[str, Any], instance: str, function: str) -> list[dict[str, Any]]:
+    """Every statement a function's role gets: its inline policy and the managed policies of the
+    listed users attached to it (iam_listed_users.tf)."""
+    statements = policy(plan, instance, f'aws_iam_role_policy.function["{function}"]')
+    prefix = f'module.{instance}.aws_iam_policy.listed_users["{function}-'
+    for change in plan["resource_changes"]:
+        if change["address"].startswith(prefix):
+            statements += policy(
+                plan, instance, change["address"].removeprefix(f"module.{instance}.")
+            )
+    return statements
+
+
 def actions_of(statements: list[dict[str, Any]]) -> set[str]:
     return {action for statement in statements for action in statement["Action"]}
 
@@ -210,7 +233,12 @@ def map_needs(state: dict[str, Any], needs: dict[str, set[str]]) -> None:
         needs.setdefault("s3:PutObject", set())
     processor = state.get("ItemProcessor", {}).get("ProcessorConfig", {})
     if processor.get("Mode") == "DISTRIBUTED":
-        for action in ("states:StartExecution", "states:DescribeExecution", "states:StopExecution"):
+        for action in (
+            "states:StartExecution",
+            "states:DescribeExecution",
+            "states:StopExecution",
+            "states:RedriveExecution",
+        ):
             needs.setdefault(action, set())
 
 
@@ -246,7 +274,7 @@ def test_function_role_grants_exactly_what_its_code_calls(
     called = set(Package(REPO / "lambda_src").actions(entry_point))
     called = called - USER_LISTING | (called & LISTING_BY_INSTANCE[instance])
     expected = called | implied_actions(called, with_kms=instance == "full")
-    granted = actions_of(policy(plan, instance, f'aws_iam_role_policy.function["{entry_point}"]'))
+    granted = actions_of(function_statements(plan, instance, entry_point))
     assert granted - expected == set(), f"granted but never called: {sorted(granted - expected)}"
     assert expected - granted == set(), f"called but not granted: {sorted(expected - granted)}"
 
@@ -254,14 +282,14 @@ def test_function_role_grants_exactly_what_its_code_calls(
 @pytest.mark.parametrize("instance", INSTANCES)
 def test_function_roles_name_exact_resources(plan: dict[str, Any], instance: str) -> None:
     name = INSTANCES[instance]
+    # A listed user at any path: user/<name> and user/*/<name> (names are unique in an account).
+    listed = {"full": ["homer", "bart"], "minimal": ["marge"], "path": []}[instance]
     users = {
-        "full": {f"arn:aws:iam::{ACCOUNT}:user/homer", f"arn:aws:iam::{ACCOUNT}:user/school/bart"},
-        "minimal": {f"arn:aws:iam::{ACCOUNT}:user/marge"},
-        "path": set(),
-    }[instance] | SELECTED_USERS[instance]
+        f"arn:aws:iam::{ACCOUNT}:user{path}{name}" for name in listed for path in ("/", "/*/")
+    } | SELECTED_USERS[instance]
     secrets = {f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}/*"}
     for entry_point in ENTRY_POINTS:
-        statements = policy(plan, instance, f'aws_iam_role_policy.function["{entry_point}"]')
+        statements = function_statements(plan, instance, entry_point)
         for action in actions_of(statements):
             resources = resources_for(statements, action)
             prefix = action.split(":")[0]
@@ -270,6 +298,9 @@ def test_function_roles_name_exact_resources(plan: dict[str, Any], instance: str
                 continue
             if action in NO_RESOURCE_TYPE:
                 assert resources == {"*"}, f"{entry_point}: {action} on {sorted(resources)}"
+                continue
+            if action == "s3:ListBucket":
+                assert resources == {run_data_bucket(instance)}, f"{entry_point}: {action}"
                 continue
             wanted = {
                 "iam": users,
@@ -293,7 +324,7 @@ def test_state_machine_role_grants_exactly_what_the_definition_uses(
     machine = planned(plan, instance, "aws_sfn_state_machine.this")
     assert machine["logging_configuration"], "the state machine logs, so it needs log delivery"
     needs = definition_needs(json.loads(machine["definition"]))
-    statements = policy(plan, instance, "aws_iam_role_policy.state_machine")
+    statements = policy(plan, instance, 'aws_iam_role_policy.service["state_machine"]')
     expected = set(needs) | LOG_DELIVERY
     if instance == "full":  # the run data is encrypted with the customer key
         expected |= {"kms:Decrypt"} if "s3:GetObject" in needs else set()
@@ -306,11 +337,17 @@ def test_state_machine_role_grants_exactly_what_the_definition_uses(
         "s3": {run_data_objects(instance)},
         "kms": {KMS_KEY},
     }
+    # the state machine's child executions (one per batch of a Distributed Map), under both of
+    # the ARN forms AWS gives them
+    executions = {
+        f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{name}:*",
+        f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{name}/*:*",
+    }
     own_runs = {
-        # the state machine's child executions: one per batch of a Distributed Map
         "states:StartExecution": {f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"},
-        "states:DescribeExecution": {f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{name}/*:*"},
-        "states:StopExecution": {f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{name}/*:*"},
+        "states:DescribeExecution": executions,
+        "states:StopExecution": executions,
+        "states:RedriveExecution": executions,
     }
     for action in granted - LOG_DELIVERY - {"lambda:InvokeFunction"}:
         want = own_runs.get(action) or wanted[action.split(":")[0]]
@@ -321,7 +358,7 @@ def test_state_machine_role_grants_exactly_what_the_definition_uses(
 def test_schedule_role_only_starts_its_state_machine(plan: dict[str, Any], instance: str) -> None:
     schedule = planned(plan, instance, "aws_scheduler_schedule.this")
     assert schedule["target"][0]["input"] == "{}"
-    statements = policy(plan, instance, "aws_iam_role_policy.schedule")
+    statements = policy(plan, instance, 'aws_iam_role_policy.service["schedule"]')
     assert actions_of(statements) == {"states:StartExecution"}
     assert resources_for(statements, "states:StartExecution") == {
         f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{INSTANCES[instance]}"
@@ -348,7 +385,7 @@ def test_handler_grant_reads_only_this_modules_secrets(plan: dict[str, Any]) -> 
 
 def test_no_wildcard_resource_where_an_action_takes_a_resource(plan: dict[str, Any]) -> None:
     for change in plan["resource_changes"]:
-        if change["type"] != "aws_iam_role_policy":
+        if change["type"] not in ("aws_iam_role_policy", "aws_iam_policy"):
             continue
         for statement in json.loads(change["change"]["after"]["policy"])["Statement"]:
             resources = statement["Resource"]
@@ -361,7 +398,7 @@ def test_no_wildcard_resource_where_an_action_takes_a_resource(plan: dict[str, A
 
 def test_every_arn_is_in_this_account_and_region(plan: dict[str, Any]) -> None:
     for change in plan["resource_changes"]:
-        if change["type"] != "aws_iam_role_policy":
+        if change["type"] not in ("aws_iam_role_policy", "aws_iam_policy"):
             continue
         for statement in json.loads(change["change"]["after"]["policy"])["Statement"]:
             resources = statement["Resource"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from tf_harness import AWS_PROVIDER, REPO, Terraform, mirror_available
+from tf_harness import AWS_PROVIDER, MIRROR, REPO, Terraform, mirror_available
 
 EXAMPLES = sorted(path.parent.relative_to(REPO).as_posix() for path in REPO.glob("examples/*/*.tf"))
 CONFIGURATIONS = [".", *sorted(set(EXAMPLES))]
@@ -18,12 +19,22 @@ def test_every_file_is_formatted(terraform: Terraform) -> None:
     )
 
 
-def test_init_is_offline_when_the_mirror_exists(terraform: Terraform) -> None:
-    """GIVEN the provider mirror WHEN the tier runs THEN init uses it and never the registry."""
+def test_init_is_offline_when_the_mirror_exists(terraform: Terraform, tmp_path: Path) -> None:
+    """GIVEN the provider mirror WHEN the module is initialised with every route to the internet
+    closed (the proxies point at a port nobody listens on) THEN init succeeds, and the provider it
+    installed is the mirror's."""
     if not mirror_available():
         pytest.skip("no provider mirror at /opt/tf-plugins: init uses your registry setup")
-    assert "TF_CLI_CONFIG_FILE" in terraform.env
-    terraform.init(REPO)
+    closed = "http://127.0.0.1:9"
+    proxies = {"HTTPS_PROXY": closed, "HTTP_PROXY": closed, "https_proxy": closed}
+    offline = Terraform(terraform.binary, {**terraform.env, **proxies})
+    data_dir = tmp_path / "data"
+
+    offline.run(REPO, "init", "-backend=false", "-input=false", "-no-color", data_dir=data_dir)
+
+    installed = list((data_dir / "providers" / AWS_PROVIDER).glob("*/*"))  # <version>/<platform>
+    assert installed, "init installed no AWS provider"
+    assert all(path.resolve().is_relative_to(MIRROR) for path in installed), installed
 
 
 @pytest.mark.parametrize("configuration", CONFIGURATIONS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -47,3 +48,21 @@ def s3(aws: None) -> Any:
 @pytest.fixture
 def settings(engine_env: pytest.MonkeyPatch) -> Config:
     return Config.from_environ(os.environ)
+
+
+@pytest.fixture
+def dated(s3: Any) -> dict[str, datetime.datetime]:
+    """Object key -> the LastModified that ``s3`` reports for it, set by the test (moto dates
+    objects with the real clock)."""
+    dates: dict[str, datetime.datetime] = {}
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["object_key"] = params.get("Key")
+
+    def redate(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if context.get("object_key") in dates and "LastModified" in parsed:
+            parsed["LastModified"] = dates[context["object_key"]]
+
+    s3.meta.events.register("before-parameter-build.s3.GetObject", remember)
+    s3.meta.events.register("after-call.s3.GetObject", redate)
+    return dates

@@ -11,6 +11,7 @@ import pytest
 from credentials_rotator import config
 from credentials_rotator.config import REQUIRED_VARIABLES, Config
 from credentials_rotator.errors import ConfigError
+from package_scan import entry_points
 
 REPO = Path(__file__).resolve().parents[2]
 # The engine's environment as tests/conftest.py sets it.
@@ -35,17 +36,31 @@ def test_given_the_module_environment_when_read_then_every_setting_is_typed() ->
         "SECRET_KMS_KEY_ID": "arn:aws:kms:us-east-1:123456789012:key/1234",
         "OLD_KEY_ACTION": "deactivate",
         "MAX_KEY_AGE_DAYS": "90",
+        "BATCH_SIZE": " 50 ",
+        "MAX_CONCURRENCY": "8",
     }
     settings = Config.from_environ(environ)
     assert settings == Config(
         users_parameter_name="/ci-keys/users",
         secret_name_prefix="ci-keys/",
         secret_kms_key_id="arn:aws:kms:us-east-1:123456789012:key/1234",
+        state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys",
+        run_data_bucket="ci-keys-123456789012-us-east-1-runs",
+        batch_size=50,
+        max_concurrency=8,
         secret_tags={"team": "platform"},
         old_key_action="deactivate",
         max_key_age_days=90,
     )
     assert settings.secret_name("homer") == "ci-keys/homer"
+
+
+def test_the_new_variables_are_required() -> None:
+    """GIVEN the restructured engine THEN the run data, batching and the state machine are set
+    by the module, never defaulted."""
+    assert {"RUN_DATA_BUCKET", "BATCH_SIZE", "MAX_CONCURRENCY", "STATE_MACHINE_ARN"} <= set(
+        REQUIRED_VARIABLES
+    )
 
 
 def test_given_empty_optional_values_when_read_then_defaults_apply() -> None:
@@ -72,6 +87,17 @@ def test_given_a_missing_variable_when_read_then_the_error_names_it(missing: str
         ("SECRET_TAGS", "team=platform"),
         ("SECRET_TAGS", '{"cost-center": 42}'),
         ("USERS_PARAMETER_NAME", ""),
+        ("RUN_DATA_BUCKET", ""),
+        ("RUN_DATA_BUCKET", "   "),
+        ("STATE_MACHINE_ARN", ""),
+        ("BATCH_SIZE", "0"),
+        ("BATCH_SIZE", "-5"),
+        ("BATCH_SIZE", "twenty"),
+        ("BATCH_SIZE", ""),
+        ("BATCH_SIZE", "2.5"),
+        ("MAX_CONCURRENCY", "0"),
+        ("MAX_CONCURRENCY", "five"),
+        ("MAX_CONCURRENCY", ""),
     ],
 )
 def test_given_an_invalid_value_when_read_then_the_error_names_the_variable(
@@ -90,11 +116,48 @@ def test_given_the_process_environment_when_loaded_twice_then_it_is_read_once(
     assert first.old_key_action == "delete"
 
 
-@pytest.mark.parametrize("module", ["plan", "rotate", "roll_back", "finish"])
+def test_given_a_count_that_is_not_positive_when_read_then_the_error_says_what_it_got() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Config.from_environ({**ENGINE_ENVIRONMENT, "BATCH_SIZE": "0"})
+    assert str(raised.value) == "environment variable BATCH_SIZE must be a positive number, not '0'"
+
+
+def test_given_an_empty_bucket_when_read_then_the_error_says_it_is_empty() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Config.from_environ({**ENGINE_ENVIRONMENT, "RUN_DATA_BUCKET": " "})
+    assert str(raised.value) == "environment variable RUN_DATA_BUCKET is empty"
+
+
+def test_given_padded_names_when_read_then_they_are_stripped() -> None:
+    settings = Config.from_environ(
+        {
+            **ENGINE_ENVIRONMENT,
+            "RUN_DATA_BUCKET": " ci-keys-runs\n",
+            "STATE_MACHINE_ARN": " arn:aws:states:us-east-1:123456789012:stateMachine:x ",
+        }
+    )
+    assert settings.run_data_bucket == "ci-keys-runs"
+    assert settings.state_machine_arn == "arn:aws:states:us-east-1:123456789012:stateMachine:x"
+
+
+def test_every_entry_point_is_found() -> None:
+    """GIVEN the package WHEN its entry points are derived THEN the six ASL Tasks' modules."""
+    assert set(entry_points()) == {
+        "plan",
+        "read_records",
+        "rotate",
+        "roll_back",
+        "record_outcomes",
+        "finish",
+    }
+
+
+@pytest.mark.parametrize("missing", ["SECRET_NAME_PREFIX", "RUN_DATA_BUCKET"])
+@pytest.mark.parametrize("module", entry_points())
 def test_given_a_missing_variable_when_a_handler_is_imported_then_it_fails_naming_it(
-    module: str,
+    module: str, missing: str
 ) -> None:
-    environ = {k: v for k, v in os.environ.items() if k != "SECRET_NAME_PREFIX"}
+    environ = {k: v for k, v in os.environ.items() if k != missing}
     environ["PYTHONPATH"] = str(REPO / "lambda_src")
     completed = subprocess.run(
         [sys.executable, "-c", f"import credentials_rotator.{module}"],
@@ -104,4 +167,4 @@ def test_given_a_missing_variable_when_a_handler_is_imported_then_it_fails_namin
         check=False,
     )
     assert completed.returncode != 0
-    assert "ConfigError: missing environment variable SECRET_NAME_PREFIX" in completed.stderr
+    assert f"ConfigError: missing environment variable {missing}" in completed.stderr

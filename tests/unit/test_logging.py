@@ -8,8 +8,28 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aws_state import NOW, handed_off_event, item, new_key, record
-from credentials_rotator import finish, log, roll_back, rotate
+from aws_state import (
+    NOW,
+    PREFIX,
+    engine,
+    handed_off,
+    items,
+    keys_of,
+    load_event,
+    new_key,
+    put_json,
+    record,
+    rotate_event,
+)
+from credentials_rotator import (
+    events,
+    finish,
+    log,
+    read_records,
+    record_outcomes,
+    roll_back,
+    rotate,
+)
 from credentials_rotator.config import Config
 
 
@@ -80,8 +100,9 @@ def test_given_a_rotation_its_roll_back_and_a_finish_at_debug_then_no_secret_is_
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """GIVEN every log level on WHEN keys are created, stored, rolled back and retired THEN the
-    logs carry usernames and key ids but no secret access key."""
+    """GIVEN every log level on WHEN records are read, keys are created, stored, rolled back,
+    handed off again and retired THEN the logs carry usernames and key ids but no secret access
+    key."""
     monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
     root_logger.setLevel(logging.DEBUG)
     caplog.set_level(logging.DEBUG)
@@ -96,33 +117,30 @@ def test_given_a_rotation_its_roll_back_and_a_finish_at_debug_then_no_secret_is_
     iam.create_user(UserName="homer")
     delivered = new_key(iam)
     record(secretsmanager, delivered)
+    batch = read_records.read_records(
+        secretsmanager, settings, events.parse_read_records_event(load_event("read_records.json"))
+    )
+    homer = rotate_event(record=batch["entries"][0]["record"])
     first = rotate.rotate_user(
-        iam=iam, secretsmanager=secretsmanager, config=settings, item=item(), now=NOW
+        aws=engine(iam, secretsmanager), config=settings, event=homer, now=NOW
     )
     roll_back.roll_back(
-        iam=iam, secretsmanager=secretsmanager, event={**first, "error": {"Error": "Boom"}}
+        iam, secretsmanager, events.parse_roll_back_event({**first, "error": {"Error": "Boom"}})
     )
     second = rotate.rotate_user(
-        iam=iam, secretsmanager=secretsmanager, config=settings, item=item(), now=NOW
+        aws=engine(iam, secretsmanager), config=settings, event=rotate_event(), now=NOW
     )
-    rotate.read_batch(
-        secretsmanager=secretsmanager,
-        config=settings,
-        event={"batch": "00000", "entries": [{"user": {"username": "homer"}, "record": None}]},
+    put_json(s3, f"{PREFIX}items.json", items(["homer"]))
+    record_outcomes.record_outcomes(
+        s3,
+        settings,
+        events.parse_record_outcomes_event(
+            {"prefix": PREFIX, "batch": "00000", "results": [handed_off(second)]}
+        ),
     )
-    run = {"bucket": "ci-keys-123456789012-us-east-1-runs", "prefix": "runs/scheduled-1/"}
-    s3.put_object(
-        Bucket=run["bucket"],
-        Key="runs/scheduled-1/items.json",
-        Body=json.dumps([{"batch": "00000", "entries": [{"user": {"username": "homer"}}]}]),
-    )
-    finish.record_outcomes(s3, {**run, "batch": "00000", "results": [handed_off_event(second)]})
+    finish_event = load_event("finish.json")
     finish.finish_run(
-        iam=iam,
-        s3=s3,
-        config=settings,
-        run={**run, "itemsKey": "runs/scheduled-1/items.json", "batches": 1, "dry_run": False},
-        max_concurrency=1,
+        iam=iam, s3=s3, settings=settings, event=events.parse_finish_event(finish_event)
     )
 
     captured = capsys.readouterr()
@@ -133,3 +151,4 @@ def test_given_a_rotation_its_roll_back_and_a_finish_at_debug_then_no_secret_is_
     assert not [secret for secret in secrets if secret in text]
     assert second["accessKeyId"] in text  # the logs were captured: they name the new key
     assert '"username": "homer"' in captured.err
+    assert keys_of(iam) == {second["accessKeyId"]: "Active"}  # the flow really retired

@@ -6,6 +6,7 @@ moto is paged the way AWS may page (``moto_iam_paging``): at most 100 users a pa
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from typing import Any
 
@@ -15,7 +16,13 @@ import pytest
 from botocore.stub import Stubber
 from credentials_rotator.config import Config, UserTag
 from credentials_rotator.errors import InvalidUsersParameter, UnknownUser
-from credentials_rotator.selection import METADATA_TAG, users_to_rotate
+from credentials_rotator.selection import (
+    METADATA_TAG,
+    name_list,
+    parse_users,
+    read_users,
+    users_to_rotate,
+)
 
 METADATA = "credentials-rotator:metadata"
 
@@ -284,8 +291,21 @@ def test_given_a_name_neither_configured_nor_selected_then_unknown_user_names_it
 
     assert str(raised.value) == (
         'user moe is not configured for rotation nor selected by user_path_prefix "/ci/" '
-        "(nor barney)"
+        '(nor "barney")'
     )
+
+
+def test_given_many_unknown_names_when_refused_then_the_message_lists_ten_and_counts_the_rest(
+    iam: Any, engine_iam: Any, settings: Config, calls: Counter[str]
+) -> None:
+    requested = [f"ghost{n:02d}" for n in range(25)]
+
+    with pytest.raises(UnknownUser) as raised:
+        select(engine_iam, settings, requested=requested)
+
+    message = str(raised.value)
+    listed = ", ".join(f'"ghost{n:02d}"' for n in range(1, 11))
+    assert message == f"user ghost00 is not configured for rotation (nor {listed} and 14 more)"
 
 
 def test_given_an_excluded_name_on_demand_then_unknown_user_says_it_is_excluded(
@@ -317,8 +337,21 @@ def test_given_selected_users_with_a_comma_when_planned_then_the_run_fails_namin
         select(engine_iam, settings, user_path_prefix="/ci/")
 
     message = str(raised.value)
-    assert message.startswith('cannot rotate "doe,jane", "smith,john": ')
+    assert message.endswith(': "doe,jane", "smith,john"')
     assert "ci-keys/<username>" in message and "exclude_users" in message
+
+
+def test_given_many_users_with_a_comma_when_refused_then_the_message_stays_short(
+    iam: Any, engine_iam: Any, settings: Config, calls: Counter[str]
+) -> None:
+    for index in range(40):
+        create(iam, f"user,{index:02d}", "/ci/")
+
+    with pytest.raises(InvalidUsersParameter) as raised:
+        select(engine_iam, settings, user_path_prefix="/ci/")
+
+    listed = ", ".join(f'"user,{index:02d}"' for index in range(10))
+    assert str(raised.value).endswith(f": {listed} and 30 more")
 
 
 def test_given_comma_users_excluded_or_not_requested_then_the_run_goes_on(
@@ -352,3 +385,68 @@ def test_given_iam_refuses_the_listing_then_the_run_fails_saying_why(settings: C
         'could not list the IAM users selected by user_tag "rotate" = "yes": AccessDenied: '
         "not authorized to perform iam:GetAccountAuthorizationDetails"
     )
+
+
+# --- the users parameter ---------------------------------------------------------------------
+
+
+def test_given_a_users_parameter_when_parsed_then_metadata_defaults_to_null() -> None:
+    raw = '[{"username": "homer", "metadata": "deploys"}, {"username": "bart"}]'
+    assert parse_users(raw, "/ci-keys/users") == [
+        {"username": "homer", "metadata": "deploys"},
+        {"username": "bart", "metadata": None},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("names", "first", "second"),
+    [(["homer", "homer"], "homer", "homer"), (["homer", "bart", "HOMER"], "homer", "HOMER")],
+    ids=["same spelling", "other case"],
+)
+def test_given_a_user_named_twice_whatever_the_case_then_both_spellings_are_named(
+    names: list[str], first: str, second: str
+) -> None:
+    """GIVEN the parameter names one IAM user twice (IAM user names ignore case) WHEN parsed THEN
+    it is refused, naming both spellings, so the user knows which entry to keep."""
+    raw = json.dumps([{"username": name} for name in names])
+    with pytest.raises(InvalidUsersParameter) as raised:
+        parse_users(raw, "/ci-keys/users")
+    assert str(raised.value) == (
+        f"users parameter /ci-keys/users names one IAM user twice, as {first!r} and {second!r} "
+        "(IAM user names ignore case); keep one entry"
+    )
+
+
+def test_given_a_users_parameter_in_ssm_when_read_then_its_users(ssm: Any) -> None:
+    ssm.put_parameter(Name="/ci-keys/users", Value='[{"username": "homer"}]', Type="String")
+    assert read_users(ssm, "/ci-keys/users") == [{"username": "homer", "metadata": None}]
+
+
+def test_given_the_parameter_cannot_be_read_then_the_error_says_why(settings: Config) -> None:
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    stubber = Stubber(ssm)
+    stubber.add_client_error(
+        "get_parameter", service_error_code="AccessDeniedException", service_message="no"
+    )
+    stubber.activate()
+    with pytest.raises(InvalidUsersParameter) as raised:
+        read_users(ssm, "/ci-keys/users")
+    assert str(raised.value) == (
+        "could not read users parameter /ci-keys/users: AccessDeniedException: no"
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [
+        (0, ""),
+        (1, '"n00"'),
+        (10, ", ".join(f'"n{i:02d}"' for i in range(10))),
+        (11, ", ".join(f'"n{i:02d}"' for i in range(10)) + " and 1 more"),
+        (5000, ", ".join(f'"n{i:02d}"' for i in range(10)) + " and 4990 more"),
+    ],
+)
+def test_given_names_for_a_message_then_the_first_ten_and_how_many_more(
+    count: int, shown: str
+) -> None:
+    assert name_list([f"n{i:02d}" for i in range(count)]) == shown

@@ -1,19 +1,22 @@
-"""Static checks on lambda_src: runtime imports, how AWS is called, the error-name contract."""
+"""Static checks on lambda_src: runtime imports, how AWS is called, the error-name contract, and the
+size rules (no function over 50 lines, no module over 250).
+
+The entry points are derived from the package: every module with a module-level ``handler``
+decorated with ``entry_point`` (``package_scan``).
+"""
 
 from __future__ import annotations
 
 import ast
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import asl_render
 import pytest
 from credentials_rotator import errors
+from package_scan import MODULES, SOURCES, entry_points
 
-PACKAGE = Path(__file__).resolve().parents[2] / "lambda_src" / "credentials_rotator"
-MODULES = {path.stem: ast.parse(path.read_text(), str(path)) for path in PACKAGE.glob("*.py")}
 SERVICES = {"iam", "secretsmanager", "ssm", "sfn", "s3"}
 CLIENT_TYPES = {
     "IAMClient": "iam",
@@ -22,7 +25,11 @@ CLIENT_TYPES = {
     "SFNClient": "sfn",
     "S3Client": "s3",
 }
-HANDLERS = ("plan", "rotate", "roll_back", "finish")
+AWS_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.", "Runtime.")
+MAX_FUNCTION_LINES = 50
+MAX_MODULE_LINES = 250
+
+Function = tuple[str, str]  # (module, qualified name)
 
 
 def _type_checking_nodes(tree: ast.Module) -> set[int]:
@@ -48,51 +55,105 @@ def _imports(tree: ast.Module) -> Iterator[tuple[str, bool]]:
             yield node.module.split(".")[0], id(node) in typing_only
 
 
-def _package_imports(tree: ast.Module) -> set[str]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "credentials_rotator":
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-            "credentials_rotator."
+# --- the call graph: which functions an entry point may run ------------------------------------
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    """Module-level functions and methods of module-level classes, by qualified name."""
+    found: dict[str, ast.FunctionDef] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            found[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    found[f"{node.name}.{item.name}"] = item
+    return found
+
+
+FUNCTIONS = {module: _functions(tree) for module, tree in MODULES.items()}
+
+
+def _namespace(module: str) -> tuple[dict[str, Function], dict[str, str]]:
+    """Names bound to package functions, and names bound to package modules, in ``module``."""
+    functions = {name: (module, name) for name in FUNCTIONS[module] if "." not in name}
+    modules: dict[str, str] = {}
+    for node in MODULES[module].body:
+        if not isinstance(node, ast.ImportFrom) or node.level != 0 or not node.module:
+            continue
+        if node.module == "credentials_rotator":
+            for alias in node.names:
+                if alias.name in MODULES:
+                    modules[alias.asname or alias.name] = alias.name
+        elif node.module.startswith("credentials_rotator."):
+            source = node.module.split(".")[1]
+            for alias in node.names:
+                if alias.name in FUNCTIONS.get(source, {}):
+                    functions[alias.asname or alias.name] = (source, alias.name)
+    return functions, modules
+
+
+def _callees(function: Function) -> set[Function]:
+    """The package functions ``function`` calls or passes on (``pool.submit(_retire, ...)``)."""
+    module, name = function
+    functions, modules = _namespace(module)
+    found: set[Function] = set()
+    for node in ast.walk(FUNCTIONS[module][name]):
+        if isinstance(node, ast.Name) and node.id in functions:
+            found.add(functions[node.id])
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr in FUNCTIONS[modules[node.value.id]]
         ):
-            found.add(str(node.module).split(".")[1])
-    return found & set(MODULES)
+            found.add((modules[node.value.id], node.attr))
+    return found
 
 
-def _aws_calls(tree: ast.Module) -> set[str]:
+def _reachable(entry_point: str) -> set[Function]:
+    seen = {(entry_point, "handler")}
+    todo = list(seen)
+    while todo:
+        for callee in _callees(todo.pop()) - seen:
+            seen.add(callee)
+            todo.append(callee)
+    return seen
+
+
+def _aws_calls(node: ast.AST) -> set[str]:
     """``service:method`` for every call whose receiver is named after a service."""
     calls = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+    for child in ast.walk(node):
+        if not isinstance(child, ast.Call) or not isinstance(child.func, ast.Attribute):
             continue
-        receiver = node.func.value
+        receiver = child.func.value
         name = receiver.id if isinstance(receiver, ast.Name) else None
         if isinstance(receiver, ast.Attribute):
             name = receiver.attr
         if name not in SERVICES:
             continue
-        method = node.func.attr
+        method = child.func.attr
         if method == "get_paginator":
-            argument = node.args[0]
+            argument = child.args[0]
             assert isinstance(argument, ast.Constant), "paginator names must be literals"
             method = str(argument.value)
         calls.add(f"{name}:{method}")
     return calls
 
 
-def _closure(module: str) -> set[str]:
-    seen = {module}
-    todo = [module]
-    while todo:
-        for imported in _package_imports(MODULES[todo.pop()]) - seen:
-            seen.add(imported)
-            todo.append(imported)
-    return seen
+def handler_calls(entry_point: str) -> set[str]:
+    return set().union(
+        *(_aws_calls(FUNCTIONS[module][name]) for module, name in _reachable(entry_point))
+    )
 
 
-def handler_calls(handler: str) -> set[str]:
-    return set().union(*(_aws_calls(MODULES[m]) for m in _closure(handler)))
+# --- tests ---------------------------------------------------------------------------------------
+
+
+def test_the_entry_points_are_the_templates_functions() -> None:
+    """GIVEN the package and the template's function ARNs THEN one entry point per ARN."""
+    assert set(entry_points()) == set(asl_render.template_variables()["function_arns"])
 
 
 def test_runtime_imports_are_stdlib_boto3_and_botocore_only() -> None:
@@ -107,32 +168,36 @@ def test_runtime_imports_are_stdlib_boto3_and_botocore_only() -> None:
             elif name not in allowed:
                 offenders.append(f"{module}: {name}")
     assert offenders == []
-    assert len(MODULES) >= 10  # the scan really read the package
+    assert len(MODULES) >= 20  # the scan really read the package
 
 
 def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
-    """GIVEN the four entry points WHEN their AWS calls are collected THEN they are these."""
-    assert {handler: handler_calls(handler) for handler in HANDLERS} == {
+    """GIVEN each entry point WHEN the AWS calls of every function it may run are collected THEN
+    they are these (iam.tf grants each function these actions, no more)."""
+    assert {entry: handler_calls(entry) for entry in entry_points()} == {
         "plan": {
             "ssm:get_parameter",
-            "sfn:list_executions",
+            "sfn:list_executions",  # run_guard: running and recent runs
             # selecting users: ListUsers by path only, GetAccountAuthorizationDetails by tag
             "iam:list_users",
             "iam:get_account_authorization_details",
             "s3:put_object",  # the run's batches
         },
+        "read_records": {"secretsmanager:batch_get_secret_value"},
         "rotate": {
             "iam:create_access_key",
             "iam:list_access_keys",
             "iam:delete_access_key",
+            "iam:get_access_key_last_used",  # strays: was the key ever used
             "secretsmanager:get_secret_value",
             "secretsmanager:put_secret_value",
             "secretsmanager:create_secret",
             "secretsmanager:update_secret_version_stage",
-            "secretsmanager:batch_get_secret_value",  # a batch's delivery records
+            "sfn:list_executions",  # strays: the recent runs
+            "s3:get_object",  # strays: their items and outcomes
         },
         "roll_back": {"iam:delete_access_key", "secretsmanager:update_secret_version_stage"},
-        # outcomes, items and summary in the run-data bucket
+        "record_outcomes": {"s3:put_object"},
         "finish": {
             "iam:delete_access_key",
             "iam:update_access_key",
@@ -142,24 +207,38 @@ def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
     }
 
 
+def test_the_call_graph_follows_functions_passed_to_a_thread_pool() -> None:
+    """GIVEN finish, which retires through ``pool.submit(..., _retire, ...)`` WHEN its call graph is
+    built THEN it reaches ``access_keys.retire``; rotate's does not."""
+    assert ("access_keys", "retire") in _reachable("finish")
+    assert ("access_keys", "retire") not in _reachable("rotate")
+
+
 def test_clients_are_made_only_by_the_factory_and_named_after_their_service() -> None:
     """GIVEN the package WHEN clients are created or passed THEN the naming convention holds."""
+    offenders = []
     for module, tree in MODULES.items():
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and ast.unparse(node.func) in {
+            creates = isinstance(node, ast.Call) and ast.unparse(node.func) in {
                 "boto3.client",
                 "boto3.resource",
                 "boto3.Session",
-            }:
-                assert module == "clients", f"{module} creates a client"
+            }
+            if creates and module != "clients":
+                offenders.append(f"{module} creates a client")
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "getattr":
                 first = node.args[0]
-                assert not (isinstance(first, ast.Name) and first.id in SERVICES), module
-            if isinstance(node, ast.arg) and node.annotation is not None:
+                if isinstance(first, ast.Name) and first.id in SERVICES:
+                    offenders.append(f"{module}: getattr on {first.id}")
+            if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
                 annotation = ast.unparse(node.annotation)
+                name = node.arg if isinstance(node, ast.arg) else ast.unparse(node.target)
+                if annotation.startswith("tuple["):  # several clients, unpacked by name
+                    continue
                 for type_name, service in CLIENT_TYPES.items():
-                    if type_name in annotation:
-                        assert node.arg == service, f"{module}: {node.arg}: {annotation}"
+                    if type_name in annotation and name != service:
+                        offenders.append(f"{module}: {name}: {annotation}")
+    assert offenders == []
 
 
 def _error_names(value: Any) -> Iterator[str]:
@@ -187,6 +266,18 @@ def _raised_names() -> set[str]:
     return raised
 
 
+def _reported_names() -> set[str]:
+    """Errors whose name is reported without raising them (``OutcomeUnknown.__name__``)."""
+    return {
+        node.value.id
+        for tree in MODULES.values()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr == "__name__"
+        and isinstance(node.value, ast.Name)
+    }
+
+
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
     missing = asl_render.terraform_missing_reason()
@@ -196,8 +287,9 @@ def template() -> dict[str, Any]:
 
 
 def test_every_error_the_template_matches_is_defined_and_raised(template: dict[str, Any]) -> None:
-    """GIVEN the rendered template WHEN its ErrorEquals are read THEN each own name is real."""
-    own = {name for name in _error_names(template) if not name.startswith(("States.", "Lambda."))}
+    """GIVEN the rendered template WHEN its ErrorEquals are read THEN each of our names is an
+    error of errors.py that the engine raises."""
+    own = {name for name in _error_names(template) if not name.startswith(AWS_ERROR_PREFIXES)}
     assert own  # the template does match our own errors
     raised = _raised_names()
     for name in sorted(own):
@@ -206,11 +298,40 @@ def test_every_error_the_template_matches_is_defined_and_raised(template: dict[s
         assert name in raised, f"{name} is never raised in lambda_src"
 
 
-def test_every_named_error_is_raised_somewhere() -> None:
-    """GIVEN errors.py WHEN lambda_src is scanned THEN no error class is dead."""
+def test_every_named_error_is_raised_or_reported_somewhere() -> None:
+    """GIVEN errors.py WHEN lambda_src is scanned THEN no error class is dead: each is raised, or
+    its name is reported in an outcome or a failure."""
     defined = {
         name
         for name, value in vars(errors).items()
         if isinstance(value, type) and issubclass(value, errors.RotatorError)
     }
-    assert defined - _raised_names() == {"RotatorError"}
+    assert defined - _raised_names() - _reported_names() == {"RotatorError"}
+
+
+# --- size rules ----------------------------------------------------------------------------------
+
+
+def _function_lengths() -> dict[str, int]:
+    """Every function and method (nested ones too): lines from ``def`` to its last line."""
+    lengths = {}
+    for module, tree in MODULES.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                lengths[f"{module}.{node.name}:{node.lineno}"] = node.end_lineno - node.lineno + 1
+    return lengths
+
+
+def test_no_function_is_longer_than_50_lines() -> None:
+    """GIVEN every function of lambda_src (nested ones and methods too) THEN none spans more than 50
+    lines, ``def`` to last line."""
+    lengths = _function_lengths()
+    assert len(lengths) > 100  # the scan really read every function
+    assert {name: n for name, n in lengths.items() if n > MAX_FUNCTION_LINES} == {}
+
+
+def test_no_module_is_longer_than_250_lines() -> None:
+    """GIVEN every module of lambda_src THEN none has more than 250 lines."""
+    lengths = {module: len(path.read_text().splitlines()) for module, path in SOURCES.items()}
+    assert {module: n for module, n in lengths.items() if n > MAX_MODULE_LINES} == {}

@@ -12,8 +12,7 @@ from types import SimpleNamespace
 
 import asl_render
 import pytest
-from credentials_rotator import log
-from harness import Harness, deployed
+from harness import Harness, captured_text, deployed
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 
@@ -38,8 +37,5 @@ def harness(
         pytest.skip(missing)
     with deployed(engine_env) as world:
         yield world
-        captured = capsys.readouterr()
-        logged = "\n".join(
-            log.JsonFormatter().format(record) + repr(record.__dict__) for record in caplog.records
-        )
-        world.assert_no_secret_leaked(captured.out + captured.err + logged)
+        world.assert_no_secret_leaked(captured_text(capsys, caplog))
+        world.assert_payloads_fit()

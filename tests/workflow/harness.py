@@ -19,6 +19,8 @@ bucket, or in the captured logs and output.
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import datetime
 import functools
 import hashlib
 import io
@@ -39,18 +41,43 @@ import asl_render
 import boto3
 import pytest
 from botocore.config import Config
-from credentials_rotator import clients, config, finish, log, plan, roll_back, rotate
+from credentials_rotator import (
+    clients,
+    clock,
+    config,
+    finish,
+    log,
+    plan,
+    read_records,
+    record_outcomes,
+    roll_back,
+    rotate,
+)
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.iam.models import AccessKey as MotoAccessKey
 from moto.secretsmanager.models import SecretsStore
+from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+    resource_eval_s3 as item_reader_s3,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
     distributed_iteration_component,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk,
+)
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.backend.execution import (
+    BaseExecutionWorkerCommunication,
+)
+from moto.stepfunctions.parser.backend.execution import Execution as MotoExecution
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-STATE_MACHINE_NAME = "ci-keys"
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
@@ -68,13 +95,16 @@ NORMAL_PATH = {
 # user agent, so that injected faults can leave them alone.
 HARNESS_AGENT = "rotator-test-harness"
 HARNESS_CLIENTS = Config(user_agent_extra=HARNESS_AGENT)
+# Step Functions' limits: a state's input or output (bytes), a Fail state's cause (characters).
+PAYLOAD_LIMIT = 262_144
+CAUSE_LIMIT = 32_768
 # Lambda's own time limit for the functions the harness runs, as their context reports it.
 FUNCTION_TIMEOUT_MS = 900_000
 
 
 def batches_of(users: int) -> int:
     """How many batches (child executions) a run of ``users`` users has."""
-    size = int(asl_render.template_variables()["batch_size"])
+    size = int(os.environ["BATCH_SIZE"])
     return -(-users // size)
 
 
@@ -85,7 +115,26 @@ def own_invocations(users: int, *, failed_handoffs: int = 0) -> int:
 
 
 class ConsumerError(Exception):
-    """What the test consumer raises when it is told to fail."""
+    """What the test consumer raises when it is told to refuse a key."""
+
+
+class HandlerTimedOut(Exception):
+    """The test consumer ran past its timeout: Lambda reports ``Sandbox.Timedout``."""
+
+
+class FunctionDied(BaseException):
+    """A function's process died (a crash, or a call that hung past its timeout): nothing after
+    it runs. A BaseException, so that no ``except Exception`` of the engine can catch it."""
+
+
+# How the test consumer treats a key: take it, refuse it (raise), store it and then run past its
+# timeout, or run past its timeout before storing it.
+ACCEPT, REFUSE, STORE_THEN_TIME_OUT, TIME_OUT = (
+    "accept",
+    "refuse",
+    "store-then-time-out",
+    "time-out",
+)
 
 
 @dataclass(frozen=True)
@@ -124,13 +173,18 @@ class SecretWatch:
 
 
 class Consumer:
-    """The test credentials handler: reads the user's secret by name, as the contract says."""
+    """The test credentials handler: reads the user's secret by name, as the contract says, checks
+    that it holds the key it was told about, and stores it (``stored``: the key it holds now)."""
 
     def __init__(self, session: boto3.Session, watch: SecretWatch) -> None:
         self.secretsmanager = session.client("secretsmanager", config=HARNESS_CLIENTS)
         self.watch = watch
         self.fail_for: set[str] = set()
+        self.fail_message: str | None = None  # what a refusal says; by default it names the user
+        self.behaviour: dict[str, str] = {}
         self.deliveries: list[Delivery] = []
+        self.stored: dict[str, str] = {}
+        self.timeouts: list[str] = []
         self._lock = threading.Lock()
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +194,7 @@ class Consumer:
         )
         secret = value["SecretAccessKey"]
         self.watch.add(secret)
-        failed = username in self.fail_for
+        behaviour = REFUSE if username in self.fail_for else self.behaviour.get(username, ACCEPT)
         with self._lock:
             self.deliveries.append(
                 Delivery(
@@ -148,15 +202,29 @@ class Consumer:
                     payload=dict(event),
                     read_key_id=value["AccessKeyId"],
                     read_secret_digest=hashlib.sha256(secret.encode()).hexdigest(),
-                    failed=failed,
+                    failed=behaviour != ACCEPT,
                 )
             )
-        if failed:
-            raise ConsumerError(f"the handler for {username} is down")
+        if value["AccessKeyId"] != event["accessKeyId"]:
+            raise ConsumerError(f"the secret of {username} does not hold {event['accessKeyId']}")
+        if behaviour == REFUSE:
+            raise ConsumerError(self.fail_message or f"the handler for {username} is down")
+        if behaviour == TIME_OUT:
+            self.timeouts.append(username)
+            raise HandlerTimedOut(f"the handler for {username} ran past its timeout")
+        with self._lock:
+            self.stored[username] = value["AccessKeyId"]
+        if behaviour == STORE_THEN_TIME_OUT:
+            self.timeouts.append(username)
+            raise HandlerTimedOut(f"the handler for {username} ran past its timeout")
         return {"stored": value["AccessKeyId"]}
 
     def for_user(self, username: str) -> list[Delivery]:
         return [d for d in self.deliveries if d.username == username]
+
+    def timeouts_of(self, username: str) -> int:
+        """How many handoffs of the user ran past the handler's timeout."""
+        return self.timeouts.count(username)
 
 
 @dataclass
@@ -240,12 +308,13 @@ def _definition(cleanup_wait_seconds: int, overrides: tuple[tuple[str, Any], ...
 
 
 def function_names() -> dict[str, str]:
+    """Entry point (and ``credentials_handler``) -> function name, as the module names them."""
     variables = asl_render.template_variables()
-    return {
-        key.removesuffix("_arn"): str(value).rsplit(":", 1)[-1]
-        for key, value in variables.items()
-        if key.endswith("_arn")
+    arns = {
+        **variables["function_arns"],
+        "credentials_handler": variables["credentials_handler_arn"],
     }
+    return {key: str(arn).rsplit(":", 1)[-1] for key, arn in arns.items()}
 
 
 class Harness:
@@ -266,9 +335,20 @@ class Harness:
         self.executions: list[str] = []
         self.prefix = os.environ["SECRET_NAME_PREFIX"]
         self.functions = function_names()
-        self._machines: dict[int, str] = {}
+        self._definition: str | None = None
         self.children: dict[str, list[Any]] = {}  # execution arn -> its child executions' events
         self.function_timeout_ms = FUNCTION_TIMEOUT_MS
+        self.function_keys = {name: key for key, name in self.functions.items()}
+        # Called with the Invocation before each handler runs (fault injection).
+        self.invoke_hooks: list[Any] = []
+        # Called with the name of each state an execution enters (fault injection).
+        self.state_hooks: list[Any] = []
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
+        self.clock_offset = datetime.timedelta(0)
+        # The clients Step Functions' tasks use, one per region and service (see
+        # ``one_client_per_service``).
+        self.task_clients: dict[tuple[str, str], Any] = {}
         # template variables other than the fixture's, for the state machines created from now on
         self.template_overrides: dict[str, Any] = {}
         self.bucket = str(asl_render.template_variables()["run_data_bucket"])
@@ -296,23 +376,22 @@ class Harness:
             )
 
     def state_machine(self, cleanup_wait_seconds: int = 0) -> str:
-        """The state machine rendered with this grace wait (created once per value)."""
-        if cleanup_wait_seconds not in self._machines:
-            name = (
-                STATE_MACHINE_NAME
-                if not self._machines
-                else f"{STATE_MACHINE_NAME}-{len(self._machines)}"
-            )
-            arn = self.sfn.create_state_machine(
-                name=name,
-                definition=_definition(
-                    cleanup_wait_seconds, tuple(sorted(self.template_overrides.items()))
-                ),
-                roleArn=self.role_arn,
+        """The state machine (its ARN is the functions' STATE_MACHINE_ARN), its definition rendered
+        with this grace wait; a run keeps the definition it started with."""
+        definition = _definition(
+            cleanup_wait_seconds, tuple(sorted(self.template_overrides.items()))
+        )
+        arn = os.environ["STATE_MACHINE_ARN"]
+        if self._definition is None:
+            created = self.sfn.create_state_machine(
+                name=arn.rsplit(":", 1)[-1], definition=definition, roleArn=self.role_arn,
                 type="STANDARD",
-            )["stateMachineArn"]
-            self._machines[cleanup_wait_seconds] = arn
-        return self._machines[cleanup_wait_seconds]
+            )["stateMachineArn"]  # fmt: skip
+            assert created == arn, f"the state machine is {created}, the functions expect {arn}"
+        elif definition != self._definition:
+            self.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+        self._definition = definition
+        return arn
 
     def s3_events(self) -> Any:
         """The event hooks of the engine's S3 client (its calls, not the state machine's)."""
@@ -396,7 +475,7 @@ class Harness:
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {arn} still running after {timeout} s")
-            time.sleep(0.02)
+            time.sleep(0.002)
         output = described.get("output")
         return RunResult(
             arn=arn,
@@ -420,7 +499,7 @@ class Harness:
         while state not in self.states_entered(arn):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {arn} did not reach {state}")
-            time.sleep(0.02)
+            time.sleep(0.002)
 
     def history(self, arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
@@ -472,10 +551,12 @@ class Harness:
 
     def invoke(self, function_name: str, body: Any, response_headers: dict[str, Any]) -> bytes:
         handlers = {
-            self.functions["plan_function"]: plan.handler,
-            self.functions["rotate_function"]: rotate.handler,
-            self.functions["roll_back_function"]: roll_back.handler,
-            self.functions["finish_function"]: finish.handler,
+            self.functions["plan"]: plan.handler,
+            self.functions["read_records"]: read_records.handler,
+            self.functions["rotate"]: rotate.handler,
+            self.functions["roll_back"]: roll_back.handler,
+            self.functions["record_outcomes"]: record_outcomes.handler,
+            self.functions["finish"]: finish.handler,
             self.functions["credentials_handler"]: lambda event, _context: self.consumer(event),
         }
         event = json.loads(body) if body else {}
@@ -485,19 +566,73 @@ class Harness:
             aws_request_id=str(uuid.uuid4()),
             get_remaining_time_in_millis=lambda: int((deadline - time.monotonic()) * 1000),
         )
+        key = self.function_keys[function_name]
+        token = INVOCATION.set(Invocation(key, _username_of(event)))
+        with self._in_flight_lock:
+            self._in_flight += 1
         try:
+            for hook in list(self.invoke_hooks):
+                hook(INVOCATION.get())
             result = handlers[function_name](event, context)
+        except FunctionDied as died:
+            return _function_error(response_headers, "Runtime.ExitError", str(died), context)
+        except HandlerTimedOut as timed_out:
+            return _function_error(response_headers, "Sandbox.Timedout", str(timed_out), context)
         except Exception as exc:  # the Lambda runtime's unhandled-error shape
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps(
-                {
-                    "errorMessage": str(exc),
-                    "errorType": type(exc).__name__,
-                    "requestId": context.aws_request_id,
-                    "stackTrace": traceback.format_tb(exc.__traceback__),
-                }
-            ).encode()
+            return _function_error(response_headers, type(exc).__name__, str(exc), context, exc)
+        finally:
+            INVOCATION.reset(token)
+            with self._in_flight_lock:
+                self._in_flight -= 1
         return json.dumps(result, default=str).encode()
+
+    def hook(self, event: str, handler: Any) -> None:
+        """Register a botocore hook for every client: the functions' (created already, each with
+        its own copy of the session's hooks) and those created from now on."""
+        boto3.DEFAULT_SESSION.events.register(event, handler)  # type: ignore[union-attr]
+        for factory in ENGINE_CLIENTS:
+            factory().meta.events.register(event, handler)
+        for client in self.task_clients.values():
+            client.meta.events.register(event, handler)
+
+    def wait_until_quiet(self, timeout: float = 30.0) -> None:
+        """Wait until no function invocation is running (a stopped run's may still be)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._in_flight_lock:
+                if self._in_flight == 0:
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError("a function invocation is still running")
+            time.sleep(0.005)
+
+    def advance_clock(self, delta: datetime.timedelta) -> None:
+        """Move the functions' clock forward (the emulated AWS keeps real time)."""
+        self.clock_offset += delta
+        offset = self.clock_offset
+        self.environment.setattr(clock, "now", lambda: _real_now() + offset)
+
+    # --- AWS's limits, which moto does not enforce ------------------------------------------
+
+    def assert_payloads_fit(self) -> None:
+        """Every state's input and output, and every Fail cause, fits Step Functions' limits.
+
+        AWS fails an execution with ``States.DataLimitExceeded`` (which no Catch can catch) when a
+        state's input or output passes 256 KB, and keeps at most 32,768 characters of a cause;
+        moto checks neither. Every run of the harness is held to them here.
+        """
+        for arn in self.executions:
+            for event in self.history(arn) + self.child_history(arn):
+                for details in event.values():
+                    if not isinstance(details, dict):
+                        continue
+                    for name in ("input", "output"):
+                        size = len(str(details.get(name) or "").encode())
+                        assert size <= PAYLOAD_LIMIT, (
+                            f"{event.get('type')} of {arn} carries {size} bytes of {name}"
+                        )
+            cause = self.sfn.describe_execution(executionArn=arn).get("cause") or ""
+            assert len(cause) <= CAUSE_LIMIT, f"the cause of {arn} has {len(cause)} characters"
 
     # --- the secret check -------------------------------------------------------------------
 
@@ -511,6 +646,70 @@ class Harness:
         assert self.watch.leaks_in(self.all_run_data_text()) == 0, (
             "a secret access key is in the run-data bucket"
         )
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """The function a harness invocation runs (an entry point key or ``credentials_handler``) and
+    the user it is about, when its event names one."""
+
+    function: str
+    username: str | None
+
+
+# The invocation running in this thread (finish's worker threads inherit it).
+INVOCATION: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar(
+    "INVOCATION", default=None
+)
+
+
+def _real_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _username_of(event: Any) -> str | None:
+    if not isinstance(event, dict):
+        return None
+    user = event.get("username") or (event.get("user") or {}).get("username")
+    return str(user) if isinstance(user, str) else None
+
+
+def _function_error(
+    response_headers: dict[str, Any],
+    error_type: str,
+    message: str,
+    context: Any,
+    exc: BaseException | None = None,
+) -> bytes:
+    """The Lambda runtime's shape of a function error; Step Functions names the error after it."""
+    response_headers["x-amz-function-error"] = "Unhandled"
+    return json.dumps(
+        {
+            "errorMessage": message,
+            "errorType": error_type,
+            "requestId": context.aws_request_id,
+            "stackTrace": traceback.format_tb(exc.__traceback__) if exc else [],
+        }
+    ).encode()
+
+
+# The functions' clients, one per service and process (credentials_rotator.clients).
+ENGINE_CLIENTS = (
+    clients.iam_client,
+    clients.secretsmanager_client,
+    clients.ssm_client,
+    clients.sfn_client,
+    clients.s3_client,
+)
+
+
+def captured_text(capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> str:
+    """Everything a test printed and logged, each log record with all its fields."""
+    captured = capsys.readouterr()
+    logged = "\n".join(
+        log.JsonFormatter().format(record) + repr(record.__dict__) for record in caplog.records
+    )
+    return captured.out + captured.err + logged
 
 
 # --- the deployment in moto, for the workflow tests and the benchmark ---------------------------
@@ -538,13 +737,7 @@ def deployed(environment: pytest.MonkeyPatch) -> Iterator[Harness]:
         events.register("before-call", calls.before_call)
         events.register("after-call.iam.CreateAccessKey", watch.add_created_key)
         # Create the clients before the Map's threads do: a session is not thread-safe then.
-        for factory in (
-            clients.iam_client,
-            clients.secretsmanager_client,
-            clients.ssm_client,
-            clients.sfn_client,
-            clients.s3_client,
-        ):
+        for factory in ENGINE_CLIENTS:
             factory()
         for service in ("lambda", "secretsmanager", "s3"):
             boto3.client(service)  # type: ignore[call-overload]
@@ -564,7 +757,96 @@ def deployed(environment: pytest.MonkeyPatch) -> Iterator[Harness]:
         environment.setattr(LambdaSimpleBackend, "invoke", invoke)
         _keep_child_histories(world, environment)
         index_moto_secrets(environment)
+        parse_each_definition_once(environment)
+        one_client_per_service(world, environment)
+        abort_at_once(environment)
+        iam_times_to_the_second(environment)
+        _report_state_entries(world, environment)
         yield world
+
+
+def iam_times_to_the_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give access keys IAM's precision: AWS answers a key's CreateDate to the second (as S3 its
+    LastModified), moto to the microsecond. The engine compares such times (``strays``)."""
+    original = MotoAccessKey.__init__
+
+    def init(key: Any, *args: Any, **kwargs: Any) -> None:
+        original(key, *args, **kwargs)
+        key.create_date = key.create_date.replace(microsecond=0)
+
+    monkeypatch.setattr(MotoAccessKey, "__init__", init)
+
+
+def abort_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make StopExecution behave as in AWS: the execution is ABORTED at once, while a Lambda
+    invocation it started runs on to its end.
+
+    moto stops its interpreter at the next state but keeps the execution RUNNING, with no stop
+    date, until the task in flight returns. AWS answers ABORTED, with the stop date, at once.
+    """
+    original_stop = MotoExecution.stop
+    original_reflect = BaseExecutionWorkerCommunication._reflect_execution_status
+
+    def stop(execution: Any, stop_date: datetime.datetime, error: Any, cause: Any) -> None:
+        original_stop(execution, stop_date=stop_date, error=error, cause=cause)
+        if execution.exec_status == ExecutionStatus.RUNNING:
+            execution.exec_status = ExecutionStatus.ABORTED
+            execution.stop_date = stop_date
+
+    def reflect(communication: Any) -> None:
+        if communication.execution.exec_status != ExecutionStatus.ABORTED:
+            original_reflect(communication)
+
+    monkeypatch.setattr(MotoExecution, "stop", stop)
+    monkeypatch.setattr(BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect)
+
+
+def _report_state_entries(world: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Call ``world.state_hooks`` with the name of every state any execution enters."""
+    original = EventManager.add_event
+
+    def add_event(manager: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
+        event_id: int = original(manager, context, event_type, *args, **kwargs)
+        details = kwargs.get("event_details") or (args[0] if args else None)
+        if str(event_type).endswith("StateEntered") and world.state_hooks and details:
+            name = details.get("stateEnteredEventDetails", {}).get("name")
+            for hook in list(world.state_hooks):
+                hook(name)
+        return event_id
+
+    monkeypatch.setattr(EventManager, "add_event", add_event)
+
+
+def one_client_per_service(world: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let moto's Step Functions reuse one client per region and service for its tasks.
+
+    It creates a boto3 client for every Task it runs (about 10 ms each, a tenth of a run here);
+    AWS's service keeps its connections. The clients are the same but for being new.
+    """
+    create = boto_client.boto_client_for
+    lock = threading.Lock()
+    made = world.task_clients
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        with lock:
+            if (region, service) not in made:
+                made[region, service] = create(region, service, state_credentials)
+            return made[region, service]
+
+    for module in (item_reader_s3, lambda_eval_utils, state_task_service_aws_sdk):
+        monkeypatch.setattr(module, "boto_client_for", client_for)
+
+
+def parse_each_definition_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse a state machine definition once, not at every execution.
+
+    moto parses the definition with its ANTLR grammar whenever an execution starts (about 0.2 s
+    for this template), although the parsed program only declares states: each execution keeps
+    its own state in its own environment. Caching the parse by the definition's text changes no
+    answer and makes a run several times faster.
+    """
+    parse = functools.lru_cache(maxsize=16)(AmazonStateLanguageParser.parse)
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(parse))
 
 
 def index_moto_secrets(monkeypatch: pytest.MonkeyPatch) -> None:

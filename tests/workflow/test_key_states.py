@@ -23,7 +23,7 @@ def test_given_a_user_without_keys_when_run_then_a_key_is_created_and_nothing_re
     run = harness.run()
     assert run.status == "SUCCEEDED"
     (entry,) = run.summary["rotated"]
-    assert entry["retiredKeyId"] is None
+    assert entry["previousKeyId"] is None
     assert harness.keys("maggie") == {entry["accessKeyId"]: "Active"}
 
 
@@ -37,20 +37,28 @@ def test_given_delivered_and_an_inactive_key_when_run_then_the_inactive_key_goes
 
     assert run.status == "SUCCEEDED"
     (entry,) = run.summary["rotated"]
-    assert entry["retiredKeyId"] == delivered
+    assert entry["previousKeyId"] == delivered
     assert harness.keys("homer") == {entry["accessKeyId"]: "Active"}
     assert inactive not in harness.keys("homer")
 
 
-def test_given_a_run_that_stopped_after_rotate_when_run_again_then_its_stray_key_is_replaced(
+def test_given_a_run_that_stopped_after_rotate_when_run_again_then_that_key_is_handed_off(
     harness: Harness,
 ) -> None:
-    """GIVEN a run died after rotate wrote a new key (delivered + an Active key of ours that was
-    never handed off) WHEN the next run comes THEN the stray key goes and the delivered one is
-    retired only after the handoff."""
+    """GIVEN a run died after rotate wrote a new key (delivered + a key written, maybe handed off,
+    never confirmed) WHEN the next run comes THEN it hands that same key off, creates none, and
+    retires the delivered key only after the handoff is confirmed."""
     delivered = delivered_once(harness, "homer")["homer"]
-    stray = rotate.handler(
-        {"user": {"username": "homer", "metadata": None}, "dry_run": False, "force": False}, None
+    written = rotate.handler(
+        {
+            "user": {"username": "homer", "metadata": None},
+            "record": None,
+            "dryRun": False,
+            "force": False,
+            "prefix": "runs/a-run-that-died/",
+            "attempt": 0,
+        },
+        None,
     )["accessKeyId"]
     assert harness.current_stages("homer") == ["AWSCURRENT", "PENDING_HANDOFF"]
 
@@ -58,11 +66,9 @@ def test_given_a_run_that_stopped_after_rotate_when_run_again_then_its_stray_key
 
     assert run.status == "SUCCEEDED"
     (entry,) = run.summary["rotated"]
-    assert entry["retiredKeyId"] == delivered
-    assert harness.keys("homer") == {entry["accessKeyId"]: "Active"}
-    assert stray != entry["accessKeyId"]
-    (delivery,) = harness.consumer.for_user("homer")[-1:]
-    assert delivery.read_key_id == entry["accessKeyId"]
+    assert (entry["accessKeyId"], entry["previousKeyId"]) == (written, delivered)
+    assert harness.keys("homer") == {written: "Active"}
+    assert harness.consumer.for_user("homer")[-1].read_key_id == written
     assert harness.current_stages("homer") == ["AWSCURRENT"]
 
 
@@ -95,7 +101,7 @@ def test_given_no_record_an_inactive_and_an_active_key_when_run_then_the_active_
 
     assert run.status == "SUCCEEDED"
     (entry,) = run.summary["rotated"]
-    assert entry["retiredKeyId"] == active
+    assert entry["previousKeyId"] == active
     assert harness.keys("homer") == {entry["accessKeyId"]: "Active"}
     assert inactive not in harness.keys("homer")
 

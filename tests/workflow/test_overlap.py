@@ -40,6 +40,6 @@ def test_given_two_runs_started_together_when_both_plan_then_exactly_one_rotates
     assert results["on-demand-a"].status == "SUCCEEDED"
     assert results["scheduled-b"].error == "RotationAlreadyRunning"
     (entry,) = results["on-demand-a"].summary["rotated"]
-    assert entry["retiredKeyId"] == original
+    assert entry["previousKeyId"] == original
     assert harness.keys("homer") == {entry["accessKeyId"]: "Active"}
     assert len(harness.consumer.deliveries) == 1

@@ -40,8 +40,8 @@ def test_given_three_users_when_a_run_ends_then_each_holds_one_new_key_its_handl
     assert harness.consumer.for_user("homer")[0].payload["metadata"] == "deploys the power plant"
     assert harness.consumer.for_user("bart")[0].payload["metadata"] is None
     assert sorted(r["username"] for r in run.summary["rotated"]) == ["bart", "homer", "lisa"]
-    assert {r["username"]: r["retiredKeyId"] for r in run.summary["rotated"]} == old
-    assert run.summary["failed"] == [] and run.summary["dry_run"] is False
+    assert {r["username"]: r["previousKeyId"] for r in run.summary["rotated"]} == old
+    assert run.summary["failed"] == [] and run.summary["dryRun"] is False
     assert harness.states_entered(run.arn).count("GraceWait") == 1
 
 
@@ -135,12 +135,12 @@ def test_given_a_dry_run_when_run_then_it_reports_and_changes_nothing(harness: H
     before = {user: (harness.keys(user), harness.stages(user)) for user in ("homer", "bart")}
     handoffs = len(harness.consumer.deliveries)
 
-    run = harness.run({"dry_run": True})
+    run = harness.run({"dryRun": True})
 
     assert run.status == "SUCCEEDED"
     assert {user: (harness.keys(user), harness.stages(user)) for user in before} == before
     assert len(harness.consumer.deliveries) == handoffs
-    assert run.summary["dry_run"] is True
+    assert run.summary["dryRun"] is True
     assert run.summary["rotated"] == []
     planned = {p["username"]: p["detail"] for p in run.summary["planned"]}
     assert planned["homer"].startswith(f"would delete inactive access key {inactive}; ")
@@ -166,7 +166,7 @@ def test_given_bad_run_input_when_run_then_it_fails_at_plan_naming_the_problem(
 
     assert (run.status, run.error) == ("FAILED", error)
     assert run.cause is not None and run.cause.startswith(cause)
-    assert harness.states_entered(run.arn)[-1] == "RunFailed"
+    assert harness.states_entered(run.arn)[-1] == "RunRefused"
     assert "RotateUsers" not in harness.states_entered(run.arn)
     assert harness.keys("homer") == {old: "Active"}
 
@@ -204,5 +204,5 @@ def test_given_a_max_key_age_when_run_twice_then_the_young_key_is_skipped_unless
     forced = harness.run({"force": True})
 
     assert forced.status == "SUCCEEDED"
-    assert forced.summary["rotated"][0]["retiredKeyId"] == delivered
+    assert forced.summary["rotated"][0]["previousKeyId"] == delivered
     assert delivered not in harness.keys("homer")

@@ -107,7 +107,7 @@ def test_given_finish_short_of_time_when_a_run_ends_then_it_resumes_until_every_
     assert run.status == "SUCCEEDED", run.cause
     assert harness.states_entered(run.arn, children=False).count("Finish") == 3
     assert [entry["username"] for entry in run.summary["rotated"]] == users
-    assert {entry["username"]: entry["retiredKeyId"] for entry in run.summary["rotated"]} == old
+    assert {entry["username"]: entry["previousKeyId"] for entry in run.summary["rotated"]} == old
     for user in users:
         assert list(harness.keys(user).values()) == ["Active"]
         assert old[user] not in harness.keys(user)

@@ -110,7 +110,7 @@ def test_given_a_selected_user_with_a_comma_when_run_then_nothing_changes_and_it
     run = harness.run()
 
     assert (run.status, run.error) == ("FAILED", "InvalidUsersParameter")
-    assert run.cause is not None and run.cause.startswith('cannot rotate "smith,john": ')
+    assert run.cause is not None and run.cause.endswith('add them to exclude_users: "smith,john"')
     assert harness.consumer.deliveries == []
     assert harness.keys("deployer") == {keys["deployer"]: "Active"}
 

@@ -1,0 +1,158 @@
+"""Writing the user's record: new secret versions and moves of AWSCURRENT (docs/design.md).
+
+The secret value keeps the original construct's shape: ``{"UserName", "AccessKeyId", "Status",
+"SecretAccessKey", "CreateDate"}``. A key the rotator adopts (it did not create it, so it never
+had its secret) is recorded without ``SecretAccessKey``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from credentials_rotator.access_keys import delete_access_key
+from credentials_rotator.config import Config
+from credentials_rotator.errors import SecretWriteFailed
+from credentials_rotator.failures import describe_error, error_code
+from credentials_rotator.log import get_logger
+from credentials_rotator.shapes import PENDING_STAGE
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_iam.type_defs import AccessKeyTypeDef
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+LOGGER = get_logger(__name__)
+
+
+def secret_value(access_key: AccessKeyTypeDef) -> str:
+    """The secret string for a new key."""
+    return json.dumps(
+        {
+            "UserName": access_key["UserName"],
+            "AccessKeyId": access_key["AccessKeyId"],
+            "Status": access_key["Status"],
+            "SecretAccessKey": access_key["SecretAccessKey"],
+            "CreateDate": _iso(access_key.get("CreateDate")),
+        }
+    )
+
+
+def adopted_value(username: str, access_key_id: str, create_date: datetime.datetime) -> str:
+    """The record of a key the rotator adopts: everything but the secret, which it never had."""
+    return json.dumps(
+        {
+            "UserName": username,
+            "AccessKeyId": access_key_id,
+            "Status": "Active",
+            "CreateDate": _iso(create_date),
+        }
+    )
+
+
+def _iso(value: datetime.datetime | None) -> str:
+    moment = value or datetime.datetime.now(datetime.UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.isoformat()
+
+
+def store_new_key(
+    iam: IAMClient, secretsmanager: SecretsManagerClient, config: Config, key: AccessKeyTypeDef
+) -> tuple[str, str]:
+    """Write a new key as pending its handoff (the secret's ARN and the new version's id), or
+    delete the key again and raise ``SecretWriteFailed``: a key nobody can read is no use."""
+    username, key_id = key["UserName"], key["AccessKeyId"]
+    try:
+        stored = write_pending(secretsmanager, config, username, secret_value(key))
+    except (ClientError, BotoCoreError) as exc:
+        try:
+            delete_access_key(iam, username, key_id, reason="the secret write failed")
+            cleanup = "the new key was deleted again"
+        except (ClientError, BotoCoreError) as failed:
+            cleanup = (
+                f"the new key {key_id} could not be deleted either ({describe_error(failed)}); "
+                "the next run removes it as a stray"
+            )
+        raise SecretWriteFailed(
+            f"could not store the new access key of user {username} in secret "
+            f"{config.secret_name(username)} ({describe_error(exc)}); {cleanup}"
+        ) from exc
+    LOGGER.info(
+        "stored access key as pending handoff",
+        extra={"username": username, "access_key_id": key_id, "version_id": stored[1]},
+    )
+    return stored
+
+
+def write_pending(
+    secretsmanager: SecretsManagerClient, config: Config, username: str, secret_string: str
+) -> tuple[str, str]:
+    """Store a new key as AWSCURRENT + PENDING_HANDOFF; return the secret's ARN and the version."""
+    return _put(secretsmanager, config, username, secret_string, ["AWSCURRENT", PENDING_STAGE])
+
+
+def write_adopted(
+    secretsmanager: SecretsManagerClient, config: Config, username: str, secret_string: str
+) -> str:
+    """Record an adopted key as the delivered one (AWSCURRENT); return the version."""
+    return _put(secretsmanager, config, username, secret_string, ["AWSCURRENT"])[1]
+
+
+def _put(
+    secretsmanager: SecretsManagerClient,
+    config: Config,
+    username: str,
+    secret_string: str,
+    stages: list[str],
+) -> tuple[str, str]:
+    secret_name = config.secret_name(username)
+    try:
+        response = secretsmanager.put_secret_value(
+            SecretId=secret_name, SecretString=secret_string, VersionStages=stages
+        )
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        _create_secret(secretsmanager, config, username)
+        response = secretsmanager.put_secret_value(
+            SecretId=secret_name, SecretString=secret_string, VersionStages=stages
+        )
+    return response["ARN"], response["VersionId"]
+
+
+def _create_secret(secretsmanager: SecretsManagerClient, config: Config, username: str) -> None:
+    options: dict[str, Any] = {}
+    if config.secret_kms_key_id:
+        options["KmsKeyId"] = config.secret_kms_key_id
+    if config.secret_tags:
+        options["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(config.secret_tags.items())]
+    secret_name = config.secret_name(username)
+    try:
+        secretsmanager.create_secret(
+            Name=secret_name,
+            Description=f"Access key of IAM user {username}, kept by the credentials rotator",
+            **options,
+        )
+    except ClientError as exc:
+        if error_code(exc) != "ResourceExistsException":
+            raise
+    LOGGER.info("created secret", extra={"username": username, "secret_name": secret_name})
+
+
+def make_current(
+    secretsmanager: SecretsManagerClient, secret_id: str, version_id: str, from_version_id: str
+) -> None:
+    """Move AWSCURRENT to ``version_id``; AWSPREVIOUS follows to ``from_version_id``."""
+    secretsmanager.update_secret_version_stage(
+        SecretId=secret_id,
+        VersionStage="AWSCURRENT",
+        MoveToVersionId=version_id,
+        RemoveFromVersionId=from_version_id,
+    )
+    LOGGER.info(
+        "made secret version current", extra={"secret_name": secret_id, "version_id": version_id}
+    )

@@ -1,0 +1,159 @@
+"""``run_guard.ensure_alone``: a run changes nothing while another run may still act.
+
+Step Functions answers from a stub: first the RUNNING executions (paginated), then the newest runs
+whatever their status.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import boto3
+import pytest
+from aws_state import EXECUTIONS, MACHINE, execution
+from botocore.stub import Stubber
+from credentials_rotator import run_guard
+from credentials_rotator.errors import RotationAlreadyRunning
+
+STUBBERS: dict[int, Stubber] = {}
+T0 = datetime.datetime(2026, 1, 5, 3, 0, tzinfo=datetime.UTC)
+OWN = "scheduled-1"
+MINUTE = datetime.timedelta(minutes=1)
+
+
+def sfn(running: list[Any], recent: list[Any] | None = None, *pages: list[Any]) -> Any:
+    """A client listing ``running`` (then further ``pages`` of it), then ``recent``."""
+    client = boto3.client("stepfunctions", region_name="us-east-1")
+    stubber = Stubber(client)
+    all_pages = [running, *pages]
+    for index, page in enumerate(all_pages):
+        response: dict[str, Any] = {"executions": page}
+        params: dict[str, Any] = {"stateMachineArn": MACHINE, "statusFilter": "RUNNING"}
+        if index + 1 < len(all_pages):
+            response["nextToken"] = f"page-{index + 1}"
+        if index > 0:
+            params["nextToken"] = f"page-{index}"
+        stubber.add_response("list_executions", response, params)
+    if recent is not None:
+        stubber.add_response(
+            "list_executions",
+            {"executions": recent},
+            {"stateMachineArn": MACHINE, "maxResults": run_guard.RECENT_RUNS},
+        )
+    stubber.activate()
+    STUBBERS[id(client)] = stubber
+    return client
+
+
+def own(start: datetime.datetime = T0) -> dict[str, Any]:
+    return execution(OWN, "RUNNING", start)
+
+
+def ensure_alone(
+    client: Any, now: datetime.datetime = T0 + MINUTE, start_time: str | None = None
+) -> None:
+    """Run the guard; when it lets the run go on, every listing was asked for."""
+    run_guard.ensure_alone(
+        client,
+        state_machine_arn=MACHINE,
+        execution_arn=f"{EXECUTIONS}{OWN}",
+        start_time=start_time,
+        now=now,
+    )
+    STUBBERS.pop(id(client)).assert_no_pending_responses()
+
+
+def test_given_no_other_run_then_the_run_goes_on() -> None:
+    ensure_alone(sfn([own()], [own()]))
+
+
+def test_given_an_older_run_still_running_then_this_run_refuses_naming_it() -> None:
+    older = execution("scheduled-0", "RUNNING", T0 - 5 * MINUTE)
+    with pytest.raises(RotationAlreadyRunning) as raised:
+        ensure_alone(sfn([own(), older]))
+    assert str(raised.value) == (
+        "execution scheduled-0 of this state machine, started 2026-01-05T02:55:00+00:00, is "
+        "still running; this run changed nothing"
+    )
+
+
+def test_given_only_a_newer_run_running_then_this_run_goes_on() -> None:
+    newer = execution("scheduled-2", "RUNNING", T0 + datetime.timedelta(seconds=1))
+    ensure_alone(sfn([newer, own()], [newer, own()]))
+
+
+@pytest.mark.parametrize(("other", "refused"), [("scheduled-0", True), ("scheduled-9", False)])
+def test_given_two_runs_started_in_the_same_instant_then_the_first_name_goes_on(
+    other: str, refused: bool
+) -> None:
+    """GIVEN a tie on the start time THEN exactly one run goes on: the name that sorts first."""
+    twin = execution(other, "RUNNING", T0)
+    client = sfn([twin, own()], [twin, own()])
+    if refused:
+        with pytest.raises(RotationAlreadyRunning, match=other):
+            ensure_alone(client)
+    else:
+        ensure_alone(client)
+
+
+@pytest.mark.parametrize(
+    ("other_start", "refused"), [(T0 - MINUTE, True), (T0 + MINUTE, False)], ids=["older", "newer"]
+)
+def test_given_the_own_run_not_yet_listed_then_its_start_time_is_used(
+    other_start: datetime.datetime, refused: bool
+) -> None:
+    """Step Functions lists executions with eventual consistency: the run may miss itself."""
+    other = execution("scheduled-0", "RUNNING", other_start)
+    client = sfn([other], [other])
+    if refused:
+        with pytest.raises(RotationAlreadyRunning):
+            ensure_alone(client, start_time="2026-01-05T03:00:00.000Z")
+    else:
+        ensure_alone(client, start_time="2026-01-05T03:00:00.000Z")
+
+
+@pytest.mark.parametrize("start_time", [None, "", "not a time"])
+def test_given_no_own_start_at_all_then_any_other_running_run_refuses_it(
+    start_time: str | None,
+) -> None:
+    other = execution("scheduled-9", "RUNNING", T0 + MINUTE)
+    with pytest.raises(RotationAlreadyRunning):
+        ensure_alone(sfn([other]), start_time=start_time)
+
+
+def test_given_an_older_run_on_a_later_page_then_it_is_found() -> None:
+    older = execution("scheduled-0", "RUNNING", T0 - MINUTE)
+    with pytest.raises(RotationAlreadyRunning, match="scheduled-0"):
+        ensure_alone(sfn([own()], None, [older]))
+
+
+ENDS = {
+    "stopped 14 min ago": ("ABORTED", 14, True),
+    "timed out 14 min ago": ("TIMED_OUT", 14, True),
+    "stopped 1 min ago": ("ABORTED", 1, True),
+    "stopped 15 min ago": ("ABORTED", 15, False),
+    "timed out 16 min ago": ("TIMED_OUT", 16, False),
+    "failed 1 min ago": ("FAILED", 1, False),
+    "succeeded 1 min ago": ("SUCCEEDED", 1, False),
+}
+
+
+@pytest.mark.parametrize(("status", "minutes_ago", "refused"), ENDS.values(), ids=ENDS.keys())
+def test_given_a_recent_run_then_only_an_abrupt_end_within_15_minutes_refuses(
+    status: str, minutes_ago: int, refused: bool
+) -> None:
+    """GIVEN a run that ended WHEN it was stopped or timed out less than Lambda's longest
+    invocation ago THEN a function it invoked may still run: this run refuses. A run that
+    succeeded or failed ended with its functions."""
+    now = T0 + MINUTE
+    stop = now - datetime.timedelta(minutes=minutes_ago)
+    ended = execution("scheduled-0", status, stop - 10 * MINUTE, stop)
+    client = sfn([own()], [own(), ended])
+    if refused:
+        with pytest.raises(RotationAlreadyRunning) as raised:
+            ensure_alone(client, now=now)
+        assert f"execution scheduled-0 of this state machine ended {status} at" in str(raised.value)
+        assert (stop + datetime.timedelta(minutes=15)).isoformat() in str(raised.value)
+    else:
+        ensure_alone(client, now=now)
