@@ -40,6 +40,11 @@ test-unit: venv ## Unit tests and workflow tests (moto executes the real state m
 	@mkdir -p $(BUILD)
 	$(PYTEST) tests/unit tests/workflow --junitxml=$(BUILD)/junit-unit.xml
 
+.PHONY: test-faults
+test-faults: venv ## Fault tier: every crash point, stop and unknown handoff of every row, in moto
+	@mkdir -p $(BUILD)
+	$(PYTEST) tests/faults -n 2 --junitxml=$(BUILD)/junit-faults.xml
+
 CHECKOV_VENV := .venv-checkov
 
 $(CHECKOV_VENV)/.installed: dev/checkov-requirements.txt
@@ -93,5 +98,5 @@ bench: venv ## Rotate 10, 100, 500, 1,000 and 5,000 users, one run each, in moto
 	$(BIN)/python bench/run.py
 
 .PHONY: test
-test: venv ## Every tier: lint, unit + workflow, Terraform, end to end on LocalStack
-	$(BIN)/python scripts/run_tiers.py lint test-unit test-tf test-e2e
+test: venv ## Every tier: lint, unit + workflow, faults, Terraform, end to end on LocalStack
+	$(BIN)/python scripts/run_tiers.py lint test-unit test-faults test-tf test-e2e

@@ -37,7 +37,10 @@ class TierResult:
         failed = c["failed"] + c["errors"]
         if self.exit_code != 0 and failed == 0:
             failed = 1  # the tier broke before its tests could report
-        return f"{name}: {c['passed']} passed, {failed} failed, {c['skipped']} skipped"
+        line = f"{name}: {c['passed']} passed, {failed} failed, {c['skipped']} skipped"
+        if c.get("fault scenarios"):
+            line += f" (fault matrix: {c['fault scenarios']} scenarios)"
+        return line
 
 
 def junit_counts(path: Path) -> dict[str, int] | None:
@@ -52,6 +55,10 @@ def junit_counts(path: Path) -> dict[str, int] | None:
         total["errors"] += int(suite.get("errors", 0))
         total["skipped"] += int(suite.get("skipped", 0))
     total["passed"] = total["tests"] - total["failed"] - total["errors"] - total["skipped"]
+    # What a tier reports of itself with record_property, summed over its tests.
+    for prop in root.iter("property"):
+        if prop.get("name") == "fault scenarios":
+            total["fault scenarios"] = total.get("fault scenarios", 0) + int(prop.get("value", 0))
     return total
 
 

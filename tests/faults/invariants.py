@@ -1,0 +1,92 @@
+"""What must hold at every moment of every run, whatever fault struck (docs/design.md, "Crash
+safety"), checked on the emulated account.
+
+- The key the handler stores last is never deleted nor deactivated: a guard sees every
+  DeleteAccessKey and UpdateAccessKey the functions send, before it happens.
+- After each run that key exists and is Active, and the user has at most two keys.
+- The first run after a fault recovers the user (its handler then holds the delivered key),
+  unless the user's row is one the rotator must not touch.
+- After the second run following a fault, every key the rotator created that still exists is
+  recorded in the user's secret: nothing is left that nobody can account for.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from harness import INVOCATION, Harness
+
+
+class KeyGuard:
+    """Records every call that would retire the key a handler holds, and the keys the functions
+    create."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.harness = harness
+        self.violations: list[str] = []
+        self.created: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+        # before-parameter-build: the handler gets the call's own parameters
+        harness.hook("before-parameter-build.iam.DeleteAccessKey", self._retiring)
+        harness.hook("before-parameter-build.iam.UpdateAccessKey", self._retiring)
+        harness.hook("after-call.iam.CreateAccessKey", self._created)
+
+    def _retiring(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        invocation = INVOCATION.get()
+        if invocation is None or invocation.function == "credentials_handler":
+            return  # the test's own calls
+        if model.name == "UpdateAccessKey" and params.get("Status") != "Inactive":
+            return
+        username, key = params.get("UserName"), params.get("AccessKeyId")
+        held = self.harness.consumer.stored.get(str(username))
+        if key == held:
+            with self._lock:
+                self.violations.append(
+                    f"{invocation.function} sent {model.name} on access key {key} of {username}, "
+                    "the key its handler holds"
+                )
+
+    def _created(self, parsed: dict[str, Any], **_: Any) -> None:
+        invocation = INVOCATION.get()
+        if invocation is not None and "AccessKey" in parsed:
+            key = parsed["AccessKey"]
+            with self._lock:
+                self.created.setdefault(key["UserName"], set()).add(key["AccessKeyId"])
+
+
+def after_run(harness: Harness, username: str) -> list[str]:
+    """What is wrong with the user's keys after a run."""
+    problems = []
+    keys = harness.keys(username)
+    if len(keys) > 2:
+        problems.append(f"{username} has {len(keys)} keys")
+    held = harness.consumer.stored.get(username)
+    if held is not None and keys.get(held) != "Active":
+        problems.append(f"the key {username}'s handler holds, {held}, is {keys.get(held, 'gone')}")
+    return problems
+
+
+def recovered(harness: Harness, username: str) -> list[str]:
+    """What keeps the user from the settled state: its handler holds the delivered key."""
+    held = harness.consumer.stored.get(username)
+    try:
+        current, stages = harness.secret_key_id(username), harness.current_stages(username)
+    except Exception:
+        return [f"{username} has no delivered key after a run that could deliver one"]
+    if held != current or stages != ["AWSCURRENT"]:
+        return [f"{username} did not recover: its handler holds {held}, the secret {current} "
+                f"({', '.join(stages)})"]  # fmt: skip
+    return []
+
+
+def nothing_unaccounted(harness: Harness, guard: KeyGuard, username: str) -> list[str]:
+    """Keys the rotator created that exist but that the user's secret does not record."""
+    recorded = set()
+    for stage in ("AWSCURRENT", "AWSPREVIOUS"):
+        try:
+            recorded.add(harness.secret_key_id(username, stage))
+        except Exception:
+            continue
+    stray = guard.created.get(username, set()) & set(harness.keys(username)) - recorded
+    return [f"{username} keeps access key {key} that nothing records" for key in sorted(stray)]

@@ -1,0 +1,126 @@
+"""The starting states of a user: one per row of the decision table (docs/design.md), each made
+the way it arises, by real runs (some with a fault) or by hand where a person would make it.
+
+Each makes the state for many users at once (the users of the parameter, which runs rotate
+together), and sets ``consumer.stored`` to the key a user's consumer holds when a person gave it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from harness import STORE_THEN_TIME_OUT, TIME_OUT, Harness
+from injector import Fault, Injector
+
+
+def _run(harness: Harness, injector: Injector | None = None, fault: Fault | None = None) -> None:
+    arn: list[str] = []
+    if injector is None:
+        harness.run()
+        return
+    with injector.injecting(fault, arn):
+        arn.append(harness.start())
+        harness.wait(arn[0])
+    harness.wait_until_quiet()
+
+
+def fresh(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """No key, no record."""
+
+
+def one_key_never_delivered(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """One key a person gave the consumer; the rotator adopts it."""
+    for user in users:
+        harness.consumer.stored[user] = harness.create_key(user)
+
+
+def delivered(harness: Harness, injector: Injector, users: list[str]) -> None:
+    _run(harness)
+
+
+def delivered_and_inactive(harness: Harness, injector: Injector, users: list[str]) -> None:
+    _run(harness)
+    for user in users:
+        harness.create_key(user, inactive=True)
+
+
+def delivered_and_retired(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """The previous key outlived its run: the batch's outcomes were lost, so nothing retired it."""
+    _run(harness)
+    _run(harness, injector, Fault("die", function="record_outcomes", call=0, when="before"))
+
+
+def unconfirmed(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """A handoff timed out before the handler stored the new key."""
+    _run(harness)
+    _with_behaviour(harness, users, TIME_OUT)
+
+
+def unconfirmed_and_held(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """The handler stored the new key, then timed out: it holds an unconfirmed key."""
+    _run(harness)
+    _with_behaviour(harness, users, STORE_THEN_TIME_OUT)
+
+
+def stray(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """rotate died right after CreateAccessKey: a key nobody recorded."""
+    _run(harness)
+    _run(harness, injector, Fault("die", function="rotate", call=0, when="after"))
+
+
+def unknown_key(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """A person added an Active key the rotator never made."""
+    _run(harness)
+    for user in users:
+        harness.create_key(user)
+
+
+def inactive_and_active_never_delivered(
+    harness: Harness, injector: Injector, users: list[str]
+) -> None:
+    for user in users:
+        harness.create_key(user, inactive=True)
+        harness.consumer.stored[user] = harness.create_key(user)
+
+
+def two_active_never_delivered(harness: Harness, injector: Injector, users: list[str]) -> None:
+    for user in users:
+        harness.consumer.stored[user] = harness.create_key(user)
+        harness.create_key(user)
+
+
+def current_replaced_by_hand(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """A person wrote a value without an access key as the secret's current version."""
+    _run(harness)
+    for user in users:
+        harness.secretsmanager.put_secret_value(
+            SecretId=harness.secret_name(user), SecretString=json.dumps({"note": "by hand"})
+        )
+
+
+def _with_behaviour(harness: Harness, users: list[str], behaviour: str) -> None:
+    for user in users:
+        harness.consumer.behaviour[user] = behaviour
+    _run(harness)
+    for user in users:
+        harness.consumer.behaviour.pop(user)
+
+
+# Rows the rotator must leave as they are (it cannot tell which key the handler holds).
+UNTOUCHABLE = frozenset({"unknown-key", "two-active-never-delivered"})
+
+ROWS: dict[str, Callable[[Harness, Injector, list[str]], None]] = {
+    "fresh": fresh,
+    "one-key-never-delivered": one_key_never_delivered,
+    "delivered": delivered,
+    "delivered+inactive": delivered_and_inactive,
+    "delivered+retired": delivered_and_retired,
+    "unconfirmed": unconfirmed,
+    "unconfirmed-held": unconfirmed_and_held,
+    "stray": stray,
+    "unknown-key": unknown_key,
+    "inactive+active-never-delivered": inactive_and_active_never_delivered,
+    "two-active-never-delivered": two_active_never_delivered,
+    "current-replaced-by-hand": current_replaced_by_hand,
+}

@@ -1,0 +1,148 @@
+"""Crash safety by enumeration: for each row of the decision table, in both old-key actions,
+every fault a run can meet, each followed by two runs (the second with a handler that refuses).
+
+For each row a probe run records every AWS call each function makes and every state the run
+enters (a second probe, with a refusing handler, reaches roll_back). Then each scenario takes a
+user of the same row and injects one fault into an on-demand run of that user:
+- each function dies right before its first call, and right after each of its calls took effect
+  (dying right before a later call leaves the account exactly as dying right after the one
+  before it, so each of those crash points is played once);
+- the run is stopped as it enters each state, and during each Lambda invocation in flight;
+- MarkDelivered fails all its retries; the handler stores the key and then times out; the handler
+  times out before storing it.
+After every run the invariants hold (invariants.py): the key the handler holds is never retired,
+the user never has more than two keys, the first run after the fault recovers the user, and after
+the last run nothing the rotator created is left unrecorded. No secret is in any history, log or
+run data, and no state passes Step Functions' limits (checked at the end of each row).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+import pytest
+from harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, captured_text, deployed
+from injector import LAMBDA_TASKS, MATRIX_PROPERTY, CallRecord, Fault, Injector
+from invariants import KeyGuard, after_run, nothing_unaccounted, recovered
+from rows import ROWS, UNTOUCHABLE
+
+pytestmark = pytest.mark.faults
+
+# The run guard refuses for 15 minutes after a stopped run (a function it invoked may still run):
+# the next run of a scenario comes later than that.
+AFTER_A_STOP = datetime.timedelta(minutes=16)
+# Users made ready for each row: two probes and at most this many scenarios.
+MOST_SCENARIOS = 80
+
+
+@pytest.fixture
+def world(
+    engine_env: pytest.MonkeyPatch,
+    moto_secret_stages: None,
+    retry_sleeps: list[float],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> Iterator[tuple[Harness, Injector, KeyGuard]]:
+    """The rotator in moto, the fault injector and the key guard; at the end, no secret may be
+    in any history, run data, log or output."""
+    with deployed(engine_env) as harness:
+        yield harness, Injector(harness), KeyGuard(harness)
+        harness.assert_no_secret_leaked(captured_text(capsys, caplog))
+        harness.assert_payloads_fit()
+
+
+def run_once(harness: Harness, injector: Injector, user: str, fault: Fault | None) -> CallRecord:
+    """One on-demand run of ``user``, with ``fault``; what it called and entered."""
+    arn: list[str] = []
+    with injector.injecting(fault, arn) as record:
+        arn.append(harness.start({"users": [user]}))
+        harness.wait(arn[0])
+    harness.wait_until_quiet()
+    if fault is not None and fault.kind == "stop":
+        harness.advance_clock(AFTER_A_STOP)
+    return record
+
+
+def scenarios(probe: CallRecord, refusing: CallRecord) -> list[Fault]:
+    """Every fault the probes show a run can meet."""
+    faults: list[Fault] = []
+    for record, refuse in ((probe, False), (refusing, True)):
+        for function, calls in record.invocations:
+            if (refuse and function != "roll_back") or not calls:
+                continue  # the others' calls are the same as in the probe; no call, no crash point
+            faults.append(Fault("die", function=function, call=0, when="before", refuse=refuse))
+            faults += [
+                Fault("die", function=function, call=index, when="after", refuse=refuse)
+                for index in range(len(calls))
+            ]
+    for state in dict.fromkeys(probe.states):
+        faults.append(Fault("stop", state=state))
+        if state in LAMBDA_TASKS:
+            faults.append(Fault("stop", state=state, in_flight=True))
+    if "RollBack" in refusing.states:
+        faults.append(Fault("stop", state="RollBack", in_flight=True, refuse=True))
+    if "Handoff" in probe.states:
+        faults += [Fault("mark-delivered-fails"), Fault(STORE_THEN_TIME_OUT), Fault(TIME_OUT)]
+    return faults
+
+
+def play(world: tuple[Harness, Injector, KeyGuard], row: str, user: str, fault: Fault) -> list[str]:
+    """One scenario: the fault, then two runs; what went wrong."""
+    harness, injector, guard = world
+    behaviour = REFUSE if fault.refuse else None
+    if fault.kind in (STORE_THEN_TIME_OUT, TIME_OUT):
+        behaviour = fault.kind
+    if behaviour:
+        harness.consumer.behaviour[user] = behaviour
+    timeouts = harness.consumer.timeouts_of(user)
+    run_once(harness, injector, user, fault)
+    struck = injector.fired or harness.consumer.timeouts_of(user) > timeouts
+    problems = [] if struck else ["the fault never struck"]
+    problems += after_run(harness, user)
+    harness.consumer.behaviour.pop(user, None)
+    run_once(harness, injector, user, None)
+    problems += after_run(harness, user)
+    problems += [] if row in UNTOUCHABLE else recovered(harness, user)
+    harness.consumer.behaviour[user] = REFUSE
+    run_once(harness, injector, user, None)
+    harness.consumer.behaviour.pop(user)
+    problems += after_run(harness, user) + nothing_unaccounted(harness, guard, user)
+    problems += [v for v in guard.violations if f" of {user}," in v]
+    return [f"{row} / {fault}: {problem}" for problem in problems]
+
+
+@pytest.mark.parametrize("old_key_action", ["delete", "deactivate"])
+@pytest.mark.parametrize("row", list(ROWS))
+def test_no_fault_retires_a_key_the_handler_holds(
+    world: tuple[Harness, Injector, KeyGuard],
+    row: str,
+    old_key_action: str,
+    record_property: pytest.RecordProperty,
+) -> None:
+    harness, injector, _ = world
+    harness.set_engine_variable("OLD_KEY_ACTION", old_key_action)
+    users = [f"{row[:40]}-{index}" for index in range(MOST_SCENARIOS + 2)]
+    harness.configure_users(*users)
+    ROWS[row](harness, injector, users)
+    probe = _probe(harness, injector, users.pop(), refuse=False)
+    refusing = _probe(harness, injector, users.pop(), refuse=True)
+    faults = scenarios(probe, refusing)
+    assert len(faults) <= len(users), f"{len(faults)} scenarios for {len(users)} prepared users"
+    record_property(MATRIX_PROPERTY, len(faults))
+
+    problems = [
+        problem
+        for user, fault in zip(users, faults, strict=False)
+        for problem in play(world, row, user, fault)
+    ]
+
+    assert problems == [], "\n".join(problems)
+
+
+def _probe(harness: Harness, injector: Injector, user: str, *, refuse: bool) -> CallRecord:
+    if refuse:
+        harness.consumer.behaviour[user] = REFUSE
+    record = run_once(harness, injector, user, None)
+    harness.consumer.behaviour.pop(user, None)
+    return record
