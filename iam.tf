@@ -45,8 +45,11 @@ locals {
       iam = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]
       secretsmanager = [
         "secretsmanager:CreateSecret",
+        # A secret scheduled for deletion is restored (credentials_rotator.secret_lifecycle).
+        "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
         "secretsmanager:PutSecretValue",
+        "secretsmanager:RestoreSecret",
         # CreateSecret with Tags also needs TagResource.
         "secretsmanager:TagResource",
         "secretsmanager:UpdateSecretVersionStage",

@@ -1,4 +1,4 @@
-# Shared values, the users parameter and the users' secrets. The functions, the state machine, the
+# Shared values and the users parameter. The functions, the state machine, the
 # schedule, IAM and the alarm live in lambda.tf, state_machine.tf, schedule.tf, iam.tf and alarm.tf.
 
 data "aws_partition" "current" {}
@@ -15,7 +15,6 @@ locals {
   # The listed users minus exclude_users (IAM user names ignore case).
   excluded_usernames = [for name in var.exclude_users : lower(name)]
   rotated_users      = [for user in var.users : user if !contains(local.excluded_usernames, lower(user.username))]
-  users_by_name      = { for user in local.rotated_users : user.username => user }
 
   # The users parameter (docs/design.md): a JSON list of {"username", "metadata"}, metadata omitted
   # when null. Its size in bytes decides the tier; Terraform's length() counts characters, so the
@@ -68,14 +67,7 @@ resource "aws_ssm_parameter" "users" {
   }
 }
 
-# One secret per listed user, so its ARN is known to the module's users and the handler grant. The
-# rotator writes the versions; Terraform manages only the secret itself.
-resource "aws_secretsmanager_secret" "user" {
-  for_each = local.users_by_name
-
-  name                    = "${local.secret_name_prefix}${each.key}"
-  description             = "Access key of IAM user ${each.key}, rotated by ${var.name}."
-  kms_key_id              = var.kms_key_arn
-  recovery_window_in_days = var.secret_recovery_window_days
-  tags                    = var.tags
-}
+# The users' secrets are the rotator's: it creates each at the user's first rotation, with
+# kms_key_arn and tags, and restores one scheduled for deletion (docs/design.md, "The user's
+# secret"). Terraform creates none, so no list change, destroy or apply ever meets a secret of the
+# same name in the way, and a consumer still reading its secret keeps it after a destroy.

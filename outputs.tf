@@ -13,9 +13,9 @@ output "users_parameter_name" {
   value       = aws_ssm_parameter.users.name
 }
 
-output "secret_arns" {
-  description = "Map of username to the ARN of the secret that holds that user's current access key."
-  value       = { for username, secret in aws_secretsmanager_secret.user : username => secret.arn }
+output "secret_names" {
+  description = "Map of each listed username to the name of the secret that holds its current access key (the rotator creates the secret at the user's first rotation)."
+  value       = { for user in local.rotated_users : user.username => "${local.secret_name_prefix}${user.username}" }
 }
 
 output "secret_name_prefix" {

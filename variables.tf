@@ -241,18 +241,6 @@ variable "lambda_runtime" {
   }
 }
 
-variable "secret_recovery_window_days" {
-  description = "Days Secrets Manager keeps a user's secret after `terraform destroy` or after the user leaves `users`, during which it can be restored: 0 (delete at once) or 7 to 30. Default 30."
-  type        = number
-  default     = 30
-  nullable    = false
-
-  validation {
-    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30 && floor(var.secret_recovery_window_days) == var.secret_recovery_window_days)
-    error_message = "The secret recovery window must be 0 (delete at once) or a whole number of days from 7 to 30."
-  }
-}
-
 variable "tags" {
   description = "Tags merged into every taggable resource, including the secrets the rotator creates at run time. Default `{}`."
   type        = map(string)

@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,6 +63,11 @@ def engine_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     clients.clear_cache()
 
 
+# Versions of a secret Secrets Manager keeps (it removes unlabelled ones beyond these once they are
+# 24 hours old).
+SECRET_VERSIONS_KEPT = 100
+
+
 @pytest.fixture
 def moto_secret_stages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make moto move staging labels the way Secrets Manager does; moto differs from AWS twice.
@@ -78,14 +84,62 @@ def moto_secret_stages(monkeypatch: pytest.MonkeyPatch) -> None:
        labels it then replaces with AWSPREVIOUS alone (so a pending version overwritten by hand
        would lose PENDING_HANDOFF). The patch gives every older version AWS's labels.
 
-    ``tests/unit/test_moto_patches.py`` proves both.
+    3. A secret scheduled for deletion: AWS refuses PutSecretValue and UpdateSecretVersionStage
+       on it, and CreateSecret of its name, with ``InvalidRequestException``; moto accepts the
+       first two and answers the third ``ResourceExistsException``. The patch answers as AWS.
+    4. The versions quota: Secrets Manager keeps every version younger than 24 hours and removes
+       unlabelled ones only beyond 100, so a secret written more than about 100 times a day
+       refuses the next write (``LimitExceededException``); moto keeps any number. The patch
+       removes what AWS would remove and refuses what AWS would refuse.
+
+    ``tests/unit/test_moto_patches.py`` proves them.
     """
     import json
+    import time
 
+    from moto.secretsmanager.exceptions import InvalidRequestException, SecretsManagerClientError
     from moto.secretsmanager.models import SecretsManagerBackend
+
+    class LimitExceededException(SecretsManagerClientError):
+        def __init__(self, message: str) -> None:
+            super().__init__("LimitExceededException", message)
 
     original_update = SecretsManagerBackend.update_secret_version_stage
     original_put = SecretsManagerBackend.put_secret_value
+    original_create = SecretsManagerBackend.create_secret
+
+    def refuse_if_scheduled_for_deletion(self: SecretsManagerBackend, secret_id: str) -> None:
+        if self._is_valid_identifier(secret_id) and self.secrets[secret_id].is_deleted():
+            raise InvalidRequestException(
+                "You can't perform this operation on the secret because it was marked for deletion."
+            )
+
+    def keep_within_the_version_quota(self: SecretsManagerBackend, secret_id: str) -> None:
+        if not self._is_valid_identifier(secret_id):
+            return
+        versions = self.secrets[secret_id].versions
+        day_ago = time.time() - 24 * 3600
+        removable = [
+            version_id
+            for version_id, version in versions.items()
+            if not version["version_stages"] and version["createdate"] < day_ago
+        ]
+        for version_id in removable[: max(0, len(versions) - SECRET_VERSIONS_KEPT)]:
+            del versions[version_id]
+        if len(versions) >= SECRET_VERSIONS_KEPT:
+            raise LimitExceededException(
+                f"You have exceeded the maximum number of versions ({SECRET_VERSIONS_KEPT}) of "
+                "this secret; versions created in the last 24 hours are kept."
+            )
+
+    def create_secret(self: SecretsManagerBackend, name: str, *args: Any, **kwargs: Any) -> str:
+        if self._is_valid_identifier(name) and self.secrets[name].is_deleted():
+            raise InvalidRequestException(
+                "You can't create this secret because a secret with this name is already "
+                "scheduled for deletion."
+            )
+        result: str = original_create(self, name, *args, **kwargs)
+        return result
 
     def update_secret_version_stage(
         self: SecretsManagerBackend,
@@ -94,6 +148,7 @@ def moto_secret_stages(monkeypatch: pytest.MonkeyPatch) -> None:
         remove_from_version_id: str,
         move_to_version_id: str,
     ) -> tuple[str, str]:
+        refuse_if_scheduled_for_deletion(self, secret_id)
         result = original_update(
             self, secret_id, version_stage, remove_from_version_id, move_to_version_id
         )
@@ -109,6 +164,8 @@ def moto_secret_stages(monkeypatch: pytest.MonkeyPatch) -> None:
         client_request_token: str,
         version_stages: list[str],
     ) -> str:
+        refuse_if_scheduled_for_deletion(self, secret_id)
+        keep_within_the_version_quota(self, secret_id)
         # moto keeps the list it is given as the new version's labels: read it before the call.
         taken = set(version_stages)
         before = (
@@ -135,3 +192,4 @@ def moto_secret_stages(monkeypatch: pytest.MonkeyPatch) -> None:
         SecretsManagerBackend, "update_secret_version_stage", update_secret_version_stage
     )
     monkeypatch.setattr(SecretsManagerBackend, "put_secret_value", put_secret_value)
+    monkeypatch.setattr(SecretsManagerBackend, "create_secret", create_secret)

@@ -39,7 +39,6 @@ run "accepts_the_widest_valid_inputs" {
     max_key_age_days              = 1
     max_concurrency               = 40
     log_retention_days            = 0
-    secret_recovery_window_days   = 7
   }
 }
 
@@ -481,14 +480,6 @@ run "rejects_a_python_runtime_older_than_3_11" {
     lambda_runtime = "python3.9"
   }
   expect_failures = [var.lambda_runtime]
-}
-
-run "rejects_a_recovery_window_secrets_manager_refuses" {
-  command = plan
-  variables {
-    secret_recovery_window_days = 3
-  }
-  expect_failures = [var.secret_recovery_window_days]
 }
 
 run "rejects_tags_in_the_aws_namespace" {

@@ -43,9 +43,9 @@ output "state_machine_arn" {
   value       = module.credentials_rotator.state_machine_arn
 }
 
-output "secret_arns" {
-  description = "Map of username to the ARN of its secret."
-  value       = module.credentials_rotator.secret_arns
+output "secret_names" {
+  description = "Map of each listed username to the name of the secret that holds its current key."
+  value       = module.credentials_rotator.secret_names
 }
 
 output "credentials_handler_policy_json" {

@@ -38,9 +38,9 @@ output "user_arns" {
   value       = { for user in aws_iam_user.demo : user.name => user.arn }
 }
 
-output "secret_arns" {
-  description = "Map of IAM user name to the ARN of its secret."
-  value       = module.credentials_rotator.secret_arns
+output "secret_names" {
+  description = "Map of each listed username to the name of the secret that holds its current key."
+  value       = module.credentials_rotator.secret_names
 }
 
 output "secret_name_prefix" {

@@ -32,6 +32,12 @@ variable "demo_user_path" {
   default     = "/rotated/"
 }
 
+variable "exclude_users" {
+  description = "IAM usernames the rotator leaves alone, demo users included (passed to the module). Default `[]`."
+  type        = set(string)
+  default     = []
+}
+
 variable "consumer_fail_for_users" {
   description = "Demo and test hook: IAM usernames for which the sample consumer fails on purpose, to show a handoff being rolled back. Default `[]`."
   type        = list(string)
@@ -90,12 +96,6 @@ variable "lambda_runtime" {
   description = "Runtime of the rotator's functions and of the sample consumer."
   type        = string
   default     = "python3.13"
-}
-
-variable "secret_recovery_window_days" {
-  description = "Recovery window of the users' secrets after destroy; 0 deletes them at once so the example can be applied again right away."
-  type        = number
-  default     = 0
 }
 
 variable "tags" {

@@ -77,6 +77,11 @@ class SecretWriteFailed(RotatorError):
     """The new key could not be stored in the user's secret; the new key was deleted again."""
 
 
+class SecretVersionLimit(RotatorError):
+    """The user's secret holds as many versions as Secrets Manager keeps; the new key was deleted
+    again."""
+
+
 class HandoffUnconfirmed(RotatorError):
     """The handler may hold the new key but did not confirm it; both keys stay Active."""
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from credentials_rotator import secret_lifecycle
 from credentials_rotator.failures import error_code
 from credentials_rotator.log import get_logger
 from credentials_rotator.shapes import PENDING_STAGE, RecordHint
@@ -130,14 +131,16 @@ def hint_of(value: dict[str, Any]) -> RecordHint:
 
 
 def _read_version(
-    secretsmanager: SecretsManagerClient, secret_name: str, stage: str
+    secretsmanager: SecretsManagerClient, secret_name: str, stage: str, *, restored: bool = False
 ) -> tuple[str, Version] | None:
     try:
         response = secretsmanager.get_secret_value(SecretId=secret_name, VersionStage=stage)
     except ClientError as exc:
         if error_code(exc) == "ResourceNotFoundException":
             return None  # no such secret, no version yet, or no version with that stage
-        raise
+        if restored or not secret_lifecycle.restore(secretsmanager, secret_name, exc):
+            raise
+        return _read_version(secretsmanager, secret_name, stage, restored=True)
     access_key_id, create_date = parse_value(response.get("SecretString"))
     if access_key_id is None:
         LOGGER.warning(

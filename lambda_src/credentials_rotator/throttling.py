@@ -20,6 +20,8 @@ import threading
 import time
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 THROTTLING_CODES = frozenset(
     {
         "Throttling",
@@ -76,12 +78,22 @@ def set_deadline(context: object) -> None:
             _DEADLINE.at = None
 
 
-def retry_throttling(response: Any = None, attempts: int = 1, **_: Any) -> float | None:
-    """botocore ``needs-retry`` handler: seconds to wait before the next attempt, or None."""
+def retry_throttling(
+    response: Any = None, attempts: int = 1, operation: Any = None, **_: Any
+) -> float | None:
+    """botocore ``needs-retry`` handler: seconds to wait before the next attempt, or None.
+
+    A quota error (``LimitExceeded*`` that does not speak of a rate, such as a secret's versions)
+    ends the call at once with its error: botocore would retry ``LimitExceededException`` as
+    throttling, for a minute, although nothing changes it.
+    """
     if response is None:
         return None
     error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
-    if not is_throttling(str(error.get("Code", "")), str(error.get("Message", ""))):
+    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+    if code in LIMIT_CODES and not is_throttling(code, message):
+        raise ClientError(response[1], getattr(operation, "name", "the call"))
+    if not is_throttling(code, message):
         return None
     if attempts >= MAX_ATTEMPTS:
         return None

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from credentials_rotator import secret_lifecycle
 from credentials_rotator.access_keys import delete_access_key
 from credentials_rotator.config import Config
-from credentials_rotator.errors import SecretWriteFailed
+from credentials_rotator.errors import SecretVersionLimit, SecretWriteFailed
 from credentials_rotator.failures import describe_error, error_code
 from credentials_rotator.log import get_logger
 from credentials_rotator.shapes import PENDING_STAGE
@@ -77,15 +78,26 @@ def store_new_key(
                 f"the new key {key_id} could not be deleted either ({describe_error(failed)}); "
                 "the next run removes it as a stray"
             )
-        raise SecretWriteFailed(
-            f"could not store the new access key of user {username} in secret "
-            f"{config.secret_name(username)} ({describe_error(exc)}); {cleanup}"
-        ) from exc
+        _write_failed(config.secret_name(username), username, exc, cleanup)
     LOGGER.info(
         "stored access key as pending handoff",
         extra={"username": username, "access_key_id": key_id, "version_id": stored[1]},
     )
     return stored
+
+
+def _write_failed(secret_name: str, username: str, exc: Exception, cleanup: str) -> NoReturn:
+    if isinstance(exc, ClientError) and error_code(exc) == "LimitExceededException":
+        raise SecretVersionLimit(
+            f"secret {secret_name} holds as many versions as Secrets Manager keeps (it removes the "
+            "oldest only once they are 24 hours old): runs come too often for it; "
+            f"{cleanup}, and a run after the oldest versions are 24 hours old rotates user "
+            f"{username}"
+        ) from exc
+    raise SecretWriteFailed(
+        f"could not store the new access key of user {username} in secret {secret_name} "
+        f"({describe_error(exc)}); {cleanup}"
+    ) from exc
 
 
 def write_pending(
@@ -115,32 +127,14 @@ def _put(
             SecretId=secret_name, SecretString=secret_string, VersionStages=stages
         )
     except ClientError as exc:
-        if error_code(exc) != "ResourceNotFoundException":
+        if error_code(exc) == "ResourceNotFoundException":
+            secret_lifecycle.create(secretsmanager, config, username)
+        elif not secret_lifecycle.restore(secretsmanager, secret_name, exc):
             raise
-        _create_secret(secretsmanager, config, username)
         response = secretsmanager.put_secret_value(
             SecretId=secret_name, SecretString=secret_string, VersionStages=stages
         )
     return response["ARN"], response["VersionId"]
-
-
-def _create_secret(secretsmanager: SecretsManagerClient, config: Config, username: str) -> None:
-    options: dict[str, Any] = {}
-    if config.secret_kms_key_id:
-        options["KmsKeyId"] = config.secret_kms_key_id
-    if config.secret_tags:
-        options["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(config.secret_tags.items())]
-    secret_name = config.secret_name(username)
-    try:
-        secretsmanager.create_secret(
-            Name=secret_name,
-            Description=f"Access key of IAM user {username}, kept by the credentials rotator",
-            **options,
-        )
-    except ClientError as exc:
-        if error_code(exc) != "ResourceExistsException":
-            raise
-    LOGGER.info("created secret", extra={"username": username, "secret_name": secret_name})
 
 
 def make_current(

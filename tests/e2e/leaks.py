@@ -12,7 +12,7 @@ def secret_access_keys(stack: Stack) -> set[str]:
     """Every secret access key any version of any user secret ever held (kept in memory only)."""
     secretsmanager = stack.client("secretsmanager")
     found: set[str] = set()
-    for secret_arn in stack.outputs["secret_arns"].values():
+    for secret_arn in stack.outputs["secret_names"].values():
         versions = secretsmanager.list_secret_version_ids(
             SecretId=secret_arn, IncludeDeprecated=True
         )

@@ -204,7 +204,7 @@ class Stack:
     def secret_key_id(self, username: str, stage: str = "AWSCURRENT") -> str:
         """The access key id the user's secret holds at `stage` (never the secret itself)."""
         value = self.client("secretsmanager").get_secret_value(
-            SecretId=self.outputs["secret_arns"][username], VersionStage=stage
+            SecretId=self.outputs["secret_names"][username], VersionStage=stage
         )
         return str(json.loads(value["SecretString"])["AccessKeyId"])
 
@@ -228,7 +228,9 @@ class Stack:
             iam.delete_access_key(UserName=username, AccessKeyId=key_id)
         key = iam.create_access_key(UserName=username)["AccessKey"]
         secretsmanager = self.client("secretsmanager")
-        secret_arn = self.outputs["secret_arns"][username]
+        secret_arn = self.outputs["secret_names"][username]
+        with contextlib.suppress(secretsmanager.exceptions.ResourceExistsException):
+            secretsmanager.create_secret(Name=secret_arn)  # the rotator's, made here ahead of it
         secretsmanager.put_secret_value(
             SecretId=secret_arn,
             SecretString=json.dumps(

@@ -28,3 +28,28 @@ def test_given_an_applied_stack_then_the_schedule_starts_the_state_machine_with_
     assert schedule["Target"]["Arn"] == stack.outputs["state_machine_arn"]
     assert schedule["Target"]["Input"] == "{}"
     assert schedule["State"] == "ENABLED"
+
+
+def test_given_a_user_leaving_the_list_and_coming_back_when_applied_then_it_rotates_on(
+    stack: Stack,
+) -> None:
+    """GIVEN a rotated user WHEN it leaves the module's list (apply) and comes back (apply) THEN
+    both applies succeed, its secret was never deleted, and it rotates from its delivered key:
+    the rotator owns the secrets, so no secret of the same name is ever in Terraform's way."""
+    username = stack.usernames[0]
+    stack.reset_user(username)
+    assert stack.rotate().status == "SUCCEEDED"
+    delivered = stack.secret_key_id(username)
+
+    stack.apply(exclude_users=[username])
+    assert username not in stack.outputs["secret_names"]
+    stack.apply()
+
+    secret = stack.client("secretsmanager").describe_secret(
+        SecretId=stack.outputs["secret_names"][username]
+    )
+    assert "DeletedDate" not in secret
+    run = stack.rotate()
+    assert run.status == "SUCCEEDED", run
+    retired = {entry["username"]: entry["previousKeyId"] for entry in run.summary["rotated"]}
+    assert retired[username] == delivered

@@ -1,6 +1,7 @@
 """`terraform destroy` removes everything the module created, and leaves exactly what the README
 ("What terraform destroy does") says stays: the keys on the users, with the last delivered one
-Active, and whatever the credentials handler stored.
+Active, the users' secrets, which the rotator made and which hold that key, and whatever the
+credentials handler stored.
 
 The module is destroyed first on its own (`-target`), so that the users and the handler, which
 belong to the example, are still there to be checked; then the rest of the example goes.
@@ -43,8 +44,6 @@ def assert_module_gone(stack: Stack, outputs: dict[str, Any]) -> None:
     assert gone(client("scheduler").get_schedule, Name=outputs["schedule_name"])
     buckets = {bucket["Name"] for bucket in client("s3").list_buckets()["Buckets"]}
     assert outputs["run_data_bucket"] not in buckets  # with the runs' data
-    for arn in outputs["secret_arns"].values():
-        assert gone(client("secretsmanager").describe_secret, SecretId=arn), arn
     logs = client("logs")
     for key, group in outputs["log_group_names"].items():
         if key == "consumer":
@@ -57,6 +56,8 @@ def assert_module_gone(stack: Stack, outputs: dict[str, Any]) -> None:
         if role["RoleName"].startswith(stack.name) and role["RoleName"] != f"{stack.name}-consumer"
     ]
     assert module_roles == []
+    local_policies = client("iam").list_policies(Scope="Local")["Policies"]
+    assert [p["PolicyName"] for p in local_policies if p["PolicyName"].startswith(stack.name)] == []
     consumer_role = f"{stack.name}-consumer"
     policies = client("iam").list_role_policies(RoleName=consumer_role)["PolicyNames"]
     assert f"{stack.name}-read-credentials" not in policies
@@ -79,6 +80,11 @@ def test_given_a_used_stack_when_destroyed_then_exactly_the_documented_things_st
     for username in stack.usernames:
         assert stack.keys(username) == {delivered[username]: "Active"}, username
         assert stack.received(username) is not None, username
+        secret = stack.client("secretsmanager").describe_secret(
+            SecretId=outputs["secret_names"][username]
+        )
+        assert "DeletedDate" not in secret, username
+        assert stack.secret_key_id(username) == delivered[username], username
 
     stack.destroy()
 

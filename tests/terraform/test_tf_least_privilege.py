@@ -456,3 +456,11 @@ def test_key_actions_on_selected_users_require_the_selection(
         assert statement["Resource"] == [f"arn:aws:iam::{ACCOUNT}:user/ci/*"]
         assert statement.get("Condition") == condition, entry_point
         assert {a.split(":")[0] for a in statement["Action"]} == {"iam"}
+
+
+def test_terraform_manages_no_secret(plan: dict[str, Any]) -> None:
+    """The rotator owns the users' secrets: a user that leaves the list and comes back, a destroy
+    followed by an apply, or a user the rotator already serves that is then listed never meets a
+    secret Terraform created or scheduled for deletion."""
+    types = {change["type"] for change in plan["resource_changes"]}
+    assert not {t for t in types if t.startswith("aws_secretsmanager_")}, sorted(types)

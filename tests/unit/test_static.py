@@ -193,6 +193,9 @@ def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
             "secretsmanager:put_secret_value",
             "secretsmanager:create_secret",
             "secretsmanager:update_secret_version_stage",
+            # a secret scheduled for deletion is restored (secret_lifecycle)
+            "secretsmanager:describe_secret",
+            "secretsmanager:restore_secret",
             "sfn:list_executions",  # strays: the recent runs
             "s3:get_object",  # strays: their items and outcomes
         },

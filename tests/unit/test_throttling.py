@@ -111,51 +111,40 @@ def test_given_iam_throttling_every_other_request_when_called_then_every_call_go
 
 
 def test_given_a_user_at_two_keys_when_a_third_is_created_then_the_quota_error_comes_at_once(
-    aws: None, quick: None, monkeypatch: pytest.MonkeyPatch
+    aws: None, quick: None
 ) -> None:
     iam = clients.iam_client()
     iam.create_user(UserName="homer")
     iam.create_access_key(UserName="homer")
     iam.create_access_key(UserName="homer")
-    retries: list[int] = []
-    iam.meta.events.register("needs-retry.iam", lambda attempts, **_: retries.append(attempts))
+    sent: list[str] = []
+    iam.meta.events.register_first("before-send", lambda **_: sent.append("request"))
 
     with pytest.raises(ClientError) as raised:
         iam.create_access_key(UserName="homer")
 
     assert raised.value.response["Error"]["Code"] == "LimitExceeded"
-    assert retries == [1]  # asked once, not retried
+    assert sent == ["request"]  # asked once, not retried
 
 
-def test_given_an_entry_point_when_invoked_then_the_deadline_follows_each_calls_context(
-    engine_env: pytest.MonkeyPatch,
+def test_given_a_secret_at_its_version_quota_when_written_then_the_error_comes_at_once(
+    aws: None,
 ) -> None:
-    """GIVEN a function wrapped by ``entry_point`` WHEN it is invoked with a Lambda context, then
-    without one THEN each call sets its own deadline: the context's time minus the reserve, or
-    none."""
+    """GIVEN a secret holding the 100 versions Secrets Manager keeps (moto patched to enforce the
+    quota, tests/conftest.py) WHEN one more is written THEN LimitExceededException comes at once:
+    botocore would retry it as throttling for a minute, and nothing would change."""
+    secretsmanager = clients.secretsmanager_client()
+    secretsmanager.create_secret(Name="ci-keys/homer", SecretString="{}")
+    for count in range(99):
+        secretsmanager.put_secret_value(
+            SecretId="ci-keys/homer", SecretString=str(count), VersionStages=["FILLER"]
+        )
 
-    @entry.entry_point
-    def work(event: object, context: object) -> float | None:
-        return throttling._DEADLINE.at
+    sent: list[str] = []
+    secretsmanager.meta.events.register_first("before-send", lambda **_: sent.append("request"))
 
-    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 60_000)
-    before = time.monotonic()
-    with_context = work({}, context)
-    without = work({}, object())
+    with pytest.raises(ClientError) as raised:
+        secretsmanager.put_secret_value(SecretId="ci-keys/homer", SecretString="one more")
 
-    assert with_context is not None
-    assert before + 60 - throttling.RESERVE_SECONDS <= with_context
-    assert with_context <= time.monotonic() + 60 - throttling.RESERVE_SECONDS
-    assert without is None
-    assert work.__name__ == "work"
-
-
-@pytest.mark.parametrize("module", entry_points())
-def test_every_handler_is_the_entry_points_wrapper(
-    engine_env: pytest.MonkeyPatch, module: str
-) -> None:
-    """GIVEN an entry point's handler THEN it is the wrapper proven above around its own work."""
-    handler = importlib.import_module(f"credentials_rotator.{module}").handler
-    wrapper = entry.entry_point(lambda event, context: None)
-    assert handler.__code__ is wrapper.__code__
-    assert handler.__wrapped__.__module__ == f"credentials_rotator.{module}"
+    assert raised.value.response["Error"]["Code"] == "LimitExceededException"
+    assert sent == ["request"]
