@@ -148,3 +148,37 @@ def test_given_a_secret_at_its_version_quota_when_written_then_the_error_comes_a
 
     assert raised.value.response["Error"]["Code"] == "LimitExceededException"
     assert sent == ["request"]
+
+
+def test_given_an_entry_point_when_invoked_then_the_deadline_follows_each_calls_context(
+    engine_env: pytest.MonkeyPatch,
+) -> None:
+    """GIVEN a function wrapped by ``entry_point`` WHEN it is invoked with a Lambda context, then
+    without one THEN each call sets its own deadline: the context's time minus the reserve, or
+    none."""
+
+    @entry.entry_point
+    def work(event: object, context: object) -> float | None:
+        return throttling._DEADLINE.at
+
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 60_000)
+    before = time.monotonic()
+    with_context = work({}, context)
+    without = work({}, object())
+
+    assert with_context is not None
+    assert before + 60 - throttling.RESERVE_SECONDS <= with_context
+    assert with_context <= time.monotonic() + 60 - throttling.RESERVE_SECONDS
+    assert without is None
+    assert work.__name__ == "work"
+
+
+@pytest.mark.parametrize("module", entry_points())
+def test_every_handler_is_the_entry_points_wrapper(
+    engine_env: pytest.MonkeyPatch, module: str
+) -> None:
+    """GIVEN an entry point's handler THEN it is the wrapper proven above around its own work."""
+    handler = importlib.import_module(f"credentials_rotator.{module}").handler
+    wrapper = entry.entry_point(lambda event, context: None)
+    assert handler.__code__ is wrapper.__code__
+    assert handler.__wrapped__.__module__ == f"credentials_rotator.{module}"
