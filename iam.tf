@@ -66,7 +66,8 @@ locals {
       s3 = ["s3:PutObject"]
     }
     finish = {
-      iam = ["iam:DeleteAccessKey", "iam:UpdateAccessKey"]
+      # It retires the delivered key as old_key_action says, and does nothing else to keys.
+      iam = [var.old_key_action == "delete" ? "iam:DeleteAccessKey" : "iam:UpdateAccessKey"]
       s3  = ["s3:GetObject", "s3:PutObject"]
     }
   }

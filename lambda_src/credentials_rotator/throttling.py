@@ -35,6 +35,8 @@ THROTTLING_CODES = frozenset(
     }
 )
 LIMIT_CODES = frozenset({"LimitExceeded", "LimitExceededException"})
+# The one quota code botocore retries as throttling: a secret's versions (Secrets Manager).
+RETRIED_BY_BOTOCORE = "LimitExceededException"
 RATE_WORDING = re.compile(r"\brate\b|throttl|too many requests", re.IGNORECASE)
 
 BASE_DELAY_SECONDS = 0.5
@@ -83,16 +85,19 @@ def retry_throttling(
 ) -> float | None:
     """botocore ``needs-retry`` handler: seconds to wait before the next attempt, or None.
 
-    A quota error (``LimitExceeded*`` that does not speak of a rate, such as a secret's versions)
-    ends the call at once with its error: botocore would retry ``LimitExceededException`` as
-    throttling, for a minute, although nothing changes it.
+    A quota error (``LimitExceeded*`` that does not speak of a rate) is not retried: IAM's
+    ``LimitExceeded`` (a user's two access keys) botocore returns at once; Secrets Manager's
+    ``LimitExceededException`` (a secret's versions) it would retry as throttling, for a minute,
+    although nothing changes it, so that one ends the call here with its error.
     """
     if response is None:
         return None
     error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
     code, message = str(error.get("Code", "")), str(error.get("Message", ""))
     if code in LIMIT_CODES and not is_throttling(code, message):
-        raise ClientError(response[1], getattr(operation, "name", "the call"))
+        if code == RETRIED_BY_BOTOCORE:
+            raise ClientError(response[1], getattr(operation, "name", "the call"))
+        return None
     if not is_throttling(code, message):
         return None
     if attempts >= MAX_ATTEMPTS:

@@ -230,6 +230,16 @@ class AuthorizationGuard:
             **options,
         )
 
+    def use(self, planned: PlannedPolicies) -> None:
+        """Decide from now on against ``planned`` (the module planned for another configuration);
+        the checks recorded so far are kept."""
+        sets = {key: PolicySet.of(value) for key, value in planned.by_function.items()}
+        with self._lock:
+            self.policies = dict(planned.by_function)
+            self._sets = sets
+            self.role_names = dict(planned.role_names)
+            self.session_names = dict(planned.function_names)
+
     # --- who is calling ------------------------------------------------------------------------
 
     @staticmethod

@@ -73,7 +73,6 @@ class PlanError(RuntimeError):
 @dataclass(frozen=True)
 class User:
     username: str
-    path: str = "/"
     metadata: str | None = None
 
     @classmethod
@@ -82,7 +81,7 @@ class User:
             return user
         if isinstance(user, str):
             return cls(user)
-        return cls(str(user["username"]), str(user.get("path") or "/"), user.get("metadata"))
+        return cls(str(user["username"]), user.get("metadata"))
 
 
 @dataclass(frozen=True)
@@ -230,7 +229,7 @@ def plan_policies(
 ) -> PlannedPolicies:
     """The module's policies for these inputs (planned once per configuration, then cached).
 
-    ``users``: names (path ``/``) or ``{"username", "path", "metadata"}`` mappings.
+    ``users``: names or ``{"username", "metadata"}`` mappings.
     ``user_tag``: ``{"key": ..., "value": ...}`` or ``(key, value)``; a value of None matches any.
     """
     tag: tuple[str, str | None] | None

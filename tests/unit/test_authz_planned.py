@@ -31,7 +31,7 @@ from testkit.authz.policy import Outcome, evaluate
 from testkit.authz.requests import requests_for
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
-USERS = ["homer", {"username": "bart", "path": "/school/"}, "lisa"]
+USERS = ["homer", {"username": "bart", "metadata": "school"}, "lisa"]
 
 
 @pytest.fixture(scope="module")
@@ -316,7 +316,7 @@ def test_given_configurations_when_keyed_then_each_parameter_changes_the_key() -
         planned.cache_key(planned.PlanConfiguration(users=base.users, user_path_prefix="/ci/")),
     }
     assert len(keys) == 4
-    assert planned.User.of({"username": "bart", "path": "/school/"}).path == "/school/"
+    assert planned.User.of({"username": "bart", "metadata": "school"}).metadata == "school"
 
 
 def test_given_an_input_the_module_refuses_when_planned_then_terraforms_error_is_shown() -> None:

@@ -2,7 +2,8 @@
 
 moto without Docker only echoes a Lambda invoke, so ``harness`` patches
 ``LambdaSimpleBackend.invoke`` to run the real handlers in-process (``harness.py`` has the details),
-and checks after every test that no secret access key leaked into a history or a log.
+and checks after every test that no secret access key leaked into a history or a log, that no
+state passed Step Functions' limits, and that IAM would have allowed every call (authorization.py).
 """
 
 from __future__ import annotations
@@ -39,3 +40,5 @@ def harness(
         yield world
         world.assert_no_secret_leaked(captured_text(capsys, caplog))
         world.assert_payloads_fit()
+        if world.authorization is not None:
+            world.authorization.assert_all_allowed()

@@ -40,6 +40,7 @@ from typing import Any
 import asl_render
 import boto3
 import pytest
+from authorization import Authorization
 from botocore.config import Config
 from credentials_rotator import (
     clients,
@@ -320,7 +321,13 @@ def function_names() -> dict[str, str]:
 class Harness:
     """The rotator deployed in moto, and what a test needs to drive and inspect it."""
 
-    def __init__(self, watch: SecretWatch, calls: CallLog, environment: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self,
+        watch: SecretWatch,
+        calls: CallLog,
+        environment: pytest.MonkeyPatch,
+        authorization: Authorization | None = None,
+    ) -> None:
         session = boto3.Session(region_name=REGION)  # not hooked: the test's own calls
         self.iam = session.client("iam", config=HARNESS_CLIENTS)
         self.secretsmanager = session.client("secretsmanager", config=HARNESS_CLIENTS)
@@ -330,6 +337,8 @@ class Harness:
         self.s3 = session.client("s3", config=HARNESS_CLIENTS)
         self.watch = watch
         self.calls = calls
+        # IAM as AWS enforces it (authorization.py); None: calls are not authorized.
+        self.authorization = authorization
         self.environment = environment
         self.consumer = Consumer(session, watch)
         self.executions: list[str] = []
@@ -412,6 +421,8 @@ class Harness:
             Type="String",
             Overwrite=True,
         )
+        if self.authorization is not None:
+            self.authorization.list_users([user["username"] for user in users])
         if create:
             for user in users:
                 self.create_user(user["username"])
@@ -459,6 +470,8 @@ class Harness:
         cleanup_wait_seconds: int = 0,
         name: str | None = None,
     ) -> str:
+        if self.authorization is not None:
+            self.authorization.prepare()
         arn = self.sfn.start_execution(
             stateMachineArn=self.state_machine(cleanup_wait_seconds),
             name=name or f"run-{uuid.uuid4().hex[:12]}",
@@ -573,7 +586,8 @@ class Harness:
         try:
             for hook in list(self.invoke_hooks):
                 hook(INVOCATION.get())
-            result = handlers[function_name](event, context)
+            with self.acting_as(key):
+                result = handlers[function_name](event, context)
         except FunctionDied as died:
             return _function_error(response_headers, "Runtime.ExitError", str(died), context)
         except HandlerTimedOut as timed_out:
@@ -585,6 +599,16 @@ class Harness:
             with self._in_flight_lock:
                 self._in_flight -= 1
         return json.dumps(result, default=str).encode()
+
+    @contextlib.contextmanager
+    def acting_as(self, function: str) -> Iterator[None]:
+        """Make the calls of this block as the module's function ``function`` (``rotate``): they
+        are authorized against its role's policies. The test's own handler is not the module's."""
+        if self.authorization is None or function == "credentials_handler":
+            yield
+            return
+        with self.authorization.acting_as(function):
+            yield
 
     def hook(self, event: str, handler: Any) -> None:
         """Register a botocore hook for every client: the functions' (created already, each with
@@ -716,12 +740,14 @@ def captured_text(capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureF
 
 
 @contextlib.contextmanager
-def deployed(environment: pytest.MonkeyPatch) -> Iterator[Harness]:
+def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iterator[Harness]:
     """The rotator in moto, with the engine's environment already set in ``environment``.
 
     Patches (undone with ``environment``): Lambda invokes run the real handlers; the events of a
     Distributed Map's child executions are kept per run in ``Harness.children``; moto's Secrets
-    Manager finds a secret without scanning them all (``index_moto_secrets``).
+    Manager finds a secret without scanning them all (``index_moto_secrets``). With ``authorize``,
+    every call of the rotator is authorized against the policies the module plans
+    (authorization.py).
     """
     watch = SecretWatch()
     names = function_names()
@@ -736,12 +762,16 @@ def deployed(environment: pytest.MonkeyPatch) -> Iterator[Harness]:
         events.register("before-parameter-build", calls.before_parameter_build)
         events.register("before-call", calls.before_call)
         events.register("after-call.iam.CreateAccessKey", watch.add_created_key)
+        authorization = Authorization() if authorize else None
+        if authorization is not None:
+            # On the session before any client is made: a client copies the session's hooks.
+            authorization.guard.register(events)
         # Create the clients before the Map's threads do: a session is not thread-safe then.
         for factory in ENGINE_CLIENTS:
             factory()
         for service in ("lambda", "secretsmanager", "s3"):
             boto3.client(service)  # type: ignore[call-overload]
-        world = Harness(watch, calls, environment)
+        world = Harness(watch, calls, environment, authorization)
 
         def invoke(
             backend: LambdaSimpleBackend,

@@ -49,17 +49,18 @@ def test_given_a_run_that_stopped_after_rotate_when_run_again_then_that_key_is_h
     never confirmed) WHEN the next run comes THEN it hands that same key off, creates none, and
     retires the delivered key only after the handoff is confirmed."""
     delivered = delivered_once(harness, "homer")["homer"]
-    written = rotate.handler(
-        {
-            "user": {"username": "homer", "metadata": None},
-            "record": None,
-            "dryRun": False,
-            "force": False,
-            "prefix": "runs/a-run-that-died/",
-            "attempt": 0,
-        },
-        None,
-    )["accessKeyId"]
+    with harness.acting_as("rotate"):
+        written = rotate.handler(
+            {
+                "user": {"username": "homer", "metadata": None},
+                "record": None,
+                "dryRun": False,
+                "force": False,
+                "prefix": "runs/a-run-that-died/",
+                "attempt": 0,
+            },
+            None,
+        )["accessKeyId"]
     assert harness.current_stages("homer") == ["AWSCURRENT", "PENDING_HANDOFF"]
 
     run = harness.run()

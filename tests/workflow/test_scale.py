@@ -65,13 +65,20 @@ def test_given_250_users_when_the_schedule_runs_then_each_holds_one_new_key_hand
     assert harness.calls.own_invocations == own_invocations(250)
 
 
-def test_given_340_users_that_do_not_exist_when_run_then_the_failed_runs_cause_still_fits(
+def test_given_340_users_that_all_fail_when_run_then_the_failed_runs_cause_still_fits(
     harness: Harness,
 ) -> None:
-    """GIVEN 340 configured users none of whom exists WHEN a run fails for all of them THEN the
-    execution's cause is a summary within the cause limit: complete counts, the first failures,
-    and where the full summary is; the full one lists all 340."""
-    harness.configure_users(*names(340, "ghost"), create=False)
+    """GIVEN 340 users selected by path (more than a users list may name), each with two Active
+    keys the rotator never delivered, so it cannot tell which one the consumer uses WHEN a run
+    fails all of them THEN the execution's cause is a summary within the cause limit: complete
+    counts, the first failures, and where the full summary is; the full one lists all 340."""
+    users = names(340, "ci")
+    harness.configure_users(create=False)
+    harness.set_engine_variable("USER_PATH_PREFIX", "/ci/")
+    for user in users:
+        harness.iam.create_user(UserName=user, Path="/ci/")
+        harness.create_key(user)
+        harness.create_key(user)
 
     run = harness.run(timeout=240)
 
@@ -81,14 +88,14 @@ def test_given_340_users_that_do_not_exist_when_run_then_the_failed_runs_cause_s
     assert summary["counts"]["failed"] == 340
     assert summary["truncated"] is True
     assert 0 < len(summary["failed"]) < 340
-    assert summary["failed"][0] == {
-        "username": "ghost0000",
-        "error": "UserNotFound",
-        "message": "IAM user ghost0000 does not exist",
-    }
+    assert (summary["failed"][0]["username"], summary["failed"][0]["error"]) == (
+        "ci0000",
+        "AmbiguousAccessKeys",
+    )
     bucket, key = summary["summaryLocation"].removeprefix("s3://").split("/", 1)
     full = json.loads(harness.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    assert [entry["username"] for entry in full["failed"]] == names(340, "ghost")
+    assert [entry["username"] for entry in full["failed"]] == users
+    assert all(len(harness.keys(user)) == 2 for user in users[:5])  # nothing was touched
 
 
 def test_given_finish_short_of_time_when_a_run_ends_then_it_resumes_until_every_key_is_retired(
