@@ -94,7 +94,7 @@ demo: venv localstack-venv ## Apply examples/complete on LocalStack, rotate its 
 	dev/localstack/run.sh -- $(BIN)/python scripts/demo.py
 
 .PHONY: bench
-bench: venv ## Rotate 10, 100, 500, 1,000 and 5,000 users, one run each, in moto; write bench/results.json
+bench: venv ## Rotate 10 to 5,000 users, one run each, and 1,000 under AWS's rate quotas, in moto; write bench/results.json
 	$(BIN)/python bench/run.py
 
 .PHONY: test

@@ -6,6 +6,10 @@ run in this process through the workflow harness, tests/workflow/harness.py), gi
 delivered key each, and times one run with cleanup_wait_seconds = 0. Then it checks that every user
 was rotated: one Active key each, the one its handler read, every user handed off exactly once.
 
+The throttled row rotates THROTTLED_USERS users while moto throttles every request above AWS's
+request-rate quotas (THROTTLED_QUOTAS; tests/throttle_faults.py), and records the users rotated a
+second against the rate the tightest quota allows at the requests a user took.
+
 What it counts, and where from:
 - AWS API calls: a botocore ``before-call`` hook on the session that makes every client of the
   run, the functions' and the ones Step Functions uses for its tasks (Lambda invokes, the
@@ -38,7 +42,12 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "lambda_src"), str(REPO / "tests"), str(REPO / "tests" / "workflow")]
+sys.path[:0] = [
+    str(REPO),
+    str(REPO / "lambda_src"),
+    str(REPO / "tests"),
+    str(REPO / "tests" / "workflow"),
+]
 
 import conftest  # noqa: E402  (the engine's environment and fake credentials)
 import moto  # noqa: E402
@@ -167,13 +176,14 @@ def bench(size: int, quotas: tuple[RateQuota, ...] = ()) -> dict[str, Any]:
         # Authorization is left out: the benchmark counts the engine's calls, and lists more users
         # than a deployed module may (they would be selected by path in an account this size).
         with deployed(monkeypatch, authorize=False) as world:
+            # The module's defaults, as state_machine.tf and lambda.tf pass them on.
             user_concurrency = min(MAX_CONCURRENCY, BATCH_SIZE)
             world.template_overrides = {
-                "max_concurrency": MAX_CONCURRENCY,
                 "user_concurrency": user_concurrency,
                 "batch_concurrency": max(1, MAX_CONCURRENCY // user_concurrency),
-                "batch_size": BATCH_SIZE,
             }
+            world.set_engine_variable("MAX_CONCURRENCY", str(MAX_CONCURRENCY))
+            world.set_engine_variable("BATCH_SIZE", str(BATCH_SIZE))
             users = [f"bench-user-{n:05d}" for n in range(size)]
             delivered = seed(world, users)
             world.calls.reset()
@@ -182,8 +192,8 @@ def bench(size: int, quotas: tuple[RateQuota, ...] = ()) -> dict[str, Any]:
             gc.collect()
             gc.freeze()
             limiter = RateQuotas(quotas, spare_agent=HARNESS_AGENT)
-            if quotas:  # with botocore's adaptive client-side pacing, as the functions have it
-                limiter.install(monkeypatch, pace_clients=True)
+            if quotas:
+                limiter.install(monkeypatch)
 
             started = time.monotonic()
             run = world.wait(world.start(cleanup_wait_seconds=0), timeout=3600)

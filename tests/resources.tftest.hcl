@@ -584,16 +584,17 @@ run "the_largest_users_list_fits_iams_policy_quotas" {
 run "the_largest_users_list_fits_in_the_longest_partition_too" {
   command = plan
 
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-iso-b" }
-  }
-
   variables {
     users = concat(
       [for c in split("", "abcdefghijklmnopqrstuvwxyz0123456789_+=.@-") : { username = c }],
       [for i in range(415) : { username = "${substr("abcdefghijklmnopqrstuvwxyz0123456789_+=.@-", floor(i / 42), 1)}${substr("abcdefghijklmnopqrstuvwxyz0123456789_+=.@-", i % 42, 1)}" }],
     )
+  }
+
+  # The longest partition name makes the longest ARNs.
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-iso-b" }
   }
 
   assert {

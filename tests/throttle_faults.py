@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.retries.bucket import TokenBucket
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
 _SERVICE = re.compile(r"^https?://(?:[^/]*\.)?(iam|secretsmanager|lambda|s3|ssm|states)\.")
@@ -54,15 +53,6 @@ def _throttled(service: str, url: str) -> AWSResponse:
     return AWSResponse(url, 400, headers, MockRawResponse(body))
 
 
-def without_client_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Turn off botocore's adaptive client-side rate limiter.
-
-    After a throttle it paces a client at what it measured, down to 0.5 requests a second, which
-    in a test of a few calls means seconds of sleep. The retries under test are not affected.
-    """
-    monkeypatch.setattr(TokenBucket, "acquire", lambda *_, **__: True)
-
-
 class _ThrottlingStub:
     """Answers some requests with their service's throttling error before moto sees them.
 
@@ -75,11 +65,8 @@ class _ThrottlingStub:
         self.throttled: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def install(self, monkeypatch: pytest.MonkeyPatch, *, pace_clients: bool = False) -> None:
-        """Throttle from now on (until ``monkeypatch`` is undone). Without ``pace_clients``,
-        botocore's adaptive client-side rate limiter is off (``without_client_pacing``)."""
-        if not pace_clients:
-            without_client_pacing(monkeypatch)
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Throttle from now on (until ``monkeypatch`` is undone)."""
         original = BotocoreStubber.__call__
         throttler = self
 

@@ -1,4 +1,4 @@
-"""AWS clients, created once per process with adaptive retries.
+"""AWS clients, created once per process with standard retries.
 
 The entry points pass these clients to plain functions, so tests can pass their own. Every client
 also retries throttling errors for as long as the invocation's time allows (``throttling``).
@@ -22,8 +22,11 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
 
-# Throttling and transient errors are retried with client-side rate limiting.
-CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8})
+# Transient errors are retried by botocore, throttling by ``throttling`` (with jittered backoff).
+# Not botocore's adaptive mode: its client-side pacing learns a rate from throttles, which a
+# function making a few calls per invocation never gets to learn, and it slowed throttled runs
+# (docs/design.md, "Throttling").
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
 # A boto3 session is not thread-safe while it creates clients.
 _CREATING = threading.Lock()
 

@@ -107,6 +107,7 @@ from testkit.authz.unneeded import UnneededGrant, unneeded_grants
 
 __all__ = [
     "HARNESS_AGENT",
+    "LOG_DELIVERY_ACTIONS",
     "NOT_EXERCISED_IN_MOTO",
     "RUNNING_FUNCTION",
     "AuthorizationGuard",
@@ -121,11 +122,9 @@ __all__ = [
 RUNNING_FUNCTION: ContextVar[str | None] = ContextVar("testkit_authz_function", default=None)
 # What the harness's own clients put in their user agent (tests/workflow/harness.py).
 HARNESS_AGENT = "rotator-test-harness"
-# Grants no call in moto exercises: Lambda's runtime writes the functions' logs, Step Functions
-# delivers its logs and runs a Distributed Map's children itself; pass them to unneeded_grants.
-NOT_EXERCISED_IN_MOTO = (
-    "logs:CreateLogStream",
-    "logs:PutLogEvents",
+# Step Functions delivers its logs through CloudWatch Logs' vended-log API with these actions,
+# which take no resource.
+LOG_DELIVERY_ACTIONS = (
     "logs:CreateLogDelivery",
     "logs:DeleteLogDelivery",
     "logs:DescribeLogGroups",
@@ -134,6 +133,13 @@ NOT_EXERCISED_IN_MOTO = (
     "logs:ListLogDeliveries",
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
+)
+# Grants no call in moto exercises: Lambda's runtime writes the functions' logs, Step Functions
+# delivers its logs and runs a Distributed Map's children itself; pass them to unneeded_grants.
+NOT_EXERCISED_IN_MOTO = (
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    *LOG_DELIVERY_ACTIONS,
     "states:StartExecution",
     "states:DescribeExecution",
     "states:StopExecution",

@@ -349,8 +349,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _moto_server() -> Iterator[str]:
-    """tests/terraform/moto_for_plan.py on a free local port, for the provider's lookups."""
+def moto_server() -> Iterator[str]:
+    """tests/terraform/moto_for_plan.py on a free local port, for the provider's lookups (also
+    the least-privilege test's)."""
     if importlib.util.find_spec("flask") is None:
         raise PlanningUnavailable(
             "moto's server needs flask (moto[server], pinned in requirements-dev.txt) to answer "
@@ -360,6 +361,7 @@ def _moto_server() -> Iterator[str]:
     if not script.exists():
         raise PlanningUnavailable(f"{script} is missing")
     port = _free_port()
+    CACHE.mkdir(parents=True, exist_ok=True)
     log_path = CACHE / "moto_server.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(  # noqa: S603  (our own script, with this interpreter)
@@ -396,7 +398,7 @@ def _terraform_plan(configuration: PlanConfiguration, key: str) -> dict[str, Any
     try:
         variables.write_text(json.dumps(configuration.variables(), indent=1))
         terraform.init(FIXTURE)
-        with _moto_server() as endpoint:
+        with moto_server() as endpoint:
             planning = terraform.run(
                 FIXTURE, "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false",
                 f"-var-file={variables}", f"-var=endpoint={endpoint}", f"-out={plan_file}",

@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +20,9 @@ from typing import Any
 import pytest
 from engine_actions import Package
 from tf_harness import BUILD, REPO, Terraform
+
+from testkit.authz.guard import LOG_DELIVERY_ACTIONS
+from testkit.authz.planned import PlanningUnavailable, moto_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan"
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's account; the fixture's region
@@ -39,16 +38,7 @@ LAMBDA_LOGGING = {
 }
 # Step Functions delivers its logs through CloudWatch Logs' vended-log API; these actions do not
 # support resource-level permissions, so they are the only ones allowed on "*".
-LOG_DELIVERY = {
-    "logs:CreateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:DescribeLogGroups",
-    "logs:DescribeResourcePolicies",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:UpdateLogDelivery",
-}
+LOG_DELIVERY = set(LOG_DELIVERY_ACTIONS)
 
 
 # plan lists the users selected at run time with one of these, chosen by the configuration: no
@@ -109,49 +99,14 @@ def implied_actions(actions: set[str], with_kms: bool) -> set[str]:
     return implied
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
+    """moto's server, answering the provider's account lookups while the fixture is planned."""
     try:
-        import flask  # noqa: F401  (moto's server needs it)
-        import moto.server  # noqa: F401
-    except ImportError:
-        pytest.skip("moto[server] is not installed in this venv (`make venv`)")
-    port = free_port()
-    BUILD.mkdir(parents=True, exist_ok=True)
-    log = (BUILD / "moto_server.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__).parent / "moto_for_plan.py"),
-            "-H",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"moto_server did not start; see {BUILD / 'moto_server.log'}")
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
+        with moto_server() as endpoint:
+            yield endpoint
+    except PlanningUnavailable as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")

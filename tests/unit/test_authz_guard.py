@@ -16,7 +16,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from testkit.authz.facts import MotoFacts
 from testkit.authz.guard import (
@@ -86,26 +85,19 @@ class World:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        session = boto3.Session(region_name=REGION)
-        guard = AuthorizationGuard(
-            POLICIES,
-            MotoFacts(ACCOUNT, REGION),
-            role_names={"rotate": "ci-keys-rotate", "state_machine": "ci-keys-states"},
-            session_names={"rotate": "ci-keys-rotate"},
-        )
-        guard.register(session.events)
-        iam = session.client("iam", config=Config(user_agent_extra=HARNESS_AGENT))
-        for user in ("homer", "bart", "marge"):
-            iam.create_user(UserName=user)
-        yield World(guard, session)
+def world(aws: None) -> Iterator[World]:
+    session = boto3.Session(region_name=REGION)
+    guard = AuthorizationGuard(
+        POLICIES,
+        MotoFacts(ACCOUNT, REGION),
+        role_names={"rotate": "ci-keys-rotate", "state_machine": "ci-keys-states"},
+        session_names={"rotate": "ci-keys-rotate"},
+    )
+    guard.register(session.events)
+    iam = session.client("iam", config=Config(user_agent_extra=HARNESS_AGENT))
+    for user in ("homer", "bart", "marge"):
+        iam.create_user(UserName=user)
+    yield World(guard, session)
 
 
 def error(exc: pytest.ExceptionInfo[ClientError]) -> dict[str, Any]:

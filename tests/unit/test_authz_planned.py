@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from testkit.authz import planned
 from testkit.authz.facts import MotoFacts
@@ -40,15 +38,8 @@ def listed() -> PlannedPolicies:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield boto3.client("iam", region_name=REGION)
+def iam_in_moto(aws: None) -> Any:
+    return boto3.client("iam", region_name=REGION)
 
 
 def decide(policies: PlannedPolicies, function: str, operation: str, **params: Any) -> Outcome:
@@ -73,10 +64,10 @@ def test_given_the_module_when_planned_then_each_function_and_the_state_machine_
 
 
 def test_given_rotates_policy_when_a_listed_user_gets_a_key_then_its_real_arn_is_allowed(
-    listed: PlannedPolicies, aws: Any
+    listed: PlannedPolicies, iam_in_moto: Any
 ) -> None:
-    aws.create_user(UserName="bart", Path="/school/")
-    aws.create_user(UserName="nelson")
+    iam_in_moto.create_user(UserName="bart", Path="/school/")
+    iam_in_moto.create_user(UserName="nelson")
     assert decide(listed, "rotate", "CreateAccessKey", UserName="bart") is Outcome.ALLOW
     assert decide(listed, "rotate", "CreateAccessKey", UserName="homer") is Outcome.ALLOW
     # a user the module does not list
@@ -94,13 +85,17 @@ def test_given_a_configuration_planned_before_when_planned_again_then_the_cache_
     assert again.to_json() == listed.to_json()
 
 
-def test_given_a_tag_selection_when_planned_then_key_actions_require_the_tag(aws: Any) -> None:
+def test_given_a_tag_selection_when_planned_then_key_actions_require_the_tag(
+    iam_in_moto: Any,
+) -> None:
     selecting = plan_policies(
         ["homer"], user_path_prefix="/ci/", user_tag={"key": "rotate", "value": "yes"}
     )
-    aws.create_user(UserName="tagged", Path="/ci/", Tags=[{"Key": "Rotate", "Value": "yes"}])
-    aws.create_user(UserName="untagged", Path="/ci/")
-    aws.create_user(UserName="outside", Tags=[{"Key": "rotate", "Value": "yes"}])
+    iam_in_moto.create_user(
+        UserName="tagged", Path="/ci/", Tags=[{"Key": "Rotate", "Value": "yes"}]
+    )
+    iam_in_moto.create_user(UserName="untagged", Path="/ci/")
+    iam_in_moto.create_user(UserName="outside", Tags=[{"Key": "rotate", "Value": "yes"}])
     assert decide(selecting, "rotate", "CreateAccessKey", UserName="tagged") is Outcome.ALLOW
     assert decide(selecting, "rotate", "CreateAccessKey", UserName="untagged") is (
         Outcome.IMPLICIT_DENY
@@ -303,7 +298,7 @@ def test_given_no_flask_when_the_moto_server_is_started_then_it_names_what_is_mi
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(planned.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(PlanningUnavailable, match="flask"), planned._moto_server():
+    with pytest.raises(PlanningUnavailable, match="flask"), planned.moto_server():
         pass
 
 

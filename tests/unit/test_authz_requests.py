@@ -6,13 +6,11 @@ of a bucket, an object's encryption.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import botocore.session
 import pytest
-from moto import mock_aws
 
 from testkit.authz import reference
 from testkit.authz.facts import MotoFacts
@@ -33,15 +31,8 @@ SECRETS = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoFacts]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield MotoFacts(ACCOUNT, REGION)
+def facts(aws: None) -> MotoFacts:
+    return MotoFacts(ACCOUNT, REGION)
 
 
 def client(service: str) -> Any:
@@ -65,13 +56,13 @@ def secret(name: str, **options: Any) -> str:
     "operation", ["CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "ListAccessKeys"]
 )
 def test_given_a_user_with_a_path_and_tags_when_its_keys_are_called_then_its_real_arn_is_used(
-    aws: MotoFacts, operation: str
+    facts: MotoFacts, operation: str
 ) -> None:
     client("iam").create_user(
         UserName="bart", Path="/school/", Tags=[{"Key": "Rotate", "Value": "yes"}]
     )
     request = only(
-        requests_for("iam", operation, {"UserName": "bart", "AccessKeyId": "AKIA1"}, aws)
+        requests_for("iam", operation, {"UserName": "bart", "AccessKeyId": "AKIA1"}, facts)
     )
     assert request.action == f"iam:{operation}"
     assert request.resource == f"arn:aws:iam::{ACCOUNT}:user/school/bart"
@@ -82,49 +73,49 @@ def test_given_a_user_with_a_path_and_tags_when_its_keys_are_called_then_its_rea
 
 
 def test_given_a_user_that_does_not_exist_when_called_then_its_arn_has_the_root_path(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
-    request = only(requests_for("iam", "CreateAccessKey", {"UserName": "ghost"}, aws))
+    request = only(requests_for("iam", "CreateAccessKey", {"UserName": "ghost"}, facts))
     assert request.resource == f"arn:aws:iam::{ACCOUNT}:user/ghost"
     assert not any(key.startswith("iam:ResourceTag/") for key in request.context)
 
 
 def test_given_a_user_name_in_another_case_when_called_then_iams_spelling_is_used(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     client("iam").create_user(UserName="Homer", Path="/ci/")
-    request = only(requests_for("iam", "ListAccessKeys", {"UserName": "homer"}, aws))
+    request = only(requests_for("iam", "ListAccessKeys", {"UserName": "homer"}, facts))
     assert request.resource == f"arn:aws:iam::{ACCOUNT}:user/ci/Homer"
 
 
 def test_given_no_user_name_when_a_key_action_is_called_then_it_is_unmapped(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     with pytest.raises(UnmappedCall, match="caller's own IAM user"):
-        requests_for("iam", "CreateAccessKey", {}, aws)
+        requests_for("iam", "CreateAccessKey", {}, facts)
 
 
 def test_given_an_access_key_when_its_last_use_is_read_then_the_owner_is_the_resource(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     iam = client("iam")
     iam.create_user(UserName="lisa", Path="/school/")
     iam.create_user(UserName="marge")
     key = iam.create_access_key(UserName="lisa")["AccessKey"]["AccessKeyId"]
-    request = only(requests_for("iam", "GetAccessKeyLastUsed", {"AccessKeyId": key}, aws))
+    request = only(requests_for("iam", "GetAccessKeyLastUsed", {"AccessKeyId": key}, facts))
     assert (request.action, request.resource) == (
         "iam:GetAccessKeyLastUsed",
         f"arn:aws:iam::{ACCOUNT}:user/school/lisa",
     )
     with pytest.raises(UnmappedCall, match="belongs to no user"):
-        requests_for("iam", "GetAccessKeyLastUsed", {"AccessKeyId": "AKIANOSUCHKEY"}, aws)
+        requests_for("iam", "GetAccessKeyLastUsed", {"AccessKeyId": "AKIANOSUCHKEY"}, facts)
 
 
 @pytest.mark.parametrize("operation", ["ListUsers", "GetAccountAuthorizationDetails"])
 def test_given_a_user_listing_when_called_then_it_is_authorized_on_star(
-    aws: MotoFacts, operation: str
+    facts: MotoFacts, operation: str
 ) -> None:
-    request = only(requests_for("iam", operation, {"PathPrefix": "/ci/"}, aws))
+    request = only(requests_for("iam", operation, {"PathPrefix": "/ci/"}, facts))
     assert (request.action, request.resource) == (f"iam:{operation}", "*")
     assert "aws:ResourceAccount" not in request.context
 
@@ -134,7 +125,7 @@ def test_given_a_user_listing_when_called_then_it_is_authorized_on_star(
 
 @pytest.mark.parametrize("given", ["name", "partial arn", "full arn"])
 def test_given_a_secret_when_read_then_its_full_arn_with_its_suffix_is_used(
-    aws: MotoFacts, given: str
+    facts: MotoFacts, given: str
 ) -> None:
     arn = secret("ci-keys/homer", Tags=[{"Key": "team", "Value": "platform"}])
     secret_id = {
@@ -147,7 +138,7 @@ def test_given_a_secret_when_read_then_its_full_arn_with_its_suffix_is_used(
             "secretsmanager",
             "GetSecretValue",
             {"SecretId": secret_id, "VersionStage": "AWSPREVIOUS"},
-            aws,
+            facts,
         )
     )
     assert request.action == "secretsmanager:GetSecretValue"
@@ -159,10 +150,10 @@ def test_given_a_secret_when_read_then_its_full_arn_with_its_suffix_is_used(
 
 
 def test_given_a_secret_that_does_not_exist_when_written_then_its_name_makes_the_arn(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     request = only(
-        requests_for("secretsmanager", "PutSecretValue", {"SecretId": "ci-keys/moe"}, aws)
+        requests_for("secretsmanager", "PutSecretValue", {"SecretId": "ci-keys/moe"}, facts)
     )
     assert request.resource == f"{SECRETS}ci-keys/moe"
 
@@ -177,23 +168,23 @@ def test_given_a_secret_that_does_not_exist_when_written_then_its_name_makes_the
     ],
 )
 def test_given_an_existing_secret_when_an_operation_acts_on_it_then_its_arn_is_the_resource(
-    aws: MotoFacts, operation: str, params: dict[str, Any], stage: str | None
+    facts: MotoFacts, operation: str, params: dict[str, Any], stage: str | None
 ) -> None:
     arn = secret("ci-keys/bart")
     request = only(
-        requests_for("secretsmanager", operation, {"SecretId": "ci-keys/bart", **params}, aws)
+        requests_for("secretsmanager", operation, {"SecretId": "ci-keys/bart", **params}, facts)
     )
     assert (request.action, request.resource) == (f"secretsmanager:{operation}", arn)
     assert request.context.get("secretsmanager:VersionStage") == stage
 
 
 def test_given_a_customer_key_when_a_secret_is_read_or_written_then_kms_is_asked_via_the_service(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     key = client("kms").create_key()["KeyMetadata"]["Arn"]
     arn = secret("ci-keys/lisa", KmsKeyId=key, SecretString="{}")
-    read = requests_for("secretsmanager", "GetSecretValue", {"SecretId": "ci-keys/lisa"}, aws)
-    write = requests_for("secretsmanager", "PutSecretValue", {"SecretId": "ci-keys/lisa"}, aws)
+    read = requests_for("secretsmanager", "GetSecretValue", {"SecretId": "ci-keys/lisa"}, facts)
+    write = requests_for("secretsmanager", "PutSecretValue", {"SecretId": "ci-keys/lisa"}, facts)
     for requests, action in ((read, "kms:Decrypt"), (write, "kms:GenerateDataKey")):
         assert [r.action for r in requests][1:] == [action]
         kms = requests[1]
@@ -204,35 +195,35 @@ def test_given_a_customer_key_when_a_secret_is_read_or_written_then_kms_is_asked
 
 
 def test_given_the_aws_managed_key_when_a_secret_is_read_then_kms_is_not_asked(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     secret("ci-keys/maggie", KmsKeyId="alias/aws/secretsmanager", SecretString="{}")
     assert (
-        len(requests_for("secretsmanager", "GetSecretValue", {"SecretId": "ci-keys/maggie"}, aws))
+        len(requests_for("secretsmanager", "GetSecretValue", {"SecretId": "ci-keys/maggie"}, facts))
         == 1
     )
 
 
-def test_given_a_key_alias_or_id_when_resolved_then_the_keys_arn_is_used(aws: MotoFacts) -> None:
+def test_given_a_key_alias_or_id_when_resolved_then_the_keys_arn_is_used(facts: MotoFacts) -> None:
     kms = client("kms")
     key = kms.create_key()["KeyMetadata"]
     kms.create_alias(AliasName="alias/secrets", TargetKeyId=key["KeyId"])
-    assert aws.kms_key_arn("alias/secrets") == key["Arn"]
-    assert aws.kms_key_arn(f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/secrets") == key["Arn"]
-    assert aws.kms_key_arn(key["KeyId"]) == key["Arn"]
-    assert aws.kms_key_arn("alias/none") is None
-    assert aws.kms_key_arn("0000-unknown") == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0000-unknown"
+    assert facts.kms_key_arn("alias/secrets") == key["Arn"]
+    assert facts.kms_key_arn(f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/secrets") == key["Arn"]
+    assert facts.kms_key_arn(key["KeyId"]) == key["Arn"]
+    assert facts.kms_key_arn("alias/none") is None
+    assert facts.kms_key_arn("0000-unknown") == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0000-unknown"
 
 
 def test_given_tags_when_a_secret_is_created_then_tag_resource_is_authorized_too(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     params = {
         "Name": "ci-keys/homer",
         "Description": "d",
         "Tags": [{"Key": "team", "Value": "platform"}],
     }
-    create, tag = requests_for("secretsmanager", "CreateSecret", params, aws)
+    create, tag = requests_for("secretsmanager", "CreateSecret", params, facts)
     new_arn = f"{SECRETS}ci-keys/homer{NEW_SECRET_SUFFIX}"
     assert (create.action, create.resource) == ("secretsmanager:CreateSecret", new_arn)
     assert create.context["secretsmanager:Name"] == "ci-keys/homer"
@@ -243,23 +234,23 @@ def test_given_tags_when_a_secret_is_created_then_tag_resource_is_authorized_too
 
 
 def test_given_no_tags_when_a_secret_is_created_then_only_create_secret_is_authorized(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     arn = secret("ci-keys/bart")
-    request = only(requests_for("secretsmanager", "CreateSecret", {"Name": "ci-keys/bart"}, aws))
+    request = only(requests_for("secretsmanager", "CreateSecret", {"Name": "ci-keys/bart"}, facts))
     assert request.resource == arn  # it exists: AWS answers ResourceExists once authorized
     key = client("kms").create_key()["KeyMetadata"]["Arn"]
     with_value = requests_for(
         "secretsmanager",
         "CreateSecret",
         {"Name": "ci-keys/x", "KmsKeyId": key, "SecretString": "{}"},
-        aws,
+        facts,
     )
     assert [r.action for r in with_value] == ["secretsmanager:CreateSecret", "kms:GenerateDataKey"]
 
 
 def test_given_tag_resource_when_called_then_the_request_tags_are_condition_keys(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     arn = secret("ci-keys/lisa")
     request = only(
@@ -267,37 +258,37 @@ def test_given_tag_resource_when_called_then_the_request_tags_are_condition_keys
             "secretsmanager",
             "TagResource",
             {"SecretId": arn, "Tags": [{"Key": "owner", "Value": "ops"}]},
-            aws,
+            facts,
         )
     )
     assert (request.resource, request.context["aws:RequestTag/owner"]) == (arn, "ops")
 
 
 def test_given_a_batch_read_when_called_then_it_is_authorized_on_star_and_per_returned_secret(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     homer, bart = (
         secret("ci-keys/homer", SecretString="{}"),
         secret("ci-keys/bart", SecretString="{}"),
     )
     params = {"SecretIdList": ["ci-keys/homer", "ci-keys/bart", "ci-keys/ghost"]}
-    request = only(requests_for("secretsmanager", "BatchGetSecretValue", params, aws))
+    request = only(requests_for("secretsmanager", "BatchGetSecretValue", params, facts))
     assert (request.action, request.resource) == ("secretsmanager:BatchGetSecretValue", "*")
     parsed = client("secretsmanager").batch_get_secret_value(**params)
-    per_secret = requests_after("secretsmanager", "BatchGetSecretValue", params, parsed, aws)
+    per_secret = requests_after("secretsmanager", "BatchGetSecretValue", params, parsed, facts)
     assert set(per_secret) == {"ci-keys/homer", "ci-keys/bart"}
     for name, arn in (("ci-keys/homer", homer), ("ci-keys/bart", bart)):
         (read,) = per_secret[name]
         assert (read.action, read.resource) == ("secretsmanager:GetSecretValue", arn)
         assert read.note == "a secret BatchGetSecretValue returns"
-    assert requests_after("secretsmanager", "GetSecretValue", {}, parsed, aws) == {}
+    assert requests_after("secretsmanager", "GetSecretValue", {}, parsed, facts) == {}
 
 
 def test_given_a_batch_read_by_filters_when_called_then_listing_is_authorized_too(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     params = {"Filters": [{"Key": "name", "Values": ["ci-keys/"]}]}
-    requests = requests_for("secretsmanager", "BatchGetSecretValue", params, aws)
+    requests = requests_for("secretsmanager", "BatchGetSecretValue", params, facts)
     assert [(r.action, r.resource) for r in requests] == [
         ("secretsmanager:BatchGetSecretValue", "*"),
         ("secretsmanager:ListSecrets", "*"),
@@ -312,13 +303,13 @@ def test_given_a_batch_read_by_filters_when_called_then_listing_is_authorized_to
     [("/ci-keys/users", "parameter/ci-keys/users"), ("users", "parameter/users")],
 )
 def test_given_a_parameter_when_read_then_its_arn_drops_the_leading_slash(
-    aws: MotoFacts, name: str, arn: str
+    facts: MotoFacts, name: str, arn: str
 ) -> None:
-    request = only(requests_for("ssm", "GetParameter", {"Name": name}, aws))
+    request = only(requests_for("ssm", "GetParameter", {"Name": name}, facts))
     assert request.resource == f"arn:aws:ssm:{REGION}:{ACCOUNT}:{arn}"
     full = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/x"
-    assert only(requests_for("ssm", "GetParameter", {"Name": full}, aws)).resource == full
-    both = requests_for("ssm", "GetParameters", {"Names": ["/a", "/b"]}, aws)
+    assert only(requests_for("ssm", "GetParameter", {"Name": full}, facts)).resource == full
+    both = requests_for("ssm", "GetParameters", {"Names": ["/a", "/b"]}, facts)
     assert [r.resource.rsplit(":", 1)[1] for r in both] == ["parameter/a", "parameter/b"]
 
 
@@ -336,37 +327,37 @@ def test_given_a_parameter_when_read_then_its_arn_drops_the_leading_slash(
     ],
 )
 def test_given_a_step_functions_call_when_mapped_then_the_arn_it_names_is_the_resource(
-    aws: MotoFacts, operation: str, params: dict[str, str], action: str
+    facts: MotoFacts, operation: str, params: dict[str, str], action: str
 ) -> None:
     params = {k: f"arn:aws:states:{REGION}:{ACCOUNT}:{v}" for k, v in params.items()}
-    request = only(requests_for("stepfunctions", operation, params, aws))
+    request = only(requests_for("stepfunctions", operation, params, facts))
     assert (request.action, request.resource) == (action, next(iter(params.values())))
     with pytest.raises(UnmappedCall, match="without"):
-        requests_for("states", operation, {}, aws)
+        requests_for("states", operation, {}, facts)
 
 
 def test_given_get_caller_identity_when_mapped_then_no_authorization_is_needed(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
-    assert requests_for("sts", "GetCallerIdentity", {}, aws) == []
+    assert requests_for("sts", "GetCallerIdentity", {}, facts) == []
 
 
 # --- S3 ----------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def bucket(aws: MotoFacts) -> Any:
+def bucket(facts: MotoFacts) -> Any:
     s3 = client("s3")
     s3.create_bucket(Bucket=BUCKET)
     return s3
 
 
 def test_given_an_object_when_read_then_its_arn_and_the_buckets_account_are_used(
-    aws: MotoFacts, bucket: Any
+    facts: MotoFacts, bucket: Any
 ) -> None:
     bucket.put_object(Bucket=BUCKET, Key="runs/r1/items.json", Body=b"[]")
     request = only(
-        requests_for("s3", "GetObject", {"Bucket": BUCKET, "Key": "runs/r1/items.json"}, aws)
+        requests_for("s3", "GetObject", {"Bucket": BUCKET, "Key": "runs/r1/items.json"}, facts)
     )
     assert (request.action, request.resource) == (
         "s3:GetObject",
@@ -374,29 +365,29 @@ def test_given_an_object_when_read_then_its_arn_and_the_buckets_account_are_used
     )
     assert request.context["s3:ResourceAccount"] == ACCOUNT
     versioned = requests_for(
-        "s3", "GetObject", {"Bucket": BUCKET, "Key": "runs/r1/items.json", "VersionId": "v1"}, aws
+        "s3", "GetObject", {"Bucket": BUCKET, "Key": "runs/r1/items.json", "VersionId": "v1"}, facts
     )
     assert versioned[0].action == "s3:GetObjectVersion"
 
 
 def test_given_a_missing_object_when_read_then_list_bucket_decides_between_403_and_404(
-    aws: MotoFacts, bucket: Any
+    facts: MotoFacts, bucket: Any
 ) -> None:
-    get, listing = requests_for("s3", "GetObject", {"Bucket": BUCKET, "Key": "runs/none"}, aws)
+    get, listing = requests_for("s3", "GetObject", {"Bucket": BUCKET, "Key": "runs/none"}, facts)
     assert get.action == "s3:GetObject"
     assert (listing.action, listing.resource) == ("s3:ListBucket", f"arn:aws:s3:::{BUCKET}")
     assert "AccessDenied instead of NoSuchKey" in listing.note
 
 
 def test_given_a_bucket_of_no_one_when_read_then_no_resource_account_is_known(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
-    request = requests_for("s3", "GetObject", {"Bucket": "nobody-s-bucket", "Key": "k"}, aws)[0]
+    request = requests_for("s3", "GetObject", {"Bucket": "nobody-s-bucket", "Key": "k"}, facts)[0]
     assert "s3:ResourceAccount" not in request.context
 
 
 def test_given_sse_kms_when_objects_are_written_and_read_then_kms_is_asked_via_s3(
-    aws: MotoFacts, bucket: Any
+    facts: MotoFacts, bucket: Any
 ) -> None:
     key = client("kms").create_key()["KeyMetadata"]["Arn"]
     bucket.put_bucket_encryption(
@@ -413,7 +404,7 @@ def test_given_sse_kms_when_objects_are_written_and_read_then_kms_is_asked_via_s
         },
     )
     params = {"Bucket": BUCKET, "Key": "runs/r1/summary.json", "ContentType": "application/json"}
-    put, generate = requests_for("s3", "PutObject", params, aws)
+    put, generate = requests_for("s3", "PutObject", params, facts)
     assert (put.action, generate.action, generate.resource) == (
         "s3:PutObject",
         "kms:GenerateDataKey",
@@ -422,12 +413,12 @@ def test_given_sse_kms_when_objects_are_written_and_read_then_kms_is_asked_via_s
     assert generate.context["kms:ViaService"] == f"s3.{REGION}.amazonaws.com"
     assert generate.context["kms:EncryptionContext:aws:s3:arn"] == put.resource
     bucket.put_object(Body=b"{}", **params)
-    _, decrypt = requests_for("s3", "GetObject", params, aws)
+    _, decrypt = requests_for("s3", "GetObject", params, facts)
     assert (decrypt.action, decrypt.resource) == ("kms:Decrypt", key)
 
 
 def test_given_put_object_options_when_mapped_then_they_are_condition_keys(
-    aws: MotoFacts, bucket: Any
+    facts: MotoFacts, bucket: Any
 ) -> None:
     params = {
         "Bucket": BUCKET,
@@ -436,24 +427,24 @@ def test_given_put_object_options_when_mapped_then_they_are_condition_keys(
         "ACL": "private",
         "Tagging": "a=b",
     }
-    put, tagging = requests_for("s3", "PutObject", params, aws)
+    put, tagging = requests_for("s3", "PutObject", params, facts)
     assert put.context["s3:x-amz-server-side-encryption"] == "AES256"
     assert put.context["s3:x-amz-acl"] == "private"
     assert tagging.action == "s3:PutObjectTagging"
 
 
 def test_given_a_listing_when_mapped_then_list_bucket_on_the_bucket_carries_the_prefix(
-    aws: MotoFacts, bucket: Any
+    facts: MotoFacts, bucket: Any
 ) -> None:
     params = {"Bucket": BUCKET, "Prefix": "runs/r1/", "MaxKeys": 10}
-    request = only(requests_for("s3", "ListObjectsV2", params, aws))
+    request = only(requests_for("s3", "ListObjectsV2", params, facts))
     assert (request.action, request.resource) == ("s3:ListBucket", f"arn:aws:s3:::{BUCKET}")
     assert request.context["s3:prefix"] == "runs/r1/"
     assert request.context["s3:max-keys"] == "10"
     assert request.context["s3:ResourceAccount"] == ACCOUNT
     assert (
         "s3:prefix"
-        not in only(requests_for("s3", "ListObjectsV2", {"Bucket": BUCKET}, aws)).context
+        not in only(requests_for("s3", "ListObjectsV2", {"Bucket": BUCKET}, facts)).context
     )
 
 
@@ -474,25 +465,25 @@ FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ci-keys-consumer"
     ],
 )
 def test_given_an_invoke_when_mapped_then_invoke_function_is_on_the_function_as_invoked(
-    aws: MotoFacts, params: dict[str, str], resource: str
+    facts: MotoFacts, params: dict[str, str], resource: str
 ) -> None:
-    request = only(requests_for("lambda", "Invoke", params, aws))
+    request = only(requests_for("lambda", "Invoke", params, facts))
     assert (request.action, request.resource) == ("lambda:InvokeFunction", resource)
 
 
 # --- what is refused ---------------------------------------------------------------------------
 
 
-def test_given_a_call_without_a_rule_when_mapped_then_it_fails_loudly(aws: MotoFacts) -> None:
+def test_given_a_call_without_a_rule_when_mapped_then_it_fails_loudly(facts: MotoFacts) -> None:
     with pytest.raises(UnmappedCall, match=r"no authorization rule for iam\.DeleteUser"):
-        requests_for("iam", "DeleteUser", {"UserName": "homer"}, aws)
+        requests_for("iam", "DeleteUser", {"UserName": "homer"}, facts)
 
 
 def test_given_a_call_without_its_resource_parameter_when_mapped_then_it_fails(
-    aws: MotoFacts,
+    facts: MotoFacts,
 ) -> None:
     with pytest.raises(UnmappedCall, match="without SecretId"):
-        requests_for("secretsmanager", "GetSecretValue", {}, aws)
+        requests_for("secretsmanager", "GetSecretValue", {}, facts)
 
 
 def test_given_every_mapped_call_when_botocore_is_asked_then_the_operation_exists() -> None:
