@@ -91,11 +91,11 @@ test-e2e: venv localstack-venv ## End to end: terraform apply on LocalStack, rea
 
 .PHONY: demo
 demo: venv localstack-venv ## Apply examples/complete on LocalStack, rotate its users once, show it, destroy
-	dev/localstack/run.sh -- $(BIN)/python scripts/demo.py
+	dev/localstack/run.sh -- env PYTHONPATH=$(CURDIR) $(BIN)/python scripts/demo.py
 
 .PHONY: bench
 bench: venv ## Rotate 10 to 5,000 users, one run each, and 1,000 under AWS's rate quotas, in moto; write bench/results.json
-	$(BIN)/python bench/run.py
+	PYTHONPATH=$(CURDIR):$(CURDIR)/lambda_src $(BIN)/python bench/run.py
 
 .PHONY: test
 test: venv ## Every tier: lint, unit + workflow, faults, Terraform, end to end on LocalStack

@@ -2,12 +2,12 @@
 
 Not a test. For each N it deploys the rotator in moto, in-process (the state machine rendered from
 step_function.asl.json.tpl exactly as the module renders it, executed by moto; the Lambda handlers
-run in this process through the workflow harness, tests/workflow/harness.py), gives N IAM users a
+run in this process through the workflow harness, testkit/harness.py), gives N IAM users a
 delivered key each, and times one run with cleanup_wait_seconds = 0. Then it checks that every user
 was rotated: one Active key each, the one its handler read, every user handed off exactly once.
 
 The throttled row rotates THROTTLED_USERS users while moto throttles every request above AWS's
-request-rate quotas (THROTTLED_QUOTAS; tests/throttle_faults.py), and records the users rotated a
+request-rate quotas (THROTTLED_QUOTAS; testkit/throttle_faults.py), and records the users rotated a
 second against the rate the tightest quota allows at the requests a user took.
 
 What it counts, and where from:
@@ -41,20 +41,18 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [
-    str(REPO),
-    str(REPO / "lambda_src"),
-    str(REPO / "tests"),
-    str(REPO / "tests" / "workflow"),
-]
+from testkit.engine_environment import ENGINE_ENVIRONMENT, FAKE_AWS
 
-import conftest  # noqa: E402  (the engine's environment and fake credentials)
-import moto  # noqa: E402
-import pytest  # noqa: E402
-from credentials_rotator import clients, config  # noqa: E402
-from harness import HARNESS_AGENT, Harness, deployed  # noqa: E402
-from throttle_faults import RateQuota, RateQuotas  # noqa: E402
+os.environ.update(ENGINE_ENVIRONMENT)  # the functions read it when they are imported
+
+import moto
+import pytest
+from credentials_rotator import clients, config
+
+from testkit.harness import HARNESS_AGENT, Harness, deployed
+from testkit.throttle_faults import RateQuota, RateQuotas
+
+REPO = Path(__file__).resolve().parent.parent
 
 SIZES = (10, 100, 500, 1000, 5000)
 MAX_CONCURRENCY = 10  # the module's default
@@ -105,7 +103,7 @@ SEED_DESIGN_PER_USER = {
 def engine_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """What the workflow tests' ``engine_env`` fixture sets: the engine's variables, fake
     credentials, and no endpoint or profile that could reach a real account."""
-    for name, value in {**conftest.ENGINE_ENVIRONMENT, **conftest.FAKE_AWS}.items():
+    for name, value in {**ENGINE_ENVIRONMENT, **FAKE_AWS}.items():
         monkeypatch.setenv(name, value)
     for name in list(os.environ):
         if name == "AWS_PROFILE" or name.startswith("AWS_ENDPOINT_URL"):

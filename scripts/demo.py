@@ -14,10 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "e2e")]
+from testkit.stack import RunResult, Stack
 
-from stack import RunResult, Stack  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
 LOCALSTACK_LOG = REPO / ".build" / "localstack.log"

@@ -14,31 +14,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "lambda_src"))
 sys.path.insert(0, str(REPO / "tests"))
 
-# Fake credentials and a fixed region for tests of the engine (see ``engine_env``).
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-}
+from testkit.engine_environment import ENGINE_ENVIRONMENT, FAKE_AWS  # noqa: E402
 
-# The engine's environment (docs/design.md); tests that need other values patch them.
-ENGINE_ENVIRONMENT = {
-    "USERS_PARAMETER_NAME": "/ci-keys/users",
-    "SECRET_NAME_PREFIX": "ci-keys/",
-    "SECRET_KMS_KEY_ID": "",
-    "SECRET_TAGS": '{"team": "platform"}',
-    "OLD_KEY_ACTION": "delete",
-    "MAX_KEY_AGE_DAYS": "",
-    "USER_PATH_PREFIX": "",
-    "USER_TAG": "",
-    "EXCLUDE_USERS": "[]",
-    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys",
-    "RUN_DATA_BUCKET": "ci-keys-123456789012-us-east-1-runs",
-    "BATCH_SIZE": "20",
-    "MAX_CONCURRENCY": "5",
-}
 os.environ.update(ENGINE_ENVIRONMENT)  # the handlers read it when they are imported
 
 

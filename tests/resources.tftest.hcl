@@ -424,9 +424,9 @@ run "selection_by_path_scopes_key_actions_to_the_path" {
     condition = (
       [for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]]
       && [for s in jsondecode(aws_iam_role_policy.function["roll_back"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey"]]
-      && [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey", "iam:UpdateAccessKey"]]
+      && [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey"]]
     )
-    error_message = "The selected users get the same key actions as the listed ones, function by function."
+    error_message = "The selected users get the same key actions as the listed ones, function by function (finish: only the retire action of old_key_action)."
   }
 
   assert {

@@ -14,11 +14,11 @@ Which function is calling: the ``RUNNING_FUNCTION`` context variable, which the 
 around each handler invocation (``guard.acting_as(key)``). Calls made while it is unset come from
 the state machine (moto runs its tasks in threads of its own) and are checked against
 ``state_machine``. Calls whose user agent carries ``rotator-test-harness`` (``HARNESS_AGENT`` in
-tests/workflow/harness.py: the test's own set-up and checks, and the test consumer) are not
+testkit/harness.py: the test's own set-up and checks, and the test consumer) are not
 checked. A call without a rule (``UnmappedCall``) or by a function without planned policies raises
 at once and is kept in ``errors``, so a new call cannot slip through unchecked.
 
-How to wire it (tests/workflow/harness.py, ``deployed``)::
+How to wire it (testkit/harness.py, ``deployed``)::
 
     from testkit.authz.facts import MotoFacts
     from testkit.authz.guard import (
@@ -120,7 +120,7 @@ __all__ = [
 # The function whose code is running in this context (the module's function key), or None: the
 # state machine.
 RUNNING_FUNCTION: ContextVar[str | None] = ContextVar("testkit_authz_function", default=None)
-# What the harness's own clients put in their user agent (tests/workflow/harness.py).
+# What the harness's own clients put in their user agent (testkit/harness.py).
 HARNESS_AGENT = "rotator-test-harness"
 # Step Functions delivers its logs through CloudWatch Logs' vended-log API with these actions,
 # which take no resource.

@@ -4,7 +4,7 @@
 in moto: name ``ci-keys``, us-east-1, account 123456789012) exactly as
 ``tests/terraform/test_tf_least_privilege.py`` plans its fixture: the AWS provider pointed at a
 local moto server (``tests/terraform/moto_for_plan.py``), offline through the provider mirror
-(``tests/tf_harness.py``), then ``terraform show -json``. From the plan it gathers, per role, the
+(``testkit/terraform.py``), then ``terraform show -json``. From the plan it gathers, per role, the
 inline policies (``aws_iam_role_policy``, a role's ``inline_policy`` blocks) and the managed
 policies the module attaches (``aws_iam_policy`` + ``aws_iam_role_policy_attachment``), and keys
 them by the principal that uses the role: a Lambda function's key in the module (``plan``,
@@ -33,9 +33,9 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from testkit import terraform as tf
 from testkit.authz.policy import Policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -312,34 +312,19 @@ def _locked(path: Path) -> Iterator[None]:
 # --- running Terraform ---------------------------------------------------------------------------
 
 
-def _tests_module(name: str) -> ModuleType:
-    """A helper module of tests/ (on sys.path under pytest; loaded from its file otherwise)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    path = REPO / "tests" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise PlanningUnavailable(f"{path} is missing")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _terraform() -> Any:
-    tf_harness = _tests_module("tf_harness")
-    binary = tf_harness.find_terraform()
+    binary = tf.find_terraform()
     if binary is None:
         raise PlanningUnavailable(
             "terraform is not on PATH: the authorization checks plan the module's policies with "
             "it (install Terraform 1.9 or newer)"
         )
-    if not tf_harness.mirror_available():
+    if not tf.mirror_available():
         raise PlanningUnavailable(
-            f"the AWS provider mirror {tf_harness.MIRROR / tf_harness.AWS_PROVIDER} is missing: "
+            f"the AWS provider mirror {tf.MIRROR / tf.AWS_PROVIDER} is missing: "
             "the authorization checks plan the module offline with it"
         )
-    return tf_harness.Terraform.create(binary)
+    return tf.Terraform.create(binary)
 
 
 def _free_port() -> int:

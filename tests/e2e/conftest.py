@@ -8,7 +8,8 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from stack import Stack
+
+from testkit.stack import Stack
 
 # Short grace so that a run ends within seconds; one user carries metadata, one does not.
 E2E_VARIABLES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from stack import Stack
+from testkit.stack import Stack
 
 
 def secret_access_keys(stack: Stack) -> set[str]:

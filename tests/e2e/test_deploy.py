@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stack import Stack
+from testkit.stack import Stack
 
 # LocalStack 4.14 drops the Tags given to PutMetricAlarm (it honours TagResource), so the
 # provider finds the alarm untagged and plans to add them. Real CloudWatch keeps them; the

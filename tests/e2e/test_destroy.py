@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from stack import Stack
+
+from testkit.stack import Stack
 
 MODULE = "module.credentials_rotator"
 

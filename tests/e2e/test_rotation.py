@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from leaks import assert_no_secret_leaked
-from stack import Stack
+
+from testkit.stack import Stack
 
 
 @pytest.fixture

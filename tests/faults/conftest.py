@@ -4,15 +4,11 @@ unknown (docs/design.md, "Crash safety"). ``make test-faults`` runs it; it print
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-
-from injector import MATRIX_PROPERTY
+from testkit.injector import MATRIX_PROPERTY
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from harness import INVOCATION, Harness
+from testkit.harness import INVOCATION, Harness
 
 
 class KeyGuard:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from harness import STORE_THEN_TIME_OUT, TIME_OUT, Harness
-from injector import Fault, Injector
+from testkit.harness import STORE_THEN_TIME_OUT, TIME_OUT, Harness
+from testkit.injector import Fault, Injector
 
 
 def _run(harness: Harness, injector: Injector | None = None, fault: Fault | None = None) -> None:

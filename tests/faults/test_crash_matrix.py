@@ -14,7 +14,7 @@ After every run the invariants hold (invariants.py): the key the handler holds i
 the user never has more than two keys, the first run after the fault recovers the user, and after
 the last run nothing the rotator created is left unrecorded. No secret is in any history, log or
 run data, no state passes Step Functions' limits, and IAM allowed every call the functions made,
-faults and recoveries included (tests/workflow/authorization.py; checked at the end of each row).
+faults and recoveries included (testkit/authorization.py; checked at the end of each row).
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ import datetime
 from collections.abc import Iterator
 
 import pytest
-from harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, captured_text, deployed
-from injector import LAMBDA_TASKS, MATRIX_PROPERTY, CallRecord, Fault, Injector
 from invariants import KeyGuard, after_run, nothing_unaccounted, recovered
 from rows import ROWS, UNTOUCHABLE
+
+from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, captured_text, deployed
+from testkit.injector import LAMBDA_TASKS, MATRIX_PROPERTY, CallRecord, Fault, Injector
 
 pytestmark = pytest.mark.faults
 

@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tf_harness import REPO, Terraform, find_terraform
+
+from testkit.terraform import REPO, Terraform, find_terraform
 
 
 @pytest.fixture(scope="session")

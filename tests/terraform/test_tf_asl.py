@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tf_harness import BUILD, REPO, Terraform
+
+from testkit.terraform import BUILD, REPO, Terraform
 
 FIXTURE = REPO / "tests" / "fixtures" / "state_machine_variables.json"
 TEMPLATE = REPO / "step_function.asl.json.tpl"

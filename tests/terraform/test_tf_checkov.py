@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from tf_harness import REPO
+from testkit.terraform import REPO
 
 
 def test_checkov_finds_no_failed_check(checkov: str) -> None:

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 from engine_actions import Package
-from tf_harness import BUILD, REPO, Terraform
 
 from testkit.authz.guard import LOG_DELIVERY_ACTIONS
 from testkit.authz.planned import PlanningUnavailable, moto_server
+from testkit.terraform import BUILD, REPO, Terraform
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan"
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's account; the fixture's region

@@ -9,7 +9,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from tf_harness import REPO
+
+from testkit.terraform import REPO
 
 
 def load_readme_tables() -> ModuleType:

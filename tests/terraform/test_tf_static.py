@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from tf_harness import AWS_PROVIDER, MIRROR, REPO, Terraform, mirror_available
+
+from testkit.terraform import AWS_PROVIDER, MIRROR, REPO, Terraform, mirror_available
 
 EXAMPLES = sorted(path.parent.relative_to(REPO).as_posix() for path in REPO.glob("examples/*/*.tf"))
 CONFIGURATIONS = [".", *sorted(set(EXAMPLES))]

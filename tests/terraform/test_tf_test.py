@@ -12,7 +12,8 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-from tf_harness import REPO, Terraform
+
+from testkit.terraform import REPO, Terraform
 
 TEST_FILES = sorted(REPO.glob("tests/*.tftest.hcl"))
 RUNS = [

@@ -284,7 +284,7 @@ def test_given_an_index_that_cannot_be_resolved_when_gathered_then_it_is_refused
 def test_given_no_terraform_when_planning_then_it_names_what_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    tf_harness = planned._tests_module("tf_harness")
+    tf_harness = planned.tf
     monkeypatch.setattr(tf_harness, "find_terraform", lambda: None)
     with pytest.raises(PlanningUnavailable, match="terraform is not on PATH"):
         planned._terraform()

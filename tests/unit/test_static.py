@@ -12,10 +12,11 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import asl_render
 import pytest
 from credentials_rotator import errors
 from package_scan import MODULES, SOURCES, entry_points
+
+from testkit import asl_render
 
 SERVICES = {"iam", "secretsmanager", "ssm", "sfn", "s3"}
 CLIENT_TYPES = {

@@ -10,10 +10,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import asl_render
 import pytest
 from credentials_rotator import errors, shapes
 from package_scan import entry_points
+
+from testkit import asl_render
 
 pytestmark = pytest.mark.skipif(
     asl_render.terraform_missing_reason() is not None,

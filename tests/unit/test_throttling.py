@@ -17,7 +17,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from credentials_rotator import clients, entry, throttling
 from package_scan import entry_points
-from throttle_faults import Throttler
+
+from testkit.throttle_faults import Throttler
 
 
 @pytest.fixture

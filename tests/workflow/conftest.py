@@ -1,9 +1,10 @@
 """Fixtures of the workflow tests.
 
 moto without Docker only echoes a Lambda invoke, so ``harness`` patches
-``LambdaSimpleBackend.invoke`` to run the real handlers in-process (``harness.py`` has the details),
-and checks after every test that no secret access key leaked into a history or a log, that no
-state passed Step Functions' limits, and that IAM would have allowed every call (authorization.py).
+``LambdaSimpleBackend.invoke`` to run the real handlers in-process (testkit/harness.py has the
+details), and checks after every test that no secret access key leaked into a history or a log,
+that no state passed Step Functions' limits, and that IAM would have allowed every call
+(testkit/authorization.py).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from types import SimpleNamespace
 
-import asl_render
 import pytest
-from harness import Harness, captured_text, deployed
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+from testkit import asl_render
+from testkit.harness import Harness, captured_text, deployed
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from harness import Harness
+
+from testkit.harness import Harness
 
 pytestmark = pytest.mark.workflow
 

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from credentials_rotator import clients
-from harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, RunResult
-from injector import Fault, Injector
+
+from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, RunResult
+from testkit.injector import Fault, Injector
 
 pytestmark = pytest.mark.workflow
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from credentials_rotator import rotate
-from harness import Harness
+
+from testkit.harness import Harness
 
 pytestmark = pytest.mark.workflow
 

@@ -4,9 +4,10 @@ denies a call the rotator makes in one of these runs.
 Each test takes the rotator through every path that calls AWS for one configuration of the module
 (listed users, old keys deleted; users selected by path and tag, old keys deactivated), with each
 user at the root path and at a deeper one (a listed user's policy names both ``user/<name>`` and
-``user/*/<name>``). Every call is authorized against the planned policies (authorization.py) and
-must be allowed; then ``unneeded_grants`` removes each action and each resource of each statement
-in turn and decides the recorded requests again: a grant whose removal denies none is reported.
+``user/*/<name>``). Every call is authorized against the planned policies
+(testkit/authorization.py) and must be allowed; then ``unneeded_grants`` removes each action and
+each resource of each statement in turn and decides the recorded requests again: a grant whose
+removal denies none is reported.
 
 Exempt: the grants no emulated call exercises (``NOT_EXERCISED_IN_MOTO``): the Lambda runtime
 writes the functions' logs, and Step Functions delivers its own logs and starts, describes, stops
@@ -19,10 +20,10 @@ import json
 from typing import Any
 
 import pytest
-from harness import REFUSE, FunctionDied, Harness
-from injector import Injector
 
 from testkit.authz.guard import NOT_EXERCISED_IN_MOTO
+from testkit.harness import REFUSE, FunctionDied, Harness
+from testkit.injector import Injector
 
 pytestmark = pytest.mark.workflow
 

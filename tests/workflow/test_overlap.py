@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from harness import Harness
+
+from testkit.harness import Harness
 
 pytestmark = pytest.mark.workflow
 

@@ -6,7 +6,8 @@ import json
 from collections import Counter
 
 import pytest
-from harness import Harness, batches_of, own_invocations
+
+from testkit.harness import Harness, batches_of, own_invocations
 
 pytestmark = pytest.mark.workflow
 

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from harness import NORMAL_PATH, Harness, own_invocations
+
+from testkit.harness import NORMAL_PATH, Harness, own_invocations
 
 pytestmark = pytest.mark.workflow
 

@@ -12,8 +12,9 @@ from collections import Counter
 
 import pytest
 from credentials_rotator import throttling
-from harness import HARNESS_AGENT, Harness
-from throttle_faults import Throttler
+
+from testkit.harness import HARNESS_AGENT, Harness
+from testkit.throttle_faults import Throttler
 
 pytestmark = pytest.mark.workflow
 

@@ -37,10 +37,8 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-import asl_render
 import boto3
 import pytest
-from authorization import Authorization
 from botocore.config import Config
 from credentials_rotator import (
     clients,
@@ -76,6 +74,9 @@ from moto.stepfunctions.parser.backend.execution import (
     BaseExecutionWorkerCommunication,
 )
 from moto.stepfunctions.parser.backend.execution import Execution as MotoExecution
+
+from testkit import asl_render
+from testkit.authorization import Authorization
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -337,7 +338,7 @@ class Harness:
         self.s3 = session.client("s3", config=HARNESS_CLIENTS)
         self.watch = watch
         self.calls = calls
-        # IAM as AWS enforces it (authorization.py); None: calls are not authorized.
+        # IAM as AWS enforces it (testkit/authorization.py); None: calls are not authorized.
         self.authorization = authorization
         self.environment = environment
         self.consumer = Consumer(session, watch)
@@ -747,7 +748,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
     Distributed Map's child executions are kept per run in ``Harness.children``; moto's Secrets
     Manager finds a secret without scanning them all (``index_moto_secrets``). With ``authorize``,
     every call of the rotator is authorized against the policies the module plans
-    (authorization.py).
+    (testkit/authorization.py).
     """
     watch = SecretWatch()
     names = function_names()

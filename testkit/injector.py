@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
-from harness import HARNESS_AGENT, INVOCATION, FunctionDied, Harness, Invocation
+
+from testkit.harness import HARNESS_AGENT, INVOCATION, FunctionDied, Harness, Invocation
 
 # The name under which each matrix test reports how many scenarios it played.
 MATRIX_PROPERTY = "fault scenarios"

@@ -19,7 +19,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from tf_harness import REPO, Terraform, find_terraform
+
+from testkit.terraform import REPO, Terraform, find_terraform
 
 EXAMPLE = REPO / "examples" / "complete"
 REGION = "us-east-1"

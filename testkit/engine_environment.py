@@ -1,0 +1,33 @@
+"""The engine's environment as the tests, the benchmark and the harness deploy it in moto.
+
+The values match tests/fixtures/state_machine_variables.json and testkit/authz/fixture: name
+``ci-keys``, account 123456789012, us-east-1. Tests that need other values patch them.
+"""
+
+from __future__ import annotations
+
+# Fake credentials and a fixed region: nothing may reach a real account.
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+# The functions' environment variables (docs/design.md), as lambda.tf sets them.
+ENGINE_ENVIRONMENT = {
+    "USERS_PARAMETER_NAME": "/ci-keys/users",
+    "SECRET_NAME_PREFIX": "ci-keys/",
+    "SECRET_KMS_KEY_ID": "",
+    "SECRET_TAGS": '{"team": "platform"}',
+    "OLD_KEY_ACTION": "delete",
+    "MAX_KEY_AGE_DAYS": "",
+    "USER_PATH_PREFIX": "",
+    "USER_TAG": "",
+    "EXCLUDE_USERS": "[]",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys",
+    "RUN_DATA_BUCKET": "ci-keys-123456789012-us-east-1-runs",
+    "BATCH_SIZE": "20",
+    "MAX_CONCURRENCY": "5",
+}
