@@ -42,7 +42,11 @@ locals {
       secretsmanager = ["secretsmanager:GetSecretValue"]
     }
     rotate = {
-      iam = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]
+      # It deactivates a previous key still in use when in_use_key_action = "deactivate".
+      iam = concat(
+        ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"],
+        var.in_use_key_action == "deactivate" ? ["iam:UpdateAccessKey"] : [],
+      )
       secretsmanager = [
         "secretsmanager:CreateSecret",
         # A secret scheduled for deletion is restored (credentials_rotator.secret_lifecycle).
@@ -66,9 +70,16 @@ locals {
       s3 = ["s3:PutObject"]
     }
     finish = {
-      # It retires the delivered key as old_key_action says, and does nothing else to keys.
-      iam = [var.old_key_action == "delete" ? "iam:DeleteAccessKey" : "iam:UpdateAccessKey"]
-      s3  = ["s3:GetObject", "s3:PutObject"]
+      # It retires the delivered key as old_key_action says, unless in_use_key_action says what to
+      # do with a key still in use: check when it was last used, then keep it (tagging the user's
+      # secret with the deferral) or deactivate it (credentials_rotator.in_use).
+      iam = distinct(concat(
+        [var.old_key_action == "delete" ? "iam:DeleteAccessKey" : "iam:UpdateAccessKey"],
+        var.in_use_key_action == "retire" ? [] : ["iam:GetAccessKeyLastUsed"],
+        var.in_use_key_action == "deactivate" ? ["iam:UpdateAccessKey"] : [],
+      ))
+      secretsmanager = var.in_use_key_action == "defer" ? ["secretsmanager:TagResource"] : []
+      s3             = ["s3:GetObject", "s3:PutObject"]
     }
   }
 
@@ -129,7 +140,7 @@ locals {
             },
             # S3 ARNs name no account: the bucket must be this account's.
             service == "s3" ? { Condition = local.same_account_bucket } : {},
-          ) if length(local.service_resources[service]) > 0
+          ) if length(local.service_resources[service]) > 0 && length(actions) > 0
         ],
         contains(local.batch_read_functions, key) ? [
           {

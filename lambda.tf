@@ -51,6 +51,11 @@ locals {
     SECRET_TAGS          = jsonencode(var.tags)
     OLD_KEY_ACTION       = var.old_key_action
     MAX_KEY_AGE_DAYS     = var.max_key_age_days == null ? "" : tostring(var.max_key_age_days)
+    # Empty: new keys are handed off unchecked (credentials_rotator.verification).
+    VERIFY_NEW_KEY_SECONDS = var.verify_new_key ? tostring(var.verify_new_key_timeout_seconds) : ""
+    # A previous key still in use after the handoff (credentials_rotator.in_use).
+    IN_USE_KEY_ACTION = var.in_use_key_action
+    MAX_DEFERRALS     = tostring(var.max_deferrals)
     # Users selected at run time (credentials_rotator.selection).
     USER_PATH_PREFIX = var.user_path_prefix == null ? "" : var.user_path_prefix
     USER_TAG         = var.user_tag == null ? "" : jsonencode(var.user_tag)

@@ -146,9 +146,24 @@
                       "Variable": "$.outcome",
                       "StringEquals": "ready",
                       "Next": "Handoff"
+                    },
+                    {
+                      "Variable": "$.outcome",
+                      "StringEquals": "unusable",
+                      "Next": "NewKeyNotUsable"
                     }
                   ],
                   "Default": "NotRotated"
+                },
+                "NewKeyNotUsable": {
+                  "Comment": "The new key never authenticated before its handoff (rotate's detail says how it was refused): it was never handed off, so it is rolled back as a refused handoff is.",
+                  "Type": "Pass",
+                  "Parameters": {
+                    "Error": "NewKeyNotUsable",
+                    "Cause.$": "$.detail"
+                  },
+                  "ResultPath": "$.error",
+                  "Next": "RollBack"
                 },
                 "Handoff": {
                   "Comment": "The credentials handler gets names and ids; it reads the key from the secret. Its own errors are refusals, retried then rolled back. An error that leaves the outcome unknown (a timeout, a crash, a failure of Lambda itself) is never retried here and never rolled back: the handler may hold the key.",
@@ -263,11 +278,13 @@
                   "End": true
                 },
                 "NotRotated": {
+                  "Comment": "Skipped for its key's age, planned in a dry run, or deferred: its previous key is still in use (deferral).",
                   "Type": "Pass",
                   "Parameters": {
                     "username.$": "$.username",
                     "outcome.$": "$.outcome",
-                    "detail.$": "$.detail"
+                    "detail.$": "$.detail",
+                    "deferral.$": "$.deferral"
                   },
                   "End": true
                 },

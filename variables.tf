@@ -166,6 +166,50 @@ variable "max_key_age_days" {
   }
 }
 
+variable "verify_new_key" {
+  description = "Before each handoff, prove the new key works: `sts:GetCallerIdentity` signed with it must answer with the user three times in a row, a second apart. A key that never does is deleted and the delivered key stays current (the user fails with `NewKeyNotUsable`). Costs three STS calls and at least two seconds of the rotate function per rotated user. Default true."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "verify_new_key_timeout_seconds" {
+  description = "How long a new key may take to work (IAM is eventually consistent; new keys are commonly refused for a few seconds). Default 60."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    # The rotate function's timeout (lambda.tf) leaves two minutes for the rest of its work.
+    condition     = var.verify_new_key_timeout_seconds >= 5 && var.verify_new_key_timeout_seconds <= 180 && floor(var.verify_new_key_timeout_seconds) == var.verify_new_key_timeout_seconds
+    error_message = "The new key's time limit must be a whole number of seconds from 5 to 180."
+  }
+}
+
+variable "in_use_key_action" {
+  description = "What happens to a previous key that was used after its successor was handed off (IAM's last-used date), so its consumer has not moved: `defer` keeps it Active and the next run checks it again before it rotates the user; `deactivate` deactivates it instead of deleting it (undo by reactivating it); `retire` retires it as `old_key_action` says, used or not. Default `defer`."
+  type        = string
+  default     = "defer"
+  nullable    = false
+
+  validation {
+    condition     = contains(["defer", "deactivate", "retire"], var.in_use_key_action)
+    error_message = "in_use_key_action must be \"defer\", \"deactivate\" or \"retire\"."
+  }
+}
+
+variable "max_deferrals" {
+  description = "With `in_use_key_action = \"defer\"`: the run that finds a previous key still in use for the `max_deferrals`-th time in a row fails the user with `KeyStillInUse`, so the alarm fires (the key still stays Active). Default 3."
+  type        = number
+  default     = 3
+  nullable    = false
+
+  validation {
+    condition     = var.max_deferrals >= 1 && var.max_deferrals <= 100 && floor(var.max_deferrals) == var.max_deferrals
+    error_message = "max_deferrals must be a whole number from 1 to 100."
+  }
+}
+
 variable "max_concurrency" {
   description = "How many users one run rotates at the same time. Default 10."
   type        = number
@@ -248,10 +292,12 @@ variable "tags" {
   nullable    = false
 
   validation {
-    condition = length(var.tags) <= 50 && alltrue([
+    # A resource holds at most 50 tags; the rotator adds one of its own to a user's secret when a
+    # previous key is still in use (credentials_rotator.in_use).
+    condition = length(var.tags) <= 49 && alltrue([
       for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")
     ])
-    error_message = "Tags must be at most 50 pairs with keys of 1 to 128 characters that do not start with \"aws:\" and values of at most 256 characters."
+    error_message = "Tags must be at most 49 pairs (the rotator adds one to a secret) with keys of 1 to 128 characters that do not start with \"aws:\" and values of at most 256 characters."
   }
 
   validation {

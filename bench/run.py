@@ -5,6 +5,8 @@ step_function.asl.json.tpl exactly as the module renders it, executed by moto; t
 run in this process through the workflow harness, testkit/harness.py), gives N IAM users a
 delivered key each, and times one run with cleanup_wait_seconds = 0. Then it checks that every user
 was rotated: one Active key each, the one its handler read, every user handed off exactly once.
+Each row says which checks its run made (CHECKED_ROWS): the rows of SIZES make none and measure
+the rotation's own budget; the others add the module's default checks.
 
 The throttled row rotates THROTTLED_USERS users while moto throttles every request above AWS's
 request-rate quotas (THROTTLED_QUOTAS; testkit/throttle_faults.py), and records the users rotated a
@@ -55,6 +57,15 @@ from testkit.throttle_faults import RateQuota, RateQuotas
 REPO = Path(__file__).resolve().parent.parent
 
 SIZES = (10, 100, 500, 1000, 5000)
+# The checks a run can make per user, as (verify_new_key, in_use_key_action). The rows of SIZES
+# make neither (verify_new_key = false, in_use_key_action = "retire"): the rotation itself, whose
+# budget is 5.2 calls per user. CHECKED_ROWS add them: the module's defaults (the new key proven
+# with three sts:GetCallerIdentity, the previous key's last use asked before it is retired), and
+# the last-use question alone. The waits between the checks of a new key are not slept (the
+# harness's virtual clock), so wall times compare with the unchecked rows only in their calls.
+UNCHECKED = (False, "retire")
+CHECKED_ROWS = ((100, (True, "defer")), (1000, (True, "defer")), (1000, (False, "defer")))
+VERIFY_SECONDS = "60"
 MAX_CONCURRENCY = 10  # the module's default
 BATCH_SIZE = 20
 RESULTS = REPO / "bench" / "results.json"
@@ -166,8 +177,12 @@ def check(world: Harness, delivered: dict[str, str], summary: dict[str, Any]) ->
     return int(summary["counts"]["rotated"])
 
 
-def bench(size: int, quotas: tuple[RateQuota, ...] = ()) -> dict[str, Any]:
-    """One run of ``size`` users; with ``quotas``, AWS's request rates are enforced on it."""
+def bench(
+    size: int, quotas: tuple[RateQuota, ...] = (), *, checks: tuple[bool, str] = UNCHECKED
+) -> dict[str, Any]:
+    """One run of ``size`` users; with ``quotas``, AWS's request rates are enforced on it;
+    ``checks``: (verify_new_key, in_use_key_action)."""
+    verify, in_use = checks
     monkeypatch = pytest.MonkeyPatch()
     try:
         engine_environment(monkeypatch)
@@ -182,6 +197,8 @@ def bench(size: int, quotas: tuple[RateQuota, ...] = ()) -> dict[str, Any]:
             }
             world.set_engine_variable("MAX_CONCURRENCY", str(MAX_CONCURRENCY))
             world.set_engine_variable("BATCH_SIZE", str(BATCH_SIZE))
+            world.set_engine_variable("VERIFY_NEW_KEY_SECONDS", VERIFY_SECONDS if verify else "")
+            world.set_engine_variable("IN_USE_KEY_ACTION", in_use)
             users = [f"bench-user-{n:05d}" for n in range(size)]
             delivered = seed(world, users)
             world.calls.reset()
@@ -210,6 +227,8 @@ def bench(size: int, quotas: tuple[RateQuota, ...] = ()) -> dict[str, Any]:
             calls = dict(sorted(world.calls.actions.items()))
             return {
                 "users": size,
+                "verify_new_key": verify,
+                "in_use_key_action": in_use,
                 "rotated": rotated,
                 "wall_s": round(wall, 2),
                 "api_calls_per_user": round(sum(calls.values()) / rotated, 3),
@@ -249,6 +268,9 @@ def throttled_row(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default=",".join(map(str, SIZES)), help="comma-separated N")
+    parser.add_argument(
+        "--no-checked-rows", action="store_true", help="only the rows without the checks"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument(
         "--throttled-users",
@@ -268,14 +290,16 @@ def main() -> None:
     print(f"emulator: {emulator}; max_concurrency {MAX_CONCURRENCY}, batches of {BATCH_SIZE}")
     print(f"{'users':>6} {'rotated':>8} {'wall s':>8} {'calls/user':>11} {'invocations/user':>17} "
           f"{'transitions/user':>17}")  # fmt: skip
+    rows = [(n, UNCHECKED) for n in sizes] + ([] if args.no_checked_rows else list(CHECKED_ROWS))
     runs = []
-    for size in sizes:
-        row = bench(size)
+    for size, checks in rows:
+        row = bench(size, checks=checks)
         runs.append(row)
         print(
             f"{row['users']:>6} {row['rotated']:>8} {row['wall_s']:>8.1f} "
             f"{row['api_calls_per_user']:>11.3f} {row['own_lambda_invocations_per_user']:>17.3f} "
-            f"{row['state_transitions_per_user']:>17.3f}",
+            f"{row['state_transitions_per_user']:>17.3f}  verify_new_key={checks[0]}, "
+            f"in_use_key_action={checks[1]}",
             flush=True,
         )
     results: dict[str, Any] = {"emulator": emulator, "runs": runs}
@@ -290,7 +314,11 @@ def main() -> None:
         )
     results["seed_design_per_user"] = SEED_DESIGN_PER_USER
     args.output.write_text(json.dumps(results, indent=2) + "\n")
-    walls = {row["users"]: row["wall_s"] for row in runs}
+    walls = {
+        row["users"]: row["wall_s"]
+        for row in runs
+        if (row["verify_new_key"], row["in_use_key_action"]) == UNCHECKED
+    }
     if 500 in walls and 5000 in walls:
         print(f"T(5000)/T(500) = {walls[5000] / walls[500]:.2f}")
     print(f"wrote {args.output}")

@@ -12,9 +12,9 @@ it would meet in AWS, and the test's teardown fails on any denial or unchecked c
 The configuration planned: the users the test listed (``Harness.configure_users``) together with
 ``WORKFLOW_USERS``, which most tests list, so that they share one plan; and the selection the test
 set in the engine's environment (USER_PATH_PREFIX, USER_TAG, EXCLUDE_USERS, OLD_KEY_ACTION,
-SECRET_KMS_KEY_ID), each of which changes the policies. Metadata changes none and is left out.
-The plan is made when a run starts (``prepare``), in the test's thread: the first plan of a
-configuration takes seconds, which must not count against a run's wait.
+IN_USE_KEY_ACTION, SECRET_KMS_KEY_ID), each of which changes the policies. Metadata changes none
+and is left out. The plan is made when a run starts (``prepare``), in the test's thread: the first
+plan of a configuration takes seconds, which must not count against a run's wait.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def configuration_from(listed: frozenset[str], *, shared: bool = True) -> PlanCo
         user_tag=None if tag is None else (str(tag["key"]), tag.get("value")),
         exclude_users=tuple(sorted(json.loads(os.environ.get("EXCLUDE_USERS") or "[]"))),
         old_key_action=os.environ.get("OLD_KEY_ACTION") or "delete",
+        in_use_key_action=os.environ.get("IN_USE_KEY_ACTION") or "defer",
         kms_key_arn=os.environ.get("SECRET_KMS_KEY_ID") or None,
     )
 

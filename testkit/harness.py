@@ -51,10 +51,12 @@ from credentials_rotator import (
     record_outcomes,
     roll_back,
     rotate,
+    verification,
 )
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.iam.models import AccessKey as MotoAccessKey
+from moto.iam.models import iam_backends
 from moto.secretsmanager.models import SecretsStore
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
@@ -77,6 +79,7 @@ from moto.stepfunctions.parser.backend.execution import Execution as MotoExecuti
 
 from testkit import asl_render
 from testkit.authorization import Authorization
+from testkit.key_propagation import Propagation, sts_as_aws, virtual_waits
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -85,14 +88,19 @@ MOTO_CONFIG = {
     "lambda": {"use_docker": False},
 }
 # The calls one user costs on the normal path (docs/design.md); its delivery record comes from its
-# batch's BatchGetSecretValue, which names no single user.
-NORMAL_PATH = {
+# batch's BatchGetSecretValue, which names no single user. Proving the new key works adds
+# VERIFICATION (verify_new_key), checking that the previous key is no longer in use IN_USE_CHECK
+# (in_use_key_action "defer" or "deactivate"); both are on by default, as in the module.
+NORMAL_PATH_UNCHECKED = {
     "CreateAccessKey": 1,
     "PutSecretValue": 1,
     "Invoke": 1,
     "UpdateSecretVersionStage": 1,
     "DeleteAccessKey": 1,
 }
+VERIFICATION = {"GetCallerIdentity": verification.REQUIRED_SUCCESSES}
+IN_USE_CHECK = {"GetAccessKeyLastUsed": 1}
+NORMAL_PATH = NORMAL_PATH_UNCHECKED | VERIFICATION | IN_USE_CHECK
 # The clients of the harness itself (setting up, checking, and the test consumer) say so in their
 # user agent, so that injected faults can leave them alone.
 HARNESS_AGENT = "rotator-test-harness"
@@ -275,6 +283,12 @@ class CallLog:
             if name.startswith("arn:"):
                 name = name.split(":secret:", 1)[1].rsplit("-", 1)[0]
             return name.removeprefix(self.prefix)
+        if operation == "GetCallerIdentity":  # signed with the user's new key, in its rotate
+            invocation = INVOCATION.get()
+            return invocation.username if invocation else None
+        if operation == "GetAccessKeyLastUsed":  # names the key only: its owner, from moto
+            key = iam_backends[ACCOUNT]["aws"].access_keys.get(str(params.get("AccessKeyId")))
+            return key.user_name if key is not None else None
         if operation == "Invoke":
             payload = json.loads(params.get("Payload") or b"{}")
             user = payload.get("username") or (payload.get("user") or {}).get("username")
@@ -352,7 +366,13 @@ class Harness:
         # Called with the Invocation before each handler runs (fault injection).
         self.invoke_hooks: list[Any] = []
         # Called with the name of each state an execution enters (fault injection).
-        self.state_hooks: list[Any] = []
+        self.state_hooks: list[Any] = [self._use_previous_keys]
+        # Users whose consumer has not moved: it keeps using its previous key (the last one it
+        # used: ``used_by_consumer``).
+        self.not_moved: set[str] = set()
+        self.used_by_consumer: dict[str, str] = {}
+        self._run_users: set[str] | None = None  # the last run's on-demand users
+        self._session = session
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
         self.clock_offset = datetime.timedelta(0)
@@ -361,6 +381,8 @@ class Harness:
         self.task_clients: dict[tuple[str, str], Any] = {}
         # template variables other than the fixture's, for the state machines created from now on
         self.template_overrides: dict[str, Any] = {}
+        # How long IAM refuses a new key (testkit/key_propagation.py); by default not at all.
+        self.propagation = Propagation()
         self.bucket = str(asl_render.template_variables()["run_data_bucket"])
         self._deploy_functions()
         self.s3.create_bucket(Bucket=self.bucket)
@@ -431,6 +453,50 @@ class Harness:
     def create_user(self, username: str) -> None:
         self.iam.create_user(UserName=username)
 
+    def use_previous_key(self, username: str) -> None:
+        """Sign a call with the key of the secret's AWSPREVIOUS version, as a consumer that kept
+        it would: IAM (moto alike) records the key's last use. In the next whole second: on AWS
+        the grace wait lasts seconds, and the engine compares the use with times to the second."""
+        time.sleep(1.0 - time.time() % 1.0 + 0.01)
+        self._sign_with(self._previous_value(username))
+
+    def _previous_value(self, username: str) -> dict[str, Any]:
+        got = self.secretsmanager.get_secret_value(
+            SecretId=self.secret_name(username), VersionStage="AWSPREVIOUS"
+        )
+        value: dict[str, Any] = json.loads(got["SecretString"])
+        return value
+
+    def _sign_with(self, value: dict[str, Any]) -> None:
+        self.used_by_consumer[value["UserName"]] = value["AccessKeyId"]
+        sts = self._session.client(
+            "sts",
+            aws_access_key_id=value["AccessKeyId"],
+            aws_secret_access_key=value["SecretAccessKey"],
+            aws_session_token=None,
+            config=HARNESS_CLIENTS,
+        )
+        sts.get_caller_identity()
+
+    def _use_previous_keys(self, state: str) -> None:
+        """A consumer that has not moved uses its previous key all the time: before a run, and
+        while the run waits out its grace period (after the handoffs)."""
+        if state not in ("GraceWait", "before the run") or not self.not_moved:
+            return
+        values = []
+        in_run = self._run_users
+        for username in sorted(self.not_moved if in_run is None else self.not_moved & in_run):
+            try:
+                value = self._previous_value(username)
+            except self.secretsmanager.exceptions.ResourceNotFoundException:
+                continue  # no key before this one
+            if self.keys(username).get(value.get("AccessKeyId", "")) == "Active":
+                values.append(value)
+        if values:
+            time.sleep(1.0 - time.time() % 1.0 + 0.01)  # as in use_previous_key
+        for value in values:
+            self._sign_with(value)
+
     def create_key(self, username: str, *, inactive: bool = False) -> str:
         key = self.iam.create_access_key(UserName=username)["AccessKey"]
         self.watch.add(key["SecretAccessKey"])
@@ -473,6 +539,9 @@ class Harness:
     ) -> str:
         if self.authorization is not None:
             self.authorization.prepare()
+        users = (run_input or {}).get("users")
+        self._run_users = None if users is None else set(users)  # None: every user
+        self._use_previous_keys("before the run")
         arn = self.sfn.start_execution(
             stateMachineArn=self.state_machine(cleanup_wait_seconds),
             name=name or f"run-{uuid.uuid4().hex[:12]}",
@@ -792,6 +861,8 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         one_client_per_service(world, environment)
         abort_at_once(environment)
         iam_times_to_the_second(environment)
+        sts_as_aws(environment, lambda: world.propagation)
+        virtual_waits(environment)
         _report_state_entries(world, environment)
         yield world
 

@@ -44,7 +44,8 @@ class Fault:
     """One fault. ``kind``: ``die`` (``function`` dies ``when`` its ``call``-th AWS call happens),
     ``stop`` (the run is stopped when it enters ``state``; with ``in_flight`` while that Task's
     invocation runs), ``mark-delivered-fails``, or a handler behaviour (``store-then-time-out``,
-    ``time-out``). ``refuse``: the run's handler refuses keys (to reach roll_back)."""
+    ``time-out``). ``refuse``: the run's handler refuses keys (to reach roll_back);
+    ``unusable``: the user's new keys never authenticate (to reach roll_back before a handoff)."""
 
     kind: str
     function: str | None = None
@@ -53,6 +54,7 @@ class Fault:
     state: str | None = None
     in_flight: bool = False
     refuse: bool = False
+    unusable: bool = False
 
     @property
     def leaves_a_stray(self) -> bool:
@@ -61,6 +63,7 @@ class Fault:
 
     def __str__(self) -> str:
         refusing = " (handler refuses)" if self.refuse else ""
+        refusing += " (new key never works)" if self.unusable else ""
         if self.kind == "die":
             return f"{self.function} dies {self.when} call {self.call}{refusing}"
         if self.kind == "stop":

@@ -131,25 +131,31 @@ run "every_function_gets_the_same_environment" {
   command = plan
 
   variables {
-    old_key_action   = "deactivate"
-    max_key_age_days = 90
+    old_key_action                 = "deactivate"
+    max_key_age_days               = 90
+    verify_new_key_timeout_seconds = 45
+    in_use_key_action              = "deactivate"
+    max_deferrals                  = 5
   }
 
   assert {
     condition = alltrue([for f in aws_lambda_function.this : f.environment[0].variables == tomap({
-      USERS_PARAMETER_NAME = "/ci-keys/users"
-      SECRET_NAME_PREFIX   = "ci-keys/"
-      SECRET_KMS_KEY_ID    = ""
-      SECRET_TAGS          = jsonencode({ team = "platform" })
-      OLD_KEY_ACTION       = "deactivate"
-      MAX_KEY_AGE_DAYS     = "90"
-      USER_PATH_PREFIX     = ""
-      USER_TAG             = ""
-      EXCLUDE_USERS        = "[]"
-      STATE_MACHINE_ARN    = "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys"
-      RUN_DATA_BUCKET      = "ci-keys-123456789012-us-east-1-runs"
-      BATCH_SIZE           = "20"
-      MAX_CONCURRENCY      = "10"
+      USERS_PARAMETER_NAME   = "/ci-keys/users"
+      SECRET_NAME_PREFIX     = "ci-keys/"
+      SECRET_KMS_KEY_ID      = ""
+      SECRET_TAGS            = jsonencode({ team = "platform" })
+      OLD_KEY_ACTION         = "deactivate"
+      MAX_KEY_AGE_DAYS       = "90"
+      VERIFY_NEW_KEY_SECONDS = "45"
+      IN_USE_KEY_ACTION      = "deactivate"
+      MAX_DEFERRALS          = "5"
+      USER_PATH_PREFIX       = ""
+      USER_TAG               = ""
+      EXCLUDE_USERS          = "[]"
+      STATE_MACHINE_ARN      = "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys"
+      RUN_DATA_BUCKET        = "ci-keys-123456789012-us-east-1-runs"
+      BATCH_SIZE             = "20"
+      MAX_CONCURRENCY        = "10"
     })])
     error_message = "Every function must get the environment of docs/design.md."
   }
@@ -161,6 +167,75 @@ run "max_key_age_unset_is_an_empty_variable" {
   assert {
     condition     = alltrue([for f in aws_lambda_function.this : f.environment[0].variables.MAX_KEY_AGE_DAYS == "" && f.environment[0].variables.OLD_KEY_ACTION == "delete"])
     error_message = "Without max_key_age_days every run rotates: MAX_KEY_AGE_DAYS is empty."
+  }
+}
+
+run "verify_new_key_false_hands_keys_off_unchecked" {
+  command = plan
+
+  variables {
+    verify_new_key                 = false
+    verify_new_key_timeout_seconds = 90
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : f.environment[0].variables.VERIFY_NEW_KEY_SECONDS == ""])
+    error_message = "With verify_new_key = false, VERIFY_NEW_KEY_SECONDS is empty whatever the time limit."
+  }
+}
+
+run "both_checks_are_on_by_default" {
+  command = plan
+
+  assert {
+    condition = alltrue([for f in aws_lambda_function.this : (
+      f.environment[0].variables.VERIFY_NEW_KEY_SECONDS == "60"
+      && f.environment[0].variables.IN_USE_KEY_ACTION == "defer"
+      && f.environment[0].variables.MAX_DEFERRALS == "3"
+    )])
+    error_message = "By default a new key must prove it works within 60 seconds, and a previous key still in use is deferred, up to the third run in a row."
+  }
+
+  assert {
+    condition = (
+      [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallSecretsmanager"] == [["secretsmanager:TagResource"]]
+      && [for s in jsondecode(aws_iam_policy.listed_users["finish-0"].policy).Statement : s.Action] == [["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed"]]
+    )
+    error_message = "With defer, finish may ask when a key was last used and tag the user's secret with the deferral, and delete as old_key_action says."
+  }
+}
+
+run "retire_mode_checks_no_key_use" {
+  command = plan
+
+  variables {
+    in_use_key_action = "retire"
+  }
+
+  assert {
+    condition = (
+      length([for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s if s.Sid == "CallSecretsmanager"]) == 0
+      && [for s in jsondecode(aws_iam_policy.listed_users["finish-0"].policy).Statement : s.Action] == [["iam:DeleteAccessKey"]]
+      && !strcontains(aws_iam_policy.listed_users["rotate-0"].policy, "iam:UpdateAccessKey")
+    )
+    error_message = "With retire, finish only deletes: no last-used check, no secret tag; rotate never deactivates."
+  }
+}
+
+run "deactivate_mode_lets_finish_and_rotate_deactivate" {
+  command = plan
+
+  variables {
+    in_use_key_action = "deactivate"
+  }
+
+  assert {
+    condition = (
+      [for s in jsondecode(aws_iam_policy.listed_users["finish-0"].policy).Statement : s.Action] == [["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"]]
+      && strcontains(aws_iam_policy.listed_users["rotate-0"].policy, "iam:UpdateAccessKey")
+      && length([for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s if s.Sid == "CallSecretsmanager"]) == 0
+    )
+    error_message = "With deactivate, finish and rotate may deactivate a key still in use, and nothing is tagged."
   }
 }
 
@@ -424,9 +499,9 @@ run "selection_by_path_scopes_key_actions_to_the_path" {
     condition = (
       [for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]]
       && [for s in jsondecode(aws_iam_role_policy.function["roll_back"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey"]]
-      && [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey"]]
+      && [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed"]]
     )
-    error_message = "The selected users get the same key actions as the listed ones, function by function (finish: only the retire action of old_key_action)."
+    error_message = "The selected users get the same key actions as the listed ones, function by function (finish: the retire action of old_key_action, and the last-use check of in_use_key_action)."
   }
 
   assert {

@@ -32,13 +32,14 @@ run "accepts_the_widest_valid_inputs" {
       { username = "a+b=c.d@e-f_g" },
       { username = replace(format("%64s", ""), " ", "u") },
     ]
-    credentials_handler_arn       = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:consumer:live"
-    credentials_handler_role_name = "consumer-role+=,.@_"
-    schedule_expression           = "rate(15 minutes)"
-    cleanup_wait_seconds          = 899
-    max_key_age_days              = 1
-    max_concurrency               = 40
-    log_retention_days            = 0
+    credentials_handler_arn        = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:consumer:live"
+    credentials_handler_role_name  = "consumer-role+=,.@_"
+    schedule_expression            = "rate(15 minutes)"
+    cleanup_wait_seconds           = 899
+    max_key_age_days               = 1
+    max_concurrency                = 40
+    verify_new_key_timeout_seconds = 180
+    log_retention_days             = 0
   }
 }
 
@@ -46,9 +47,10 @@ run "accepts_a_cron_schedule_with_any_wait" {
   command = plan
 
   variables {
-    schedule_expression  = "cron(0 3 ? * MON-FRI *)"
-    schedule_timezone    = "America/Argentina/Buenos_Aires"
-    cleanup_wait_seconds = 86400
+    schedule_expression            = "cron(0 3 ? * MON-FRI *)"
+    schedule_timezone              = "America/Argentina/Buenos_Aires"
+    cleanup_wait_seconds           = 86400
+    verify_new_key_timeout_seconds = 5
   }
 }
 
@@ -372,6 +374,54 @@ run "rejects_a_max_key_age_below_one_day" {
   expect_failures = [var.max_key_age_days]
 }
 
+run "rejects_a_new_key_time_limit_below_five_seconds" {
+  command = plan
+  variables {
+    verify_new_key_timeout_seconds = 4
+  }
+  expect_failures = [var.verify_new_key_timeout_seconds]
+}
+
+run "rejects_a_new_key_time_limit_the_rotate_function_cannot_wait" {
+  command = plan
+  variables {
+    verify_new_key_timeout_seconds = 181
+  }
+  expect_failures = [var.verify_new_key_timeout_seconds]
+}
+
+run "rejects_a_fractional_new_key_time_limit" {
+  command = plan
+  variables {
+    verify_new_key_timeout_seconds = 7.5
+  }
+  expect_failures = [var.verify_new_key_timeout_seconds]
+}
+
+run "rejects_an_unknown_in_use_key_action" {
+  command = plan
+  variables {
+    in_use_key_action = "ignore"
+  }
+  expect_failures = [var.in_use_key_action]
+}
+
+run "rejects_zero_deferrals" {
+  command = plan
+  variables {
+    max_deferrals = 0
+  }
+  expect_failures = [var.max_deferrals]
+}
+
+run "rejects_a_fractional_number_of_deferrals" {
+  command = plan
+  variables {
+    max_deferrals = 2.5
+  }
+  expect_failures = [var.max_deferrals]
+}
+
 run "rejects_a_concurrency_of_zero" {
   command = plan
   variables {
@@ -488,6 +538,21 @@ run "rejects_tags_in_the_aws_namespace" {
     tags = { "aws:owner" = "me" }
   }
   expect_failures = [var.tags]
+}
+
+run "rejects_fifty_tags_leaving_no_room_for_the_rotators_own" {
+  command = plan
+  variables {
+    tags = { for i in range(50) : "t${i}" => "" }
+  }
+  expect_failures = [var.tags]
+}
+
+run "accepts_forty_nine_tags" {
+  command = plan
+  variables {
+    tags = { for i in range(49) : "t${i}" => "" }
+  }
 }
 
 run "rejects_tags_too_large_for_the_environment" {

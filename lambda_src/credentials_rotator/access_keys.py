@@ -80,8 +80,7 @@ def retire(
 
     Raises ``RetireFailed`` for any error but "already gone", AWS's or the connection's.
     """
-    if old_key_id == new_key_id:
-        raise RetireFailed(f"refused to retire access key {old_key_id}: it is the new key")
+    refuse_the_new_key(old_key_id, new_key_id)
     try:
         if action == "delete":
             delete_access_key(iam, username, old_key_id, reason="superseded by a delivered key")
@@ -94,6 +93,12 @@ def retire(
     except BotoCoreError as exc:
         raise _retire_failed(action, old_key_id, new_key_id, describe_error(exc)) from exc
     LOGGER.info("deactivated access key", extra={"username": username, "access_key_id": old_key_id})
+
+
+def refuse_the_new_key(old_key_id: str, new_key_id: str) -> None:
+    """Raise ``RetireFailed`` when the key to retire is the one just handed off."""
+    if old_key_id == new_key_id:
+        raise RetireFailed(f"refused to retire access key {old_key_id}: it is the new key")
 
 
 def _retire_failed(action: str, old_key_id: str, new_key_id: str, reason: str) -> RetireFailed:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_sts import STSClient
 
 # Transient errors are retried by botocore, throttling by ``throttling`` (with jittered backoff).
 # Not botocore's adaptive mode: its client-side pacing learns a rate from throttles, which a
@@ -66,6 +67,19 @@ def sfn_client() -> SFNClient:
 
 def s3_client() -> S3Client:
     return cast("S3Client", client("s3"))
+
+
+def sts_client_signed_with(access_key_id: str, secret_access_key: str) -> STSClient:
+    """A client of the region's STS endpoint that signs with the given key, not the function's
+    role (``verification``); one per key, so never cached."""
+    with _CREATING:
+        return boto3.client(
+            "sts",
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            aws_session_token=None,
+            config=CLIENT_CONFIG,
+        )
 
 
 def clear_cache() -> None:

@@ -13,6 +13,7 @@ from typing import Literal
 from credentials_rotator.errors import ConfigError
 
 OldKeyAction = Literal["delete", "deactivate"]
+InUseKeyAction = Literal["defer", "deactivate", "retire"]
 
 REQUIRED_VARIABLES = (
     "USERS_PARAMETER_NAME",
@@ -28,6 +29,9 @@ REQUIRED_VARIABLES = (
     "BATCH_SIZE",
     "MAX_CONCURRENCY",
     "STATE_MACHINE_ARN",
+    "VERIFY_NEW_KEY_SECONDS",
+    "IN_USE_KEY_ACTION",
+    "MAX_DEFERRALS",
 )
 
 # An IAM path: "/" or "/" + printable ASCII + "/", at most 512 characters.
@@ -62,6 +66,11 @@ class Config:
     user_path_prefix: str | None = None
     user_tag: UserTag | None = None
     exclude_users: frozenset[str] = frozenset()
+    # How long a new key may take to prove it works before its handoff; None: not checked.
+    verify_new_key_seconds: int | None = None
+    # What happens to a previous key still used after its successor's handoff (``in_use``).
+    in_use_key_action: InUseKeyAction = "defer"
+    max_deferrals: int = 3
 
     @property
     def selects_users(self) -> bool:
@@ -90,7 +99,9 @@ class Config:
             secret_kms_key_id=environ["SECRET_KMS_KEY_ID"].strip() or None,
             secret_tags=_parse_tags(environ["SECRET_TAGS"]),
             old_key_action=_parse_old_key_action(environ["OLD_KEY_ACTION"]),
-            max_key_age_days=_parse_max_key_age(environ["MAX_KEY_AGE_DAYS"]),
+            max_key_age_days=_parse_optional_count(
+                "MAX_KEY_AGE_DAYS", environ["MAX_KEY_AGE_DAYS"], "days"
+            ),
             user_path_prefix=_parse_path_prefix(environ["USER_PATH_PREFIX"]),
             user_tag=_parse_user_tag(environ["USER_TAG"]),
             exclude_users=_parse_exclude_users(environ["EXCLUDE_USERS"]),
@@ -98,6 +109,11 @@ class Config:
             batch_size=_parse_count("BATCH_SIZE", environ["BATCH_SIZE"]),
             max_concurrency=_parse_count("MAX_CONCURRENCY", environ["MAX_CONCURRENCY"]),
             state_machine_arn=_parse_required("STATE_MACHINE_ARN", environ["STATE_MACHINE_ARN"]),
+            verify_new_key_seconds=_parse_optional_count(
+                "VERIFY_NEW_KEY_SECONDS", environ["VERIFY_NEW_KEY_SECONDS"], "seconds"
+            ),
+            in_use_key_action=_parse_in_use_key_action(environ["IN_USE_KEY_ACTION"]),
+            max_deferrals=_parse_count("MAX_DEFERRALS", environ["MAX_DEFERRALS"]),
         )
 
 
@@ -146,14 +162,24 @@ def _parse_old_key_action(raw: str) -> OldKeyAction:
     )
 
 
-def _parse_max_key_age(raw: str) -> int | None:
+def _parse_in_use_key_action(raw: str) -> InUseKeyAction:
+    value = raw.strip()
+    for action in ("defer", "deactivate", "retire"):
+        if value == action:
+            return action
+    raise ConfigError(
+        "environment variable IN_USE_KEY_ACTION must be 'defer', 'deactivate' or 'retire', "
+        f"not {raw!r}"
+    )
+
+
+def _parse_optional_count(name: str, raw: str, unit: str) -> int | None:
     value = raw.strip()
     if not value:
         return None
     if not value.isdigit() or int(value) < 1:
         raise ConfigError(
-            f"environment variable MAX_KEY_AGE_DAYS must be empty or a positive number of days, "
-            f"not {raw!r}"
+            f"environment variable {name} must be empty or a positive number of {unit}, not {raw!r}"
         )
     return int(value)
 

@@ -94,5 +94,10 @@ class RetireFailed(RotatorError):
     """The previously delivered key could not be deleted or deactivated after the handoff."""
 
 
+class KeyStillInUse(RotatorError):
+    """The previously delivered key was used after its successor's handoff on ``max_deferrals``
+    runs in a row; it stays Active and the next run checks it again."""
+
+
 class RotationFailed(RotatorError):
     """At least one user failed; the run's cause is its summary as JSON."""

@@ -1,5 +1,5 @@
 """Entry point ``finish``: after the grace wait, retire the previously delivered key of every
-user whose handoff was confirmed, and summarise the run.
+user whose handoff was confirmed, unless it is still in use (``in_use``), and summarise the run.
 
 It reads the run's outcomes batch by batch (a planned user without one failed, ``OutcomeUnknown``,
 and none of its keys is retired) and retires with at most ``MAX_CONCURRENCY`` calls at a time.
@@ -11,17 +11,19 @@ the summary, with a failure (error and cause) when any user failed: the run then
 from __future__ import annotations
 
 import contextvars
+import datetime
 import json
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from credentials_rotator import access_keys, clients, config, run_data, summary
+from credentials_rotator import clients, config, in_use, run_data, summary
 from credentials_rotator.entry import entry_point
-from credentials_rotator.errors import OutcomeUnknown, RetireFailed, RotationFailed
+from credentials_rotator.errors import KeyStillInUse, OutcomeUnknown, RetireFailed, RotationFailed
 from credentials_rotator.events import parse_finish_event
 from credentials_rotator.failures import describe_error
 from credentials_rotator.log import get_logger
@@ -34,10 +36,12 @@ from credentials_rotator.shapes import (
     Resume,
     RunData,
 )
+from credentials_rotator.summary import Retirement
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 LOGGER = get_logger(__name__)
 
@@ -50,6 +54,7 @@ def handler(event: Any, context: object) -> FinishResult:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     return finish_run(
         iam=clients.iam_client(),
+        secretsmanager=clients.secretsmanager_client(),
         s3=clients.s3_client(),
         settings=config.load(),
         event=parse_finish_event(event),
@@ -64,6 +69,7 @@ def _no_limit() -> float:
 def finish_run(
     *,
     iam: IAMClient,
+    secretsmanager: SecretsManagerClient,
     s3: S3Client,
     settings: config.Config,
     event: FinishEvent,
@@ -79,10 +85,10 @@ def finish_run(
             if index > resume["next"] and time_left() < SLICE_RESERVE_SECONDS:
                 return _pause(s3, settings, run, resume, entries=entries, index=index)
             batch = run_data.batch_id(index)
-            outcomes = _batch_outcomes(s3, settings, run, batch, planned.get(batch, []))
+            outcomes, recorded = _batch_outcomes(s3, settings, run, batch, planned.get(batch, []))
+            retiring = Retiring(iam, secretsmanager, settings, run, recorded)
             futures = [
-                pool.submit(contextvars.copy_context().run, _retire, iam, settings, o, run)
-                for o in outcomes
+                pool.submit(contextvars.copy_context().run, _retire, retiring, o) for o in outcomes
             ]
             for outcome, future in zip(outcomes, futures, strict=True):
                 summary.add(entries, outcome, future.result())
@@ -133,11 +139,13 @@ def _planned_users(s3: S3Client, settings: config.Config, items_key: str) -> dic
 
 def _batch_outcomes(
     s3: S3Client, settings: config.Config, run: RunData, batch: str, planned: list[str]
-) -> list[IterationResult]:
-    """The batch's outcomes, with a failed one for each planned user that has none."""
+) -> tuple[list[IterationResult], datetime.datetime | None]:
+    """The batch's outcomes, with a failed one for each planned user that has none, and when
+    they were recorded: after every handoff of the batch."""
     key = run_data.outcomes_key(run["prefix"], batch)
+    recorded = None
     try:
-        outcomes: list[IterationResult] = run_data.get_json(s3, settings.run_data_bucket, key)
+        outcomes, recorded = run_data.get_json_dated(s3, settings.run_data_bucket, key)
         reason = "its batch recorded no outcome for it"
     except (ClientError, BotoCoreError, ValueError) as exc:
         outcomes = []
@@ -153,22 +161,39 @@ def _batch_outcomes(
         }
         for username in planned
         if username not in seen
-    ]
+    ], recorded
 
 
-def _retire(
-    iam: IAMClient, settings: config.Config, outcome: IterationResult, run: RunData
-) -> str | None:
-    """Retire one confirmed user's previous key; the failure's message, or None."""
+@dataclass(frozen=True)
+class Retiring:
+    """What retiring a batch's previous keys needs; ``handed_off_by``: when the batch recorded
+    its outcomes (a use after it is a use after the handoff)."""
+
+    iam: IAMClient
+    secretsmanager: SecretsManagerClient
+    settings: config.Config
+    run: RunData
+    handed_off_by: datetime.datetime | None
+
+
+def _retire(retiring: Retiring, outcome: IterationResult) -> Retirement | None:
+    """Retire one confirmed user's previous key, unless it is still in use; how it ended when
+    it was not simply retired."""
     previous = outcome.get("previousKeyId")
-    if run["dryRun"] or outcome.get("outcome") != "handed_off" or not previous:
+    if retiring.run["dryRun"] or outcome.get("outcome") != "handed_off" or not previous:
         return None
     username, new_key = str(outcome.get("username", "")), str(outcome.get("accessKeyId"))
     try:
-        access_keys.retire(iam, settings.old_key_action, username, previous, new_key)
+        deferred = in_use.retire_unless_in_use(
+            retiring.iam, retiring.secretsmanager, retiring.settings, username, previous,
+            new_key=new_key, since=retiring.handed_off_by, run_prefix=retiring.run["prefix"],
+        )  # fmt: skip
     except RetireFailed as exc:
-        return str(exc)
+        return Retirement(RetireFailed.__name__, str(exc))
+    except KeyStillInUse as exc:
+        return Retirement(KeyStillInUse.__name__, str(exc))
     except Exception as exc:  # a bug must not cost the other users their retirement
         LOGGER.exception("retire failed", extra={"username": username, "access_key_id": previous})
-        return str(RetireFailed(f"could not retire access key {previous} ({describe_error(exc)})"))
-    return None
+        failed = RetireFailed(f"could not retire access key {previous} ({describe_error(exc)})")
+        return Retirement(RetireFailed.__name__, str(failed))
+    return None if deferred is None else Retirement(deferred=deferred)

@@ -1,4 +1,5 @@
-"""Entry point ``roll_back``: undo a rotation whose handoff the handler refused.
+"""Entry point ``roll_back``: undo a rotation whose handoff the handler refused, or whose new key
+never proved it works (``NewKeyNotUsable``, before any handoff).
 
 A fresh key the handler refused (it raised, after the retries) is not held: AWSCURRENT goes back
 to the delivered version, then the new key is deleted. A key handed off again after an earlier
@@ -18,6 +19,7 @@ from credentials_rotator.events import parse_roll_back_event
 from credentials_rotator.failures import cause_message
 from credentials_rotator.log import get_logger
 from credentials_rotator.shapes import IterationResult, RollBackEvent
+from credentials_rotator.verification import NEW_KEY_NOT_USABLE
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -52,14 +54,15 @@ def roll_back(
     else:
         done = _undo(iam, secretsmanager, event)
     LOGGER.warning(
-        "handoff refused",
+        "rotation rolled back",
         extra={"username": username, "access_key_id": new_key_id, "error": error_name},
     )
+    what = "not handed off" if error_name == NEW_KEY_NOT_USABLE else "handoff failed"
     return {
         "username": username,
         "outcome": "failed",
         "error": error_name,
-        "message": cut(f"handoff failed: {reason}; {done}"),
+        "message": cut(f"{what}: {reason}; {done}"),
     }
 
 

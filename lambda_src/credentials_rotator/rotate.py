@@ -1,5 +1,6 @@
-"""Entry point ``rotate``: decide on one user's keys, then create a key and record it as pending
-its handoff, or hand off again a key whose handoff was never confirmed. Returns names and ids.
+"""Entry point ``rotate``: decide on one user's keys, then create a key, record it as pending its
+handoff and prove it works (``verification``), or hand off again a key whose handoff was never
+confirmed. Returns names and ids.
 
 Normal path (the batch read the record and it is settled, old keys are deleted): create the key
 first and list the user's keys only when IAM answers that the user has two. Every other path reads
@@ -12,13 +13,14 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from credentials_rotator import clients, clock, config, decision, record, strays, versions
+from credentials_rotator import clients, clock, config, decision, in_use, record, strays, versions
 from credentials_rotator.access_keys import create_access_key, delete_access_key, list_access_keys
 from credentials_rotator.decision import KeyPlan, decide, key_age_days, rotation_due, unexplained
 from credentials_rotator.entry import entry_point
 from credentials_rotator.events import parse_rotate_event
 from credentials_rotator.log import get_logger
 from credentials_rotator.shapes import PENDING_STAGE, RotateEvent, RotateOutcome, RotateResult
+from credentials_rotator.verification import prove_usable
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -121,6 +123,9 @@ def _rotate_with_decision(
         return _result(event, config, "planned", "would " + plan.describe())
     if plan.resume is not None:
         return _resume(event, config, full, plan)
+    kept = in_use.still_in_use((aws.iam, aws.secretsmanager), config, event, keys, full)
+    if kept is not None:
+        return _result(event, config, "deferred", kept[1], deferral=kept[0])
     previous_version_id = _prepare(aws, config, username, full, plan)
     new_key = create_access_key(aws.iam, username, tolerate_limit=False)
     assert new_key is not None
@@ -181,13 +186,19 @@ def _store(
     previous_key_id: str | None,
     previous_version_id: str | None,
 ) -> RotateResult:
-    """Record the new key as pending its handoff; the result says what to hand off."""
+    """Record the new key as pending its handoff, then prove it works; the result says what to
+    hand off, or (``unusable``) what to roll back. Recorded first: a function that dies while it
+    waits for the key leaves a pending key the next run knows."""
     new_key_id = new_key["AccessKeyId"]
     secret_arn, version_id = versions.store_new_key(aws.iam, aws.secretsmanager, config, new_key)
+    limit = config.verify_new_key_seconds
+    refusal = None if limit is None else prove_usable(new_key, limit)
     del new_key
     then = f"retires access key {previous_key_id}" if previous_key_id else "nothing to retire"
+    outcome: RotateOutcome = "ready" if refusal is None else "unusable"
     return _result(
-        event, config, "ready", f"created access key {new_key_id}; {then} after the handoff",
+        event, config, outcome,
+        refusal or f"created access key {new_key_id}; {then} after the handoff",
         secretArn=secret_arn, versionId=version_id, accessKeyId=new_key_id,
         previousKeyId=previous_key_id, previousVersionId=previous_version_id,
     )  # fmt: skip
@@ -230,6 +241,7 @@ def _result(
         "resumed": False,
         "pendingStage": PENDING_STAGE,
         "detail": detail,
+        "deferral": None,
     }
     result.update(ids)  # type: ignore[typeddict-item]
     return result

@@ -13,6 +13,7 @@ reads them back, and ``rotate`` reads a past run's items when it must prove a ke
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,12 @@ def batch_id(index: int) -> str:
 def get_json(s3: S3Client, bucket: str, key: str) -> Any:
     """One of the run's files, parsed."""
     return parse_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def get_json_dated(s3: S3Client, bucket: str, key: str) -> tuple[Any, datetime.datetime]:
+    """One of the run's files, parsed, and when it was written."""
+    got = s3.get_object(Bucket=bucket, Key=key)
+    return parse_json(got["Body"].read()), got["LastModified"]
 
 
 def parse_json(body: bytes) -> Any:

@@ -76,7 +76,18 @@ class ReadRecordsResult(TypedDict):
     entries: list[BatchEntry]
 
 
-IterationOutcome = Literal["handed_off", "skipped", "planned", "unconfirmed", "failed"]
+IterationOutcome = Literal["handed_off", "skipped", "planned", "deferred", "unconfirmed", "failed"]
+
+
+class DeferredEntry(TypedDict):
+    """A previous key found in use after its successor's handoff: kept Active (``kept``) or
+    deactivated instead of deleted (``deactivated``); ``runs``: runs in a row that found it so."""
+
+    username: str
+    accessKeyId: str
+    lastUsed: str | None
+    runs: int
+    action: Literal["kept", "deactivated"]
 
 
 class IterationResult(TypedDict, total=False):
@@ -89,6 +100,7 @@ class IterationResult(TypedDict, total=False):
     detail: str
     error: str
     message: str
+    deferral: DeferredEntry | None
 
 
 class RecordOutcomesEvent(TypedDict):
@@ -117,7 +129,7 @@ class RotateEvent(TypedDict):
     attempt: int
 
 
-RotateOutcome = Literal["ready", "skipped", "planned"]
+RotateOutcome = Literal["ready", "unusable", "skipped", "planned", "deferred"]
 
 
 class RotateResult(TypedDict):
@@ -126,7 +138,9 @@ class RotateResult(TypedDict):
     ``ready``: hand off ``accessKeyId`` (secret version ``versionId``); after a confirmed handoff
     ``previousKeyId`` is retired, and a refused handoff makes ``previousVersionId`` current again.
     ``resumed``: the key was handed off before without confirmation, so the handler may hold it
-    and a refusal deletes nothing.
+    and a refusal deletes nothing. ``unusable``: the new key never proved it works (``detail``
+    says how it was refused); it is rolled back as a refused handoff is. ``deferred``: the previous
+    key is still in use (``deferral``), so nothing was created.
     """
 
     username: str
@@ -141,6 +155,7 @@ class RotateResult(TypedDict):
     resumed: bool
     pendingStage: str
     detail: str
+    deferral: DeferredEntry | None
 
 
 class ErrorInfo(TypedDict):
@@ -192,6 +207,7 @@ class Entries(TypedDict):
     rotated: list[RotatedEntry]
     skipped: list[NotedEntry]
     planned: list[NotedEntry]
+    deferred: list[DeferredEntry]
     failed: list[FailedEntry]
 
 
@@ -203,6 +219,7 @@ class Counts(TypedDict):
     rotated: int
     skipped: int
     planned: int
+    deferred: int
     failed: int
 
 

@@ -93,6 +93,7 @@ class PlanConfiguration:
     user_tag: tuple[str, str | None] | None = None  # (key, value or None for any value)
     exclude_users: tuple[str, ...] = ()
     old_key_action: str = "delete"
+    in_use_key_action: str = "defer"
     kms_key_arn: str | None = None
     tags: tuple[tuple[str, str], ...] = tuple(sorted(WORKFLOW_TAGS.items()))
     credentials_handler_arn: str = CREDENTIALS_HANDLER_ARN
@@ -104,6 +105,7 @@ class PlanConfiguration:
             if getattr(self, name):
                 parts.append(f"{name}={getattr(self, name)!r}")
         parts.append(f"old_key_action={self.old_key_action}")
+        parts.append(f"in_use_key_action={self.in_use_key_action}")
         return ", ".join(parts)
 
     def variables(self) -> dict[str, Any]:
@@ -119,6 +121,7 @@ class PlanConfiguration:
             else {"key": self.user_tag[0], "value": self.user_tag[1]},
             "exclude_users": sorted(self.exclude_users),
             "old_key_action": self.old_key_action,
+            "in_use_key_action": self.in_use_key_action,
             "kms_key_arn": self.kms_key_arn,
             "tags": dict(self.tags),
             "credentials_handler_arn": self.credentials_handler_arn,
@@ -224,6 +227,7 @@ def plan_policies(
     user_tag: Mapping[str, str | None] | tuple[str, str | None] | None = None,
     exclude_users: Sequence[str] = (),
     old_key_action: str = "delete",
+    in_use_key_action: str = "defer",
     kms_key_arn: str | None = None,
     tags: Mapping[str, str] = WORKFLOW_TAGS,
 ) -> PlannedPolicies:
@@ -245,6 +249,7 @@ def plan_policies(
         user_tag=tag,
         exclude_users=tuple(sorted(exclude_users)),
         old_key_action=old_key_action,
+        in_use_key_action=in_use_key_action,
         kms_key_arn=kms_key_arn,
         tags=tuple(sorted(tags.items())),
     )

@@ -1,7 +1,8 @@
 """What must hold at every moment of every run, whatever fault struck (docs/design.md, "Crash
 safety"), checked on the emulated account.
 
-- The key the handler stores last is never deleted nor deactivated: a guard sees every
+- The key the handler stores last is never deleted nor deactivated, nor is the previous key a
+  consumer that has not moved still uses (``in_use_key_action = "defer"``): a guard sees every
   DeleteAccessKey and UpdateAccessKey the functions send, before it happens.
 - After each run that key exists and is Active, and the user has at most two keys.
 - The first run after a fault recovers the user (its handler then holds the delivered key),
@@ -45,6 +46,14 @@ class KeyGuard:
                 self.violations.append(
                     f"{invocation.function} sent {model.name} on access key {key} of {username}, "
                     "the key its handler holds"
+                )
+        if username in self.harness.not_moved and key == self.harness.used_by_consumer.get(
+            str(username)
+        ):
+            with self._lock:
+                self.violations.append(
+                    f"{invocation.function} sent {model.name} on access key {key} of {username}, "
+                    "the key its consumer still uses"
                 )
 
     def _created(self, parsed: dict[str, Any], **_: Any) -> None:

@@ -51,6 +51,20 @@ def delivered_and_retired(harness: Harness, injector: Injector, users: list[str]
     _run(harness, injector, Fault("die", function="record_outcomes", call=0, when="before"))
 
 
+def delivered_and_in_use(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """The consumers never moved to their delivered keys: they keep using the previous ones,
+    which the last run kept (a deferral) and which every run must keep."""
+    _run(harness)
+    harness.not_moved.update(users)
+    _run(harness)
+
+
+def delivered_and_deferred(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """The last run kept the previous keys in use (a deferral); the consumers have moved since."""
+    delivered_and_in_use(harness, injector, users)
+    harness.not_moved.difference_update(users)
+
+
 def unconfirmed(harness: Harness, injector: Injector, users: list[str]) -> None:
     """A handoff timed out before the handler stored the new key."""
     _run(harness)
@@ -116,6 +130,8 @@ ROWS: dict[str, Callable[[Harness, Injector, list[str]], None]] = {
     "delivered": delivered,
     "delivered+inactive": delivered_and_inactive,
     "delivered+retired": delivered_and_retired,
+    "delivered+in-use": delivered_and_in_use,
+    "delivered+deferred": delivered_and_deferred,
     "unconfirmed": unconfirmed,
     "unconfirmed-held": unconfirmed_and_held,
     "stray": stray,

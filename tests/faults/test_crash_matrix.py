@@ -2,12 +2,15 @@
 every fault a run can meet, each followed by two runs (the second with a handler that refuses).
 
 For each row a probe run records every AWS call each function makes and every state the run
-enters (a second probe, with a refusing handler, reaches roll_back). Then each scenario takes a
+enters (a second probe, with a refusing handler, reaches roll_back; a third, whose new keys never
+authenticate, reaches it before any handoff, through NewKeyNotUsable). Then each scenario takes a
 user of the same row and injects one fault into an on-demand run of that user:
 - each function dies right before its first call, and right after each of its calls took effect
   (dying right before a later call leaves the account exactly as dying right after the one
-  before it, so each of those crash points is played once);
-- the run is stopped as it enters each state, and during each Lambda invocation in flight;
+  before it, so each of those crash points is played once; of the checks of a new key, which
+  change nothing, only the first);
+- the run is stopped as it enters each state, and during each Lambda invocation in flight (rotate's
+  while it checks a new key that never works included);
 - MarkDelivered fails all its retries; the handler stores the key and then times out; the handler
   times out before storing it.
 After every run the invariants hold (invariants.py): the key the handler holds is never retired,
@@ -34,7 +37,7 @@ pytestmark = pytest.mark.faults
 # The run guard refuses for 15 minutes after a stopped run (a function it invoked may still run):
 # the next run of a scenario comes later than that.
 AFTER_A_STOP = datetime.timedelta(minutes=16)
-# Users made ready for each row: two probes and at most this many scenarios.
+# Users made ready for each row: three probes and at most this many scenarios.
 MOST_SCENARIOS = 80
 
 
@@ -68,17 +71,22 @@ def run_once(harness: Harness, injector: Injector, user: str, fault: Fault | Non
     return record
 
 
-def scenarios(probe: CallRecord, refusing: CallRecord) -> list[Fault]:
+def scenarios(probe: CallRecord, refusing: CallRecord, unusable: CallRecord) -> list[Fault]:
     """Every fault the probes show a run can meet."""
     faults: list[Fault] = []
-    for record, refuse in ((probe, False), (refusing, True)):
+    probes = (
+        (probe, {}, ("plan", "read_records", "rotate", "record_outcomes", "finish")),
+        (refusing, {"refuse": True}, ("roll_back",)),
+        (unusable, {"unusable": True}, ("rotate", "roll_back")),
+    )
+    for record, kind, functions in probes:
         for function, calls in record.invocations:
-            if (refuse and function != "roll_back") or not calls:
+            if function not in functions or not calls:
                 continue  # the others' calls are the same as in the probe; no call, no crash point
-            faults.append(Fault("die", function=function, call=0, when="before", refuse=refuse))
+            faults.append(Fault("die", function=function, call=0, when="before", **kind))
             faults += [
-                Fault("die", function=function, call=index, when="after", refuse=refuse)
-                for index in range(len(calls))
+                Fault("die", function=function, call=index, when="after", **kind)
+                for index in _crash_points(calls)
             ]
     for state in dict.fromkeys(probe.states):
         faults.append(Fault("stop", state=state))
@@ -86,9 +94,23 @@ def scenarios(probe: CallRecord, refusing: CallRecord) -> list[Fault]:
             faults.append(Fault("stop", state=state, in_flight=True))
     if "RollBack" in refusing.states:
         faults.append(Fault("stop", state="RollBack", in_flight=True, refuse=True))
+    if "NewKeyNotUsable" in unusable.states:
+        faults += [
+            Fault("stop", state="Rotate", in_flight=True, unusable=True),
+            Fault("stop", state="NewKeyNotUsable", unusable=True),
+            Fault("stop", state="RollBack", unusable=True),
+            Fault("stop", state="RollBack", in_flight=True, unusable=True),
+        ]
     if "Handoff" in probe.states:
         faults += [Fault("mark-delivered-fails"), Fault(STORE_THEN_TIME_OUT), Fault(TIME_OUT)]
     return faults
+
+
+def _crash_points(calls: list[str]) -> list[int]:
+    """The calls to die after: each one, but of the checks of a new key (which change nothing)
+    only the first: dying after a later one leaves the account as dying after the first."""
+    checks = [index for index, call in enumerate(calls) if call == "GetCallerIdentity"]
+    return [index for index in range(len(calls)) if index not in checks[1:]]
 
 
 def play(world: tuple[Harness, Injector, KeyGuard], row: str, user: str, fault: Fault) -> list[str]:
@@ -99,12 +121,15 @@ def play(world: tuple[Harness, Injector, KeyGuard], row: str, user: str, fault: 
         behaviour = fault.kind
     if behaviour:
         harness.consumer.behaviour[user] = behaviour
+    if fault.unusable:
+        harness.propagation.forever.add(user)
     timeouts = harness.consumer.timeouts_of(user)
     run_once(harness, injector, user, fault)
     struck = injector.fired or harness.consumer.timeouts_of(user) > timeouts
     problems = [] if struck else ["the fault never struck"]
     problems += after_run(harness, user)
     harness.consumer.behaviour.pop(user, None)
+    harness.propagation.forever.discard(user)
     run_once(harness, injector, user, None)
     problems += after_run(harness, user)
     problems += [] if row in UNTOUCHABLE else recovered(harness, user)
@@ -128,12 +153,13 @@ def test_no_fault_retires_a_key_the_handler_holds(
     harness.set_engine_variable("OLD_KEY_ACTION", old_key_action)
     # The same names in every row: each row plans the module once per old-key action for the
     # authorization of its calls, and the rows share those two plans.
-    users = [f"user-{index:02d}" for index in range(MOST_SCENARIOS + 2)]
+    users = [f"user-{index:02d}" for index in range(MOST_SCENARIOS + 3)]
     harness.configure_users(*users)
     ROWS[row](harness, injector, users)
-    probe = _probe(harness, injector, users.pop(), refuse=False)
+    probe = _probe(harness, injector, users.pop())
     refusing = _probe(harness, injector, users.pop(), refuse=True)
-    faults = scenarios(probe, refusing)
+    unusable = _probe(harness, injector, users.pop(), unusable=True)
+    faults = scenarios(probe, refusing, unusable)
     assert len(faults) <= len(users), f"{len(faults)} scenarios for {len(users)} prepared users"
     record_property(MATRIX_PROPERTY, len(faults))
 
@@ -146,9 +172,14 @@ def test_no_fault_retires_a_key_the_handler_holds(
     assert problems == [], "\n".join(problems)
 
 
-def _probe(harness: Harness, injector: Injector, user: str, *, refuse: bool) -> CallRecord:
+def _probe(
+    harness: Harness, injector: Injector, user: str, *, refuse: bool = False, unusable: bool = False
+) -> CallRecord:
     if refuse:
         harness.consumer.behaviour[user] = REFUSE
+    if unusable:
+        harness.propagation.forever.add(user)
     record = run_once(harness, injector, user, None)
     harness.consumer.behaviour.pop(user, None)
+    harness.propagation.forever.discard(user)
     return record

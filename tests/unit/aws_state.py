@@ -93,6 +93,11 @@ def engine(iam: Any, secretsmanager: Any, sfn: Any = None, s3: Any = None) -> ro
     return rotate.Clients(iam, secretsmanager, sfn or idle_sfn(), s3)
 
 
+def secrets_client() -> Any:
+    """A Secrets Manager client of the mocked account (finish tags a deferral with it)."""
+    return boto3.client("secretsmanager", region_name="us-east-1")
+
+
 def hint(secretsmanager: Any, settings: Config, username: str = "homer") -> Any:
     """The user's record as its batch reads it (read_records)."""
     name = settings.secret_name(username)

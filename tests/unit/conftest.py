@@ -12,10 +12,23 @@ import pytest
 from credentials_rotator.config import Config
 from moto import mock_aws
 
+from testkit.key_propagation import Propagation, sts_as_aws, virtual_waits
+
 
 @pytest.fixture
-def aws(engine_env: pytest.MonkeyPatch, moto_secret_stages: None) -> Iterator[None]:
+def propagation() -> Propagation:
+    """How long IAM refuses new keys in this test; by default not at all."""
+    return Propagation()
+
+
+@pytest.fixture
+def aws(
+    engine_env: pytest.MonkeyPatch, moto_secret_stages: None, propagation: Propagation
+) -> Iterator[None]:
+    """moto, with STS answering new access keys as AWS does and the engine's waits virtual."""
     with mock_aws():
+        sts_as_aws(engine_env, lambda: propagation)
+        virtual_waits(engine_env)
         yield
 
 

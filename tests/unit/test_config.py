@@ -38,6 +38,7 @@ def test_given_the_module_environment_when_read_then_every_setting_is_typed() ->
         "MAX_KEY_AGE_DAYS": "90",
         "BATCH_SIZE": " 50 ",
         "MAX_CONCURRENCY": "8",
+        "VERIFY_NEW_KEY_SECONDS": "45",
     }
     settings = Config.from_environ(environ)
     assert settings == Config(
@@ -51,6 +52,7 @@ def test_given_the_module_environment_when_read_then_every_setting_is_typed() ->
         secret_tags={"team": "platform"},
         old_key_action="deactivate",
         max_key_age_days=90,
+        verify_new_key_seconds=45,
     )
     assert settings.secret_name("homer") == "ci-keys/homer"
 
@@ -64,8 +66,14 @@ def test_the_new_variables_are_required() -> None:
 
 
 def test_given_empty_optional_values_when_read_then_defaults_apply() -> None:
-    environ = {**ENGINE_ENVIRONMENT, "SECRET_TAGS": "", "MAX_KEY_AGE_DAYS": " "}
+    environ = {
+        **ENGINE_ENVIRONMENT,
+        "SECRET_TAGS": "",
+        "MAX_KEY_AGE_DAYS": " ",
+        "VERIFY_NEW_KEY_SECONDS": "",
+    }
     settings = Config.from_environ(environ)
+    assert settings.verify_new_key_seconds is None
     assert settings.secret_kms_key_id is None
     assert settings.secret_tags == {}
     assert settings.max_key_age_days is None
@@ -84,6 +92,9 @@ def test_given_a_missing_variable_when_read_then_the_error_names_it(missing: str
         ("OLD_KEY_ACTION", "shred"),
         ("MAX_KEY_AGE_DAYS", "0"),
         ("MAX_KEY_AGE_DAYS", "ninety"),
+        ("VERIFY_NEW_KEY_SECONDS", "0"),
+        ("VERIFY_NEW_KEY_SECONDS", "true"),
+        ("VERIFY_NEW_KEY_SECONDS", "1.5"),
         ("SECRET_TAGS", "team=platform"),
         ("SECRET_TAGS", '{"cost-center": 42}'),
         ("USERS_PARAMETER_NAME", ""),

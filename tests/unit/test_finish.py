@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from types import SimpleNamespace
 from typing import Any
 
+import boto3
 import pytest
 from aws_state import (
     BUCKET,
@@ -23,6 +25,7 @@ from aws_state import (
     put_json,
     record,
     rotate_event,
+    secrets_client,
     stored,
 )
 from botocore.exceptions import ClientError, EndpointConnectionError
@@ -71,7 +74,11 @@ def finished(iam: Any, s3: Any, settings: Config, results: list[Any], dry_run: b
     """Record ``results`` as one batch's outcomes, then finish the run; return its answer."""
     recorded(s3, settings, results)
     answer = finish.finish_run(
-        iam=iam, s3=s3, settings=settings, event=finish_event(dry_run=dry_run)
+        iam=iam,
+        secretsmanager=secrets_client(),
+        s3=s3,
+        settings=settings,
+        event=finish_event(dry_run=dry_run),
     )
     assert answer["resume"] is None
     return answer
@@ -97,9 +104,10 @@ def test_given_a_handed_off_user_when_finished_then_only_the_old_key_is_deleted(
             ],
             "skipped": [],
             "planned": [],
+            "deferred": [],
             "failed": [],
             "dryRun": False,
-            "counts": {"rotated": 1, "skipped": 0, "planned": 0, "failed": 0},
+            "counts": {"rotated": 1, "skipped": 0, "planned": 0, "deferred": 0, "failed": 0},
             "truncated": False,
             "summaryLocation": LOCATION,
         },
@@ -119,6 +127,39 @@ def test_given_deactivate_mode_when_finished_then_the_old_key_is_made_inactive(
     settings = dataclasses.replace(settings, old_key_action="deactivate")
     finished(iam, s3, settings, [handed_off(result)])
     assert keys_of(iam) == {delivered["AccessKeyId"]: "Inactive", result["accessKeyId"]: "Active"}
+
+
+@pytest.mark.parametrize(("in_use", "status"), [("defer", "Active"), ("deactivate", "Inactive")])
+def test_given_an_old_key_used_after_the_handoff_when_finished_then_it_is_not_deleted(
+    iam: Any, secretsmanager: Any, s3: Any, settings: Config, rotated: Any, in_use: str,
+    status: str,
+) -> None:  # fmt: skip
+    """GIVEN homer's old key used over a second after his batch recorded its outcomes WHEN
+    finished THEN it is kept (defer: Active, the secret tagged with one run) or deactivated, and
+    homer is both rotated and deferred; the run does not fail for it."""
+    delivered, result = rotated
+    settings = dataclasses.replace(settings, in_use_key_action=in_use)
+    recorded(s3, settings, [handed_off(result)])
+    time.sleep(1.01)
+    boto3.client(
+        "sts", region_name="us-east-1", aws_access_key_id=delivered["AccessKeyId"],
+        aws_secret_access_key=delivered["SecretAccessKey"], aws_session_token=None,
+    ).get_caller_identity()  # fmt: skip
+
+    answer = finish.finish_run(
+        iam=iam, secretsmanager=secretsmanager, s3=s3, settings=settings, event=finish_event()
+    )
+
+    assert keys_of(iam) == {delivered["AccessKeyId"]: status, result["accessKeyId"]: "Active"}
+    summary = answer["summary"]
+    assert [e["username"] for e in summary["rotated"]] == ["homer"]
+    (deferred,) = summary["deferred"]
+    assert (deferred["accessKeyId"], deferred["runs"]) == (delivered["AccessKeyId"], 1)
+    assert deferred["action"] == ("kept" if in_use == "defer" else "deactivated")
+    assert answer["failure"] is None
+    tags = secretsmanager.describe_secret(SecretId="ci-keys/homer").get("Tags", [])
+    tagged = [t["Value"] for t in tags if t["Key"] == "credentials-rotator:in-use"]
+    assert len(tagged) == (1 if in_use == "defer" else 0)
 
 
 @pytest.mark.parametrize("action", ["delete", "deactivate"])
@@ -262,7 +303,7 @@ def test_given_mixed_results_when_finished_then_the_summary_is_the_failures_caus
     ]
     assert cause["failed"][0]["message"] == "IAM user bart does not exist"
     assert cause["dryRun"] is False
-    assert cause["counts"] == {"rotated": 1, "skipped": 1, "planned": 0, "failed": 2}
+    assert cause["counts"] == {"rotated": 1, "skipped": 1, "planned": 0, "deferred": 0, "failed": 2}
 
 
 def test_given_a_dry_run_when_finished_then_planned_users_are_listed_and_nothing_retired(
@@ -285,7 +326,9 @@ def test_given_a_planned_user_without_an_outcome_when_finished_then_it_failed_un
     put_json(s3, f"{PREFIX}outcomes/00000.json", [{"username": "marge", "outcome": "skipped",
                                                    "detail": "young"}])  # fmt: skip
 
-    answer = finish.finish_run(iam=iam, s3=s3, settings=settings, event=finish_event())
+    answer = finish.finish_run(
+        iam=iam, secretsmanager=secrets_client(), s3=s3, settings=settings, event=finish_event()
+    )
 
     assert answer["summary"]["failed"] == [
         {
@@ -314,7 +357,13 @@ def test_given_a_batch_whose_outcomes_cannot_be_read_then_its_users_failed_and_o
     else:
         s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}outcomes/00001.json", Body=body)
 
-    answer = finish.finish_run(iam=iam, s3=s3, settings=settings, event=finish_event(batches=2))
+    answer = finish.finish_run(
+        iam=iam,
+        secretsmanager=secrets_client(),
+        s3=s3,
+        settings=settings,
+        event=finish_event(batches=2),
+    )
 
     assert [e["username"] for e in answer["summary"]["rotated"]] == ["homer"]
     (failed,) = answer["summary"]["failed"]
@@ -347,7 +396,8 @@ def test_given_little_time_left_when_finishing_then_it_resumes_where_it_stopped(
     answers = []
     for _ in range(5):  # a finish that never got on would loop forever
         answer = finish.finish_run(
-            iam=iam, s3=s3, settings=settings, event=finish_event(3, resume=resume),
+            iam=iam, secretsmanager=secrets_client(), s3=s3, settings=settings,
+            event=finish_event(3, resume=resume),
             time_left=lambda: finish.SLICE_RESERVE_SECONDS - 1,
         )  # fmt: skip
         answers.append(answer)
@@ -377,7 +427,7 @@ def test_given_enough_time_when_finishing_then_one_invocation_handles_every_batc
 ) -> None:
     recorded(s3, settings, *skipped_batches(45))
     answer = finish.finish_run(
-        iam=iam, s3=s3, settings=settings, event=finish_event(3),
+        iam=iam, secretsmanager=secrets_client(), s3=s3, settings=settings, event=finish_event(3),
         time_left=lambda: finish.SLICE_RESERVE_SECONDS,
     )  # fmt: skip
     assert answer["resume"] is None
@@ -388,10 +438,18 @@ def test_given_a_run_without_users_when_finished_then_the_summary_is_empty(
     iam: Any, s3: Any, settings: Config
 ) -> None:
     put_json(s3, f"{PREFIX}items.json", [])
-    answer = finish.finish_run(iam=iam, s3=s3, settings=settings, event=finish_event(0))
+    answer = finish.finish_run(
+        iam=iam, secretsmanager=secrets_client(), s3=s3, settings=settings, event=finish_event(0)
+    )
     assert answer["failure"] is None
     assert answer["summary"] is not None
-    assert answer["summary"]["counts"] == {"rotated": 0, "skipped": 0, "planned": 0, "failed": 0}
+    assert answer["summary"]["counts"] == {
+        "rotated": 0,
+        "skipped": 0,
+        "planned": 0,
+        "deferred": 0,
+        "failed": 0,
+    }
 
 
 def test_given_the_lambda_context_when_the_handler_runs_then_its_time_decides_the_slices(

@@ -20,6 +20,7 @@ from aws_state import (
     put_json,
     record,
     rotate_event,
+    secrets_client,
 )
 from credentials_rotator import (
     events,
@@ -140,7 +141,11 @@ def test_given_a_rotation_its_roll_back_and_a_finish_at_debug_then_no_secret_is_
     )
     finish_event = load_event("finish.json")
     finish.finish_run(
-        iam=iam, s3=s3, settings=settings, event=events.parse_finish_event(finish_event)
+        iam=iam,
+        secretsmanager=secrets_client(),
+        s3=s3,
+        settings=settings,
+        event=events.parse_finish_event(finish_event),
     )
 
     captured = capsys.readouterr()

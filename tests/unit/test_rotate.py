@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from typing import Any
 
+import boto3
 import pytest
 from aws_state import (
     NOW,
@@ -47,6 +49,8 @@ from credentials_rotator.errors import (
     UserNotFound,
 )
 
+from testkit.key_propagation import Propagation
+
 SECRET_FIELDS = {"UserName", "AccessKeyId", "Status", "SecretAccessKey", "CreateDate"}
 MINUTE = datetime.timedelta(minutes=1)
 
@@ -73,6 +77,14 @@ def run(
         event=rotate_event(**event),
         now=now,
     )
+
+
+def signed_with(key: dict[str, Any]) -> Any:
+    """An STS client that signs with ``key``: a call with it is a use IAM records."""
+    return boto3.client(
+        "sts", region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"], aws_session_token=None,
+    )  # fmt: skip
 
 
 def refuse(client: Any, event_name: str, code: str, message: str = "refused") -> None:
@@ -119,6 +131,7 @@ def test_given_a_new_user_when_rotated_then_a_tagged_secret_holds_the_pending_ke
         "resumed": False,
         "pendingStage": PENDING,
         "detail": f"created access key {value['AccessKeyId']}; nothing to retire after the handoff",
+        "deferral": None,
     }
     assert value["SecretAccessKey"] not in json.dumps(result)
 
@@ -174,6 +187,44 @@ def test_given_a_settled_record_from_the_batch_when_rotated_then_two_calls_only(
     )
 
 
+def test_given_a_new_key_that_never_works_when_rotated_then_it_is_recorded_and_unusable(
+    iam: Any, secretsmanager: Any, settings: Config, homer: str, propagation: Propagation
+) -> None:
+    """GIVEN IAM never accepts homer's new key WHEN rotated THEN the key is recorded as pending
+    first (a function dying during the checks leaves it known), and the result is ``unusable``,
+    saying why, for the state machine to roll back; the secret is in no result."""
+    delivered = new_key(iam)
+    version = record(secretsmanager, delivered)
+    propagation.forever.add("homer")
+
+    result = run(iam, secretsmanager, settings, record=hint(secretsmanager, settings))
+
+    assert result["outcome"] == "unusable"
+    assert result["detail"].startswith(
+        f"new access key {result['accessKeyId']} did not authenticate as user homer 3 times in a "
+        "row within 60 s"
+    )
+    assert (result["previousKeyId"], result["previousVersionId"]) == (
+        delivered["AccessKeyId"], version,
+    )  # fmt: skip
+    assert stage_map(secretsmanager)[result["versionId"]] == ["AWSCURRENT", PENDING]
+    assert value_of(secretsmanager, result["versionId"])["AccessKeyId"] == result["accessKeyId"]
+    secret = value_of(secretsmanager, result["versionId"])["SecretAccessKey"]
+    assert secret not in json.dumps(result)
+
+
+def test_given_verification_off_when_rotated_then_a_key_iam_refuses_is_ready(
+    iam: Any, secretsmanager: Any, settings: Config, homer: str, propagation: Propagation
+) -> None:
+    propagation.forever.add("homer")
+    settings = Config(**{**settings.__dict__, "verify_new_key_seconds": None})
+
+    result = run(iam, secretsmanager, settings)
+
+    assert result["outcome"] == "ready"
+    assert propagation.checks_of(result["accessKeyId"]) == 0
+
+
 def test_given_no_record_from_the_batch_when_rotated_then_it_reads_the_record_itself(
     iam: Any, secretsmanager: Any, settings: Config, homer: str
 ) -> None:
@@ -223,9 +274,10 @@ def test_given_two_keys_on_the_normal_path_when_rotated_then_limit_exceeded_fall
 def test_given_the_superseded_key_still_active_when_rotated_then_it_is_deleted_as_retired(
     iam: Any, secretsmanager: Any, settings: Config, homer: str
 ) -> None:
-    """GIVEN a previous run failed to retire: the AWSPREVIOUS key is still Active WHEN rotated
-    from the batch's record (current version only) THEN its AWSPREVIOUS version explains the key,
-    which is deleted; no run is looked up."""
+    """GIVEN a previous run failed to retire: the AWSPREVIOUS key is still Active, unused WHEN
+    rotated from the batch's record (current version only) THEN its AWSPREVIOUS version explains
+    the key, which is checked for a use since its successor (no deferral recorded) and deleted;
+    no run is looked up."""
     superseded = new_key(iam)
     record(secretsmanager, superseded)
     delivered = new_key(iam)
@@ -239,11 +291,44 @@ def test_given_the_superseded_key_still_active_when_rotated_then_it_is_deleted_a
         "CreateAccessKey",
         "ListAccessKeys",
         "GetSecretValue",
+        "DescribeSecret",
+        "GetAccessKeyLastUsed",
         "DeleteAccessKey",
         "CreateAccessKey",
         "PutSecretValue",
     ]
     assert set(keys_of(iam)) == {delivered["AccessKeyId"], result["accessKeyId"]}
+    assert result["deferral"] is None
+
+
+def test_given_the_superseded_key_used_since_its_successor_when_rotated_then_nothing_changes(
+    iam: Any, secretsmanager: Any, settings: Config, homer: str
+) -> None:
+    """GIVEN the AWSPREVIOUS key is still Active and was used after its successor was created
+    (over a second later: IAM gives its creation to the second) WHEN rotated THEN rotate
+    defers: the result is ``deferred`` with the key, its last use and one run; the secret's tag
+    records it; no key is created or deleted."""
+    superseded = new_key(iam)
+    record(secretsmanager, superseded)
+    delivered = new_key(iam)
+    record(secretsmanager, delivered)
+    time.sleep(1.01)  # a use a second after the successor was created: later, to the second
+    signed_with(superseded).get_caller_identity()
+    keys = keys_of(iam)
+
+    result = run(iam, secretsmanager, settings, record=hint(secretsmanager, settings))
+
+    assert result["outcome"] == "deferred"
+    deferral = result["deferral"]
+    assert (deferral["accessKeyId"], deferral["runs"], deferral["action"]) == (
+        superseded["AccessKeyId"], 1, "kept",
+    )  # fmt: skip
+    assert result["detail"].startswith(f"access key {superseded['AccessKeyId']} of user homer")
+    assert keys_of(iam) == keys
+    tags = secretsmanager.describe_secret(SecretId="ci-keys/homer")["Tags"]
+    (tag,) = [t["Value"] for t in tags if t["Key"] == "credentials-rotator:in-use"]
+    assert tag.split(" ")[:2] == [superseded["AccessKeyId"], "1"]
+    assert tag.split(" ")[3] == rotate_event()["prefix"]
 
 
 def test_given_deactivate_mode_when_rotated_then_keys_are_listed_before_creating(

@@ -189,7 +189,9 @@ def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
             "iam:create_access_key",
             "iam:list_access_keys",
             "iam:delete_access_key",
-            "iam:get_access_key_last_used",  # strays: was the key ever used
+            "iam:get_access_key_last_used",  # strays: was the key ever used; in_use: since when
+            "iam:update_access_key",  # in_use: a key still in use is deactivated (in that mode)
+            "secretsmanager:tag_resource",  # in_use: the deferral, on the user's secret
             "secretsmanager:get_secret_value",
             "secretsmanager:put_secret_value",
             "secretsmanager:create_secret",
@@ -205,6 +207,8 @@ def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
         "finish": {
             "iam:delete_access_key",
             "iam:update_access_key",
+            "iam:get_access_key_last_used",  # in_use: is the previous key still used
+            "secretsmanager:tag_resource",  # in_use: the deferral, on the user's secret
             "s3:get_object",
             "s3:put_object",
         },

@@ -2,11 +2,11 @@
 Step Functions' 32,768 characters.
 
 The rule, as docs/design.md and summary.py state it: the summary the run returns is at most 30,000
-characters of JSON; complete when it fits; otherwise the rotated, skipped and planned lists keep
-their first K entries, K the largest of 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1, 0 that fits,
-and every failure stays; only if the failures alone do not fit are they cut the same way (the
-other lists then empty). ``counts`` are always complete. The tests below state it again on their
-own (``RULE_LIMIT``, ``RULE_CUTS``, ``expected_fit``) and compare.
+characters of JSON; complete when it fits; otherwise the rotated, skipped, planned and deferred
+lists keep their first K entries, K the largest of 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1, 0
+that fits, and every failure stays; only if the failures alone do not fit are they cut the same
+way (the other lists then empty). ``counts`` are always complete. The tests below state it again
+on their own (``RULE_LIMIT``, ``RULE_CUTS``, ``expected_fit``) and compare.
 """
 
 from __future__ import annotations
@@ -43,14 +43,23 @@ def failed(count: int, message: str = "IAM user is gone") -> list[dict[str, Any]
     ]
 
 
+def deferred(count: int) -> list[dict[str, Any]]:
+    return [
+        {"username": f"slow{n:04d}", "accessKeyId": "AKIA" + "O" * 16,
+         "lastUsed": "2026-11-28T21:00:00+00:00", "runs": 1, "action": "kept"}
+        for n in range(count)
+    ]  # fmt: skip
+
+
 def whole(
     rotated_: int = 0, failed_: int = 0, message: str = "IAM user is gone", *, skipped: int = 0,
-    planned: int = 0,
+    planned: int = 0, deferred_: int = 0,
 ) -> Any:  # fmt: skip
     return {
         "rotated": rotated(rotated_),
         "skipped": noted("skip", skipped),
         "planned": noted("plan", planned),
+        "deferred": deferred(deferred_),
         "failed": failed(failed_, message),
         "dryRun": False,
     }
@@ -58,13 +67,16 @@ def whole(
 
 def expected_fit(full: Any) -> tuple[int | None, int | None]:
     """The rule, stated again: (entries kept per other list, failures kept); None: all."""
-    counts = {name: len(full[name]) for name in ("rotated", "skipped", "planned", "failed")}
+    counts = {
+        name: len(full[name]) for name in ("rotated", "skipped", "planned", "deferred", "failed")
+    }
 
     def size(keep: int | None, keep_failed: int | None) -> int:
         candidate = {
             "rotated": full["rotated"][:keep],
             "skipped": full["skipped"][:keep],
             "planned": full["planned"][:keep],
+            "deferred": full["deferred"][:keep],
             "failed": full["failed"][:keep_failed],
             "dryRun": full["dryRun"],
             "counts": counts,
@@ -102,7 +114,7 @@ def test_given_a_small_summary_when_fitted_then_it_is_whole() -> None:
     fitted = summary.fit(whole(3, 1, skipped=2, planned=1), LOCATION)
     assert fitted == {
         **whole(3, 1, skipped=2, planned=1),
-        "counts": {"rotated": 3, "skipped": 2, "planned": 1, "failed": 1},
+        "counts": {"rotated": 3, "skipped": 2, "planned": 1, "deferred": 0, "failed": 1},
         "truncated": False,
         "summaryLocation": LOCATION,
     }
@@ -117,7 +129,13 @@ def test_given_5000_rotated_and_7_failed_when_fitted_then_200_rotated_and_every_
     assert fitted["rotated"] == rotated(200)
     assert fitted["failed"] == failed(7)
     assert fitted["truncated"] is True
-    assert fitted["counts"] == {"rotated": 5000, "skipped": 0, "planned": 0, "failed": 7}
+    assert fitted["counts"] == {
+        "rotated": 5000,
+        "skipped": 0,
+        "planned": 0,
+        "deferred": 0,
+        "failed": 7,
+    }
     assert fitted["summaryLocation"] == LOCATION
     assert len(json.dumps(fitted)) <= RULE_LIMIT
 
@@ -137,7 +155,13 @@ def test_given_5000_failures_with_long_messages_when_fitted_then_20_failures_rem
 
     assert fitted["rotated"] == []
     assert fitted["failed"] == failed(20, "m" * 1000)
-    assert fitted["counts"] == {"rotated": 10, "skipped": 0, "planned": 0, "failed": 5000}
+    assert fitted["counts"] == {
+        "rotated": 10,
+        "skipped": 0,
+        "planned": 0,
+        "deferred": 0,
+        "failed": 5000,
+    }
     assert fitted["truncated"] is True
     assert len(json.dumps(fitted)) <= RULE_LIMIT < 32_768
 
@@ -183,12 +207,12 @@ def test_given_a_summary_at_the_limit_then_it_is_whole_and_one_character_more_is
 def test_given_summaries_of_any_size_when_fitted_then_the_rule_decides_the_cut(
     rotated_: int, failed_: int, message: str, others: int
 ) -> None:
-    full = whole(rotated_, failed_, message, skipped=others, planned=others)
+    full = whole(rotated_, failed_, message, skipped=others, planned=others, deferred_=others)
     keep, keep_failed = expected_fit(full)
 
     fitted = summary.fit(full, LOCATION)
 
-    for name in ("rotated", "skipped", "planned"):
+    for name in ("rotated", "skipped", "planned", "deferred"):
         assert fitted[name] == full[name][:keep], name
     assert fitted["failed"] == full["failed"][:keep_failed]
     assert fitted["truncated"] is (keep is not None or keep_failed is not None)
@@ -210,6 +234,9 @@ def test_given_outcomes_when_added_then_each_lands_in_its_list() -> None:
     summary.add(entries, {"username": "bart", "outcome": "failed", "error": "UserNotFound",
                           "message": "gone"}, None)  # fmt: skip
     summary.add(entries, {"username": "moe", "outcome": "failed"}, None)
+    slow = deferred(1)[0]
+    summary.add(entries, {"username": "slow0000", "outcome": "deferred", "detail": "in use",
+                          "deferral": slow}, None)  # fmt: skip
 
     assert entries == {
         "rotated": [
@@ -218,6 +245,7 @@ def test_given_outcomes_when_added_then_each_lands_in_its_list() -> None:
         ],
         "skipped": [{"username": "marge", "detail": "young"}],
         "planned": [{"username": "maggie", "detail": "would"}],
+        "deferred": [slow],
         "failed": [
             {"username": "bart", "error": "UserNotFound", "message": "gone"},
             {"username": "moe", "error": "Unknown", "message": ""},
@@ -229,7 +257,8 @@ def test_given_a_handoff_whose_old_key_was_not_retired_then_the_user_failed() ->
     entries = summary.empty()
     outcome = {"username": "homer", "outcome": "handed_off", "accessKeyId": "AKIAN",
                "previousKeyId": "AKIAO"}  # fmt: skip
-    summary.add(entries, outcome, "could not delete access key AKIAO")  # type: ignore[arg-type]
+    retirement = summary.Retirement("RetireFailed", "could not delete access key AKIAO")
+    summary.add(entries, outcome, retirement)  # type: ignore[arg-type]
     assert entries["rotated"] == []
     assert entries["failed"] == [
         {
@@ -237,6 +266,23 @@ def test_given_a_handoff_whose_old_key_was_not_retired_then_the_user_failed() ->
             "error": "RetireFailed",
             "message": "could not delete access key AKIAO",
         }
+    ]
+
+
+def test_given_a_handoff_whose_old_key_is_still_in_use_then_rotated_and_deferred() -> None:
+    """GIVEN homer handed off, his old key kept because it is in use THEN he is rotated (he got a
+    new key) and deferred (the old key stays); after max_deferrals runs he is failed instead."""
+    entries = summary.empty()
+    outcome = {"username": "homer", "outcome": "handed_off", "accessKeyId": "AKIAN",
+               "previousKeyId": "AKIAO"}  # fmt: skip
+    slow = {**deferred(1)[0], "username": "homer"}
+    summary.add(entries, outcome, summary.Retirement(deferred=slow))  # type: ignore[arg-type]
+    summary.add(entries, outcome, summary.Retirement("KeyStillInUse", "still"))  # type: ignore[arg-type]
+
+    assert [e["username"] for e in entries["rotated"]] == ["homer", "homer"]
+    assert entries["deferred"] == [slow]
+    assert entries["failed"] == [
+        {"username": "homer", "error": "KeyStillInUse", "message": "still"}
     ]
 
 
@@ -251,4 +297,10 @@ def test_given_parts_when_merged_then_the_run_keeps_their_order() -> None:
     assert [e["username"] for e in merged["skipped"]] == ["a", "b"]
     assert [e["username"] for e in merged["failed"]] == ["c"]
     assert merged["dryRun"] is True
-    assert summary.counts(merged) == {"rotated": 0, "skipped": 2, "planned": 0, "failed": 1}
+    assert summary.counts(merged) == {
+        "rotated": 0,
+        "skipped": 2,
+        "planned": 0,
+        "deferred": 0,
+        "failed": 1,
+    }

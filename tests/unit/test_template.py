@@ -222,10 +222,16 @@ def test_a_key_that_may_be_held_never_reaches_the_roll_back(
     assert "RollBack" not in reachable(asl, start)
 
 
-def test_only_a_refused_handoff_reaches_the_roll_back(asl: dict[str, Any]) -> None:
-    """GIVEN every state WHEN the ones that lead to RollBack are listed THEN only the Handoff."""
+def test_only_a_refused_handoff_or_an_unusable_key_reaches_the_roll_back(
+    asl: dict[str, Any],
+) -> None:
+    """GIVEN every state WHEN the ones that lead to RollBack are listed THEN only the Handoff and
+    NewKeyNotUsable, which only rotate's ``unusable`` outcome reaches, before any handoff."""
     leading = {name for name, s in states(asl).items() if "RollBack" in set(next_states(s))}
-    assert leading == {"Handoff"}
+    assert leading == {"Handoff", "NewKeyNotUsable"}
+    choices = states(asl)["Ready"]["Choices"]
+    assert [c["Next"] for c in choices if c["StringEquals"] == "unusable"] == ["NewKeyNotUsable"]
+    assert "Handoff" not in reachable(asl, "NewKeyNotUsable")
 
 
 def test_every_iteration_catches_everything_so_one_user_never_stops_the_others(

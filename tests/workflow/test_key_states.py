@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from credentials_rotator import rotate
 
-from testkit.harness import Harness
+from testkit.harness import IN_USE_CHECK, VERIFICATION, Harness
 
 pytestmark = pytest.mark.workflow
 
@@ -144,12 +144,17 @@ def test_given_deactivate_mode_when_run_twice_then_old_keys_go_inactive_then_awa
     second_key = second.summary["rotated"][0]["accessKeyId"]
     assert harness.keys("homer") == {first_key: "Inactive", second_key: "Active"}
     assert harness.consumer.for_user("homer")[-1].read_key_id == second_key
-    assert harness.calls.per_user("homer") == {  # the record comes from the batch's read
-        "ListAccessKeys": 1,
-        "DeleteAccessKey": 1,
-        "CreateAccessKey": 1,
-        "PutSecretValue": 1,
-        "Invoke": 1,
-        "UpdateSecretVersionStage": 1,
-        "UpdateAccessKey": 1,
-    }
+    assert (
+        harness.calls.per_user("homer")
+        == {  # the record comes from the batch's read
+            "ListAccessKeys": 1,
+            "DeleteAccessKey": 1,
+            "CreateAccessKey": 1,
+            "PutSecretValue": 1,
+            "Invoke": 1,
+            "UpdateSecretVersionStage": 1,
+            "UpdateAccessKey": 1,
+        }
+        | VERIFICATION
+        | IN_USE_CHECK
+    )

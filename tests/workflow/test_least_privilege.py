@@ -67,7 +67,8 @@ def die_after_creating_the_keys(harness: Harness, injector: Injector, users: lis
 def rotate_through_every_path(harness: Harness, users: list[str]) -> None:
     """For each user: a rotation (the first creates its secret), a handoff the handler refuses
     (rolled back), a value written over its delivered version by hand (put back), a secret
-    scheduled for deletion (restored), keys the rotator never recorded (proven strays and
+    scheduled for deletion (restored), previous keys still in use (kept by finish, then by the
+    next rotate, retired once no longer used), keys the rotator never recorded (proven strays and
     deleted), and rotations that retire the delivered key."""
     injector = Injector(harness)
     assert harness.run().status == "SUCCEEDED"
@@ -84,6 +85,13 @@ def rotate_through_every_path(harness: Harness, users: list[str]) -> None:
     for user in users:
         harness.secretsmanager.delete_secret(SecretId=harness.secret_name(user))
     assert harness.run().status == "SUCCEEDED"
+    harness.not_moved.update(users)  # consumers keep their previous keys: finish keeps them;
+    assert harness.run().status == "SUCCEEDED"
+    harness.not_moved.difference_update(users)
+    for user in users:  # used once more, so the next run's rotate keeps them again;
+        harness.use_previous_key(user)
+    assert harness.run().status == "SUCCEEDED"
+    assert harness.run().status == "SUCCEEDED"  # unused since: rotate retires them
     die_after_creating_the_keys(harness, injector, users)
     assert harness.run().status == "SUCCEEDED"
 

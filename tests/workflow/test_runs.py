@@ -46,12 +46,13 @@ def test_given_three_users_when_a_run_ends_then_each_holds_one_new_key_its_handl
     assert harness.states_entered(run.arn).count("GraceWait") == 1
 
 
-def test_given_delivered_keys_when_rotated_then_each_user_costs_five_calls_and_one_invocation(
+def test_given_delivered_keys_when_rotated_then_each_user_costs_its_normal_path_and_one_invocation(
     harness: Harness,
 ) -> None:
     """GIVEN three users rotated once WHEN the next run rotates them THEN each user costs exactly
-    the five calls of its normal path, their batch one BatchGetSecretValue for all three records,
-    and our functions run users + 2 + 2 per batch times."""
+    the calls of its normal path (the five of a rotation, three to prove the new key, one to ask
+    whether the old key is still used), their batch one BatchGetSecretValue for all three
+    records, and our functions run users + 2 + 2 per batch times."""
     harness.configure_users("homer", "bart", "lisa")
     assert harness.run().status == "SUCCEEDED"
     harness.calls.reset()

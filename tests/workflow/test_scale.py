@@ -50,7 +50,13 @@ def test_given_250_users_when_the_schedule_runs_then_each_holds_one_new_key_hand
     for delivery in harness.consumer.deliveries:
         assert harness.keys(delivery.username) == {delivery.read_key_id: "Active"}
         assert delivery.read_key_id != old[delivery.username]
-    assert run.summary["counts"] == {"rotated": 250, "skipped": 0, "planned": 0, "failed": 0}
+    assert run.summary["counts"] == {
+        "rotated": 250,
+        "skipped": 0,
+        "planned": 0,
+        "deferred": 0,
+        "failed": 0,
+    }
     stored = harness.run_data(run.arn)
     assert len(stored["summary.json"]["rotated"]) == 250
     assert [len(batch["entries"]) for batch in stored["items.json"]] == [20] * 12 + [10]
@@ -169,5 +175,11 @@ def test_given_no_users_when_the_schedule_runs_then_the_run_succeeds_with_an_emp
     run = harness.run()
 
     assert run.status == "SUCCEEDED", run.cause
-    assert run.summary["counts"] == {"rotated": 0, "skipped": 0, "planned": 0, "failed": 0}
+    assert run.summary["counts"] == {
+        "rotated": 0,
+        "skipped": 0,
+        "planned": 0,
+        "deferred": 0,
+        "failed": 0,
+    }
     assert harness.child_history(run.arn) == []

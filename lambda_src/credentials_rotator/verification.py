@@ -1,0 +1,70 @@
+"""Proving a new access key works before it is handed off.
+
+IAM is eventually consistent: a new key is commonly refused for some seconds after
+``CreateAccessKey``, and AWS gives no figure. ``prove_usable`` signs ``sts:GetCallerIdentity`` with
+the new key (it needs no permission, and no policy can deny it) until the key has authenticated
+as its own user ``REQUIRED_SUCCESSES`` times in a row, ``INTERVAL_SECONDS`` apart, or the time
+limit has passed. The key stays in this function: only its id appears in what it returns or logs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from credentials_rotator import clients, clock
+from credentials_rotator.failures import describe_error
+from credentials_rotator.log import get_logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.type_defs import AccessKeyTypeDef
+    from mypy_boto3_sts import STSClient
+
+LOGGER = get_logger(__name__)
+REQUIRED_SUCCESSES = 3
+INTERVAL_SECONDS = 1.0
+# The error name a user fails with when the new key never proved itself; the state machine's
+# NewKeyNotUsable state names it too (the rotate result's outcome "unusable").
+NEW_KEY_NOT_USABLE = "NewKeyNotUsable"
+
+
+def prove_usable(key: AccessKeyTypeDef, limit_seconds: float) -> str | None:
+    """None once ``key`` authenticated as its user enough times in a row; else why it did not."""
+    username, key_id = key["UserName"], key["AccessKeyId"]
+    sts = clients.sts_client_signed_with(key_id, key["SecretAccessKey"])
+    deadline = clock.monotonic() + limit_seconds
+    streak, checks, last_refusal = 0, 0, "none"
+    while True:
+        checks += 1
+        refusal = _refusal(sts, username)
+        if refusal is None:
+            streak += 1
+            if streak == REQUIRED_SUCCESSES:
+                LOGGER.info(
+                    "new access key works",
+                    extra={"username": username, "access_key_id": key_id, "checks": checks},
+                )
+                return None
+        else:
+            streak, last_refusal = 0, refusal
+        if clock.monotonic() + INTERVAL_SECONDS > deadline:
+            return (
+                f"new access key {key_id} did not authenticate as user {username} "
+                f"{REQUIRED_SUCCESSES} times in a row within {limit_seconds:g} s ({checks} checks "
+                f"with sts:GetCallerIdentity; last refusal: {last_refusal})"
+            )
+        clock.sleep(INTERVAL_SECONDS)
+
+
+def _refusal(sts: STSClient, username: str) -> str | None:
+    """None when the key authenticates as ``username``; else what STS answered instead."""
+    try:
+        arn = sts.get_caller_identity()["Arn"]
+    except (ClientError, BotoCoreError) as exc:
+        return describe_error(exc)
+    # arn:<partition>:iam::<account>:user/<path>/<name>; IAM user names ignore case.
+    resource = arn.split(":", 5)[-1]
+    if resource.startswith("user/") and resource.rsplit("/", 1)[-1].lower() == username.lower():
+        return None
+    return f"it authenticated as {arn}"

@@ -1,0 +1,98 @@
+"""STS as AWS answers a new access key, and the waits of the engine without sleeping.
+
+moto's ``sts:GetCallerIdentity`` authenticates any access key: one that belongs to no IAM user
+gets a default identity (``user/moto``) and an inactive or deleted key still works. AWS refuses
+those with ``InvalidClientTokenId`` (403, "The security token included in the request is
+invalid."), and it refuses a new key for some seconds after ``CreateAccessKey`` too: IAM is
+eventually consistent and AWS gives no figure. ``sts_as_aws`` patches moto so, and
+``Propagation`` (``Harness.propagation``) says for how long a new key is refused: its first
+``checks`` checks, its first ``seconds``, or, for some users, ``forever``. Keys that are not IAM
+users' keys (the functions' ``testing`` credentials, standing for their roles) keep moto's answer.
+
+The engine waits between checks through ``credentials_rotator.clock``; ``virtual_waits`` makes a
+wait advance a clock of the waiting thread instead of sleeping, and a refusal "for a time" reads
+that clock (moto answers in the caller's thread).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from credentials_rotator import clock
+from moto.core.exceptions import InvalidClientTokenIdError
+from moto.iam.models import iam_backends
+from moto.sts.models import STSBackend
+
+IAM_USER_KEY_PREFIX = "AKIA"
+
+
+@dataclass
+class Propagation:
+    """How long IAM refuses a new key: AWS's answer to a key's first ``checks`` checks, or during
+    its first ``seconds`` from its first check; the new keys of the users in ``forever`` never
+    work. A key that worked once has propagated: it is never refused again. The default refuses
+    nothing."""
+
+    checks: int = 0
+    seconds: float = 0.0
+    forever: set[str] = field(default_factory=set)
+    # access key id -> (checks so far, the virtual time of the first)
+    seen: dict[str, tuple[int, float]] = field(default_factory=dict)
+    worked: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def refuses(self, access_key_id: str, username: str) -> bool:
+        now = clock.monotonic()
+        with self.lock:
+            count, first = self.seen.get(access_key_id, (0, now))
+            self.seen[access_key_id] = (count + 1, first)
+            if access_key_id in self.worked:
+                return False
+            refused = username in self.forever or count < self.checks or now - first < self.seconds
+            if not refused:
+                self.worked.add(access_key_id)
+        return refused
+
+    def checks_of(self, access_key_id: str) -> int:
+        with self.lock:
+            return self.seen.get(access_key_id, (0, 0.0))[0]
+
+
+def sts_as_aws(monkeypatch: pytest.MonkeyPatch, propagation: Any) -> None:
+    """Patch moto's GetCallerIdentity as described above; ``propagation()`` is the rule in force."""
+    original = STSBackend.get_caller_identity
+
+    def get_caller_identity(
+        backend: STSBackend, access_key_id: str, region: str
+    ) -> tuple[str, str, str]:
+        if not access_key_id.startswith(IAM_USER_KEY_PREFIX):
+            return original(backend, access_key_id, region)
+        iam = iam_backends[backend.account_id][backend.partition]
+        key = iam.access_keys.get(access_key_id)
+        user = iam.users.get(key.user_name) if key and key.user_name else None
+        if user is None or key is None or key.status != "Active":
+            raise InvalidClientTokenIdError
+        if propagation().refuses(access_key_id, user.name):
+            raise InvalidClientTokenIdError
+        return user.id, user.arn, user.account_id
+
+    monkeypatch.setattr(STSBackend, "get_caller_identity", get_caller_identity)
+
+
+class _VirtualClock(threading.local):
+    offset = 0.0
+
+
+def virtual_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's waits advance the waiting thread's clock instead of sleeping."""
+    virtual = _VirtualClock()
+
+    def sleep(seconds: float) -> None:
+        virtual.offset += seconds
+
+    monkeypatch.setattr(clock, "monotonic", lambda: time.monotonic() + virtual.offset)
+    monkeypatch.setattr(clock, "sleep", sleep)

@@ -1,0 +1,202 @@
+"""A previous key still in use after its successor's handoff is not cut off (issue: verified
+handoff, part 2).
+
+The consumer that "has not moved" signs a call with its previous key while the run waits out its
+grace period (``Harness.not_moved``); moto records the key's last use as IAM does
+(``GetAccessKeyLastUsed``), at once where AWS may take a while.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from credentials_rotator import clients
+
+from testkit.harness import Harness, RunResult
+
+pytestmark = pytest.mark.workflow
+
+DEFERRAL_TAG = "credentials-rotator:in-use"
+
+
+def delivered_once(harness: Harness, *users: str) -> dict[str, str]:
+    harness.configure_users(*users)
+    assert harness.run().status == "SUCCEEDED"
+    return {user: harness.secret_key_id(user) for user in users}
+
+
+def deferral_tag(harness: Harness, username: str) -> str | None:
+    tags = harness.secretsmanager.describe_secret(SecretId=harness.secret_name(username))
+    return next((t["Value"] for t in tags.get("Tags", []) if t["Key"] == DEFERRAL_TAG), None)
+
+
+def only(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    (entry,) = entries
+    return entry
+
+
+def test_given_a_consumer_still_on_its_old_key_when_run_then_the_old_key_stays_and_is_reported(
+    harness: Harness,
+) -> None:
+    """GIVEN bart's consumer keeps using his previous key during the grace wait WHEN the run ends
+    THEN bart is rotated and deferred (key id, last use, one run), both his keys stay Active, the
+    run SUCCEEDS; homer, whose consumer moved, loses his old key."""
+    delivered = delivered_once(harness, "homer", "bart")
+    harness.not_moved.add("bart")
+
+    run = harness.run()
+
+    assert run.status == "SUCCEEDED"
+    assert sorted(entry["username"] for entry in run.summary["rotated"]) == ["bart", "homer"]
+    deferred = only(run.summary["deferred"])
+    assert deferred["username"] == "bart"
+    assert (deferred["accessKeyId"], deferred["runs"], deferred["action"]) == (
+        delivered["bart"], 1, "kept",
+    )  # fmt: skip
+    assert deferred["lastUsed"] is not None
+    assert run.summary["counts"]["deferred"] == 1
+    new = harness.secret_key_id("bart")
+    assert harness.keys("bart") == {delivered["bart"]: "Active", new: "Active"}
+    assert delivered["homer"] not in harness.keys("homer")
+    tag = deferral_tag(harness, "bart")
+    assert tag is not None and tag.startswith(f"{delivered['bart']} 1 ")
+
+
+def test_given_the_consumer_stays_on_the_old_key_when_runs_follow_then_deferred_then_failed(
+    harness: Harness,
+) -> None:
+    """GIVEN bart's consumer never moves WHEN two more runs come THEN the first defers him again
+    (two runs in a row) without creating a key or invoking his handler, and the third in a row
+    fails him with KeyStillInUse (max_deferrals = 3), so the alarm fires; his keys never change."""
+    delivered_once(harness, "bart")
+    harness.not_moved.add("bart")
+    harness.run()
+    keys = harness.keys("bart")
+    handoffs = len(harness.consumer.for_user("bart"))
+
+    second = harness.run()
+
+    assert second.status == "SUCCEEDED"
+    assert second.summary["rotated"] == []
+    deferred = only(second.summary["deferred"])
+    assert (deferred["runs"], deferred["action"]) == (2, "kept")
+    assert harness.keys("bart") == keys
+    assert len(harness.consumer.for_user("bart")) == handoffs
+    assert "NotRotated" in harness.states_entered(second.arn)
+
+    third = harness.run()
+
+    assert (third.status, third.error) == ("FAILED", "RotationFailed")
+    failed = only(third.summary["failed"])
+    assert failed["error"] == "KeyStillInUse"
+    assert "runs in a row: 3" in failed["message"] and "max_deferrals" in failed["message"]
+    assert harness.keys("bart") == keys
+
+
+def test_given_a_deferred_consumer_that_moves_when_the_next_run_comes_then_it_rotates_as_usual(
+    harness: Harness,
+) -> None:
+    """GIVEN bart was deferred WHEN his consumer stops using the old key THEN the next run deletes
+    it, creates and hands off a new key, and reports no deferral."""
+    delivered = delivered_once(harness, "bart")["bart"]
+    harness.not_moved.add("bart")
+    harness.run()
+    current = harness.secret_key_id("bart")
+    harness.not_moved.discard("bart")
+
+    run = harness.run()
+
+    assert run.status == "SUCCEEDED"
+    entry = only(run.summary["rotated"])
+    assert entry["previousKeyId"] == current
+    assert run.summary["deferred"] == []
+    assert harness.keys("bart") == {entry["accessKeyId"]: "Active"}
+    assert delivered not in harness.keys("bart")
+
+
+def test_given_deactivate_mode_when_the_old_key_is_in_use_then_it_is_deactivated_not_deleted(
+    harness: Harness,
+) -> None:
+    """GIVEN in_use_key_action = "deactivate" WHEN bart's consumer still uses his old key THEN the
+    old key is made Inactive (a cut that can be undone), reported as deactivated; the next run
+    deletes it and rotates."""
+    harness.set_engine_variable("IN_USE_KEY_ACTION", "deactivate")
+    delivered = delivered_once(harness, "bart")["bart"]
+    harness.not_moved.add("bart")
+
+    run = harness.run()
+
+    assert run.status == "SUCCEEDED"
+    assert only(run.summary["deferred"])["action"] == "deactivated"
+    new = harness.secret_key_id("bart")
+    assert harness.keys("bart") == {delivered: "Inactive", new: "Active"}
+
+    harness.not_moved.discard("bart")
+    after = harness.run()
+
+    entry = only(after.summary["rotated"])
+    assert harness.keys("bart") == {entry["accessKeyId"]: "Active"}
+
+
+def test_given_retire_mode_when_the_old_key_is_in_use_then_it_is_retired_unchecked(
+    harness: Harness,
+) -> None:
+    """GIVEN in_use_key_action = "retire" WHEN bart's consumer still uses his old key THEN it is
+    deleted as before this check existed, and IAM is never asked when it was used."""
+    harness.set_engine_variable("IN_USE_KEY_ACTION", "retire")
+    delivered = delivered_once(harness, "bart")["bart"]
+    harness.not_moved.add("bart")
+    harness.calls.reset()
+
+    run = harness.run()
+
+    assert run.summary["deferred"] == []
+    assert delivered not in harness.keys("bart")
+    assert harness.calls.per_user("bart")["GetAccessKeyLastUsed"] == 0
+
+
+def test_given_max_deferrals_one_when_the_old_key_is_in_use_then_the_first_run_fails_the_user(
+    harness: Harness,
+) -> None:
+    """GIVEN max_deferrals = 1 WHEN bart's consumer still uses his old key THEN the run that
+    rotated him fails him with KeyStillInUse and keeps the old key Active."""
+    harness.set_engine_variable("MAX_DEFERRALS", "1")
+    delivered = delivered_once(harness, "bart")["bart"]
+    harness.not_moved.add("bart")
+
+    run: RunResult = harness.run()
+
+    assert run.status == "FAILED"
+    assert only(run.summary["failed"])["error"] == "KeyStillInUse"
+    assert only(run.summary["rotated"])["previousKeyId"] == delivered
+    assert harness.keys("bart")[delivered] == "Active"
+
+
+def test_given_a_retirement_that_failed_when_the_next_run_checks_then_a_key_used_since_stays(
+    harness: Harness,
+) -> None:
+    """GIVEN bart's old key survived its retirement (finish lost its connection; no deferral was
+    recorded) and was used afterwards WHEN the next run comes THEN it checks the key before it
+    would delete it, and defers bart (one run) instead of rotating him."""
+    delivered = delivered_once(harness, "bart")["bart"]
+
+    def lose_connection(params: dict[str, Any], **_: Any) -> None:
+        if params.get("AccessKeyId") == delivered:
+            raise EndpointConnectionError(endpoint_url="https://iam.amazonaws.com")
+
+    events = clients.iam_client().meta.events
+    events.register("before-parameter-build.iam.DeleteAccessKey", lose_connection)
+    assert only(harness.run().summary["failed"])["error"] == "RetireFailed"
+    events.unregister("before-parameter-build.iam.DeleteAccessKey", lose_connection)
+    assert deferral_tag(harness, "bart") is None
+    harness.use_previous_key("bart")
+    keys = harness.keys("bart")
+
+    run = harness.run()
+
+    deferred = only(run.summary["deferred"])
+    assert (deferred["accessKeyId"], deferred["runs"]) == (delivered, 1)
+    assert run.summary["rotated"] == []
+    assert harness.keys("bart") == keys

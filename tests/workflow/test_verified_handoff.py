@@ -1,0 +1,160 @@
+"""A new key proves it works before its handoff (issue: verified handoff).
+
+IAM refuses a new key for some seconds after ``CreateAccessKey``; moto does not, so the harness
+makes its STS answer as AWS does (testkit/key_propagation.py): a key is refused for its first
+checks, for a time, or forever. The engine's waits between checks advance a clock of their own
+instead of sleeping, so a 60-second limit costs no test time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from testkit.harness import (
+    IN_USE_CHECK,
+    NORMAL_PATH,
+    NORMAL_PATH_UNCHECKED,
+    TIME_OUT,
+    VERIFICATION,
+    Harness,
+    RunResult,
+)
+
+pytestmark = pytest.mark.workflow
+
+
+def delivered_once(harness: Harness, *users: str) -> dict[str, str]:
+    harness.configure_users(*users)
+    assert harness.run().status == "SUCCEEDED"
+    return {user: harness.secret_key_id(user) for user in users}
+
+
+def only_failure(run: RunResult) -> dict[str, Any]:
+    (failed,) = run.summary["failed"]
+    return dict(failed)
+
+
+def test_given_new_keys_refused_for_their_first_checks_when_run_then_they_are_handed_off_after(
+    harness: Harness,
+) -> None:
+    """GIVEN IAM refuses each new key for its first two checks WHEN the run rotates homer THEN the
+    handler gets the key only once it answered three times in a row: five checks in all."""
+    delivered_once(harness, "homer")
+    harness.propagation.checks = 2
+    harness.calls.reset()
+
+    run = harness.run()
+
+    assert run.status == "SUCCEEDED"
+    (entry,) = run.summary["rotated"]
+    assert harness.propagation.checks_of(entry["accessKeyId"]) == 5
+    assert harness.calls.per_user("homer")["GetCallerIdentity"] == 5
+    assert harness.consumer.for_user("homer")[-1].read_key_id == entry["accessKeyId"]
+
+
+def test_given_new_keys_refused_for_twenty_seconds_when_run_then_they_are_handed_off_after(
+    harness: Harness,
+) -> None:
+    """GIVEN IAM refuses new keys for 20 seconds WHEN the run rotates homer and bart THEN both are
+    handed off, each after at least 20 checks a second apart and three good answers."""
+    delivered_once(harness, "homer", "bart")
+    harness.propagation.seconds = 20
+
+    run = harness.run()
+
+    assert run.status == "SUCCEEDED"
+    for entry in run.summary["rotated"]:
+        assert 20 + 3 <= harness.propagation.checks_of(entry["accessKeyId"]) <= 20 + 4
+        assert harness.keys(entry["username"]) == {entry["accessKeyId"]: "Active"}
+
+
+def test_given_a_new_key_that_never_works_when_run_then_it_is_rolled_back_and_the_others_rotate(
+    harness: Harness,
+) -> None:
+    """GIVEN bart's new keys never authenticate WHEN the run rotates homer and bart THEN bart
+    fails with NewKeyNotUsable after the 60-second limit, his new key is deleted, his handler never
+    heard of it and the delivered key is current again; homer rotates; the run fails."""
+    delivered = delivered_once(harness, "homer", "bart")
+    handoffs = len(harness.consumer.for_user("bart"))
+    harness.propagation.forever.add("bart")
+
+    run = harness.run()
+
+    assert (run.status, run.error) == ("FAILED", "RotationFailed")
+    failed = only_failure(run)
+    assert (failed["username"], failed["error"]) == ("bart", "NewKeyNotUsable")
+    assert failed["message"].startswith("not handed off: new access key ")
+    assert "did not authenticate as user bart 3 times in a row within 60 s" in failed["message"]
+    assert "InvalidClientTokenId" in failed["message"]
+    assert "rolled back: deleted the new access key" in failed["message"]
+    new_key = failed["message"].split("new access key ", 1)[1].split(" ", 1)[0]
+    assert 60 <= harness.propagation.checks_of(new_key) <= 61
+    assert harness.keys("bart") == {delivered["bart"]: "Active"}
+    assert harness.secret_key_id("bart") == delivered["bart"]
+    assert harness.current_stages("bart") == ["AWSCURRENT"]
+    assert len(harness.consumer.for_user("bart")) == handoffs
+    assert [entry["username"] for entry in run.summary["rotated"]] == ["homer"]
+    assert "NewKeyNotUsable" in harness.states_entered(run.arn)
+
+
+def test_given_a_shorter_time_limit_when_a_key_never_works_then_the_user_fails_after_it(
+    harness: Harness,
+) -> None:
+    """GIVEN verify_new_key_timeout_seconds = 5 WHEN homer's new key never works THEN he fails
+    after about five checks, not sixty."""
+    delivered = delivered_once(harness, "homer")["homer"]
+    harness.set_engine_variable("VERIFY_NEW_KEY_SECONDS", "5")
+    harness.propagation.forever.add("homer")
+    harness.calls.reset()
+
+    run = harness.run()
+
+    failed = only_failure(run)
+    assert failed["error"] == "NewKeyNotUsable"
+    assert "within 5 s" in failed["message"]
+    assert harness.calls.per_user("homer")["GetCallerIdentity"] in (5, 6)
+    assert harness.keys("homer") == {delivered: "Active"}
+
+
+def test_given_verification_off_when_run_then_no_check_and_the_normal_path_is_five_calls(
+    harness: Harness,
+) -> None:
+    """GIVEN verify_new_key = false (and in_use_key_action = "retire") WHEN homer rotates THEN his
+    new key is handed off unchecked, even one IAM does not accept yet: the normal path is the five
+    calls of today's budget; each check adds its own calls and nothing else."""
+    delivered_once(harness, "homer")
+    harness.set_engine_variable("VERIFY_NEW_KEY_SECONDS", "")
+    harness.set_engine_variable("IN_USE_KEY_ACTION", "retire")
+    harness.propagation.forever.add("homer")
+    harness.calls.reset()
+
+    run = harness.run()
+
+    assert run.status == "SUCCEEDED"
+    assert harness.calls.per_user("homer") == NORMAL_PATH_UNCHECKED
+    assert sum(NORMAL_PATH_UNCHECKED.values()) == 5
+    assert NORMAL_PATH == NORMAL_PATH_UNCHECKED | VERIFICATION | IN_USE_CHECK
+    assert VERIFICATION == {"GetCallerIdentity": 3}
+
+
+def test_given_an_unconfirmed_key_when_handed_off_again_then_it_is_not_checked_again(
+    harness: Harness,
+) -> None:
+    """GIVEN homer's handler timed out on a key (it may hold it) WHEN the next run hands that key
+    off again while IAM refuses it THEN it is not checked, nor rolled back: it may be held."""
+    delivered = delivered_once(harness, "homer")["homer"]
+    harness.consumer.behaviour["homer"] = TIME_OUT
+    assert only_failure(harness.run())["error"] == "HandoffUnconfirmed"
+    unconfirmed = harness.secret_key_id("homer")
+    harness.consumer.behaviour.pop("homer")
+    harness.propagation.forever.add("homer")
+    harness.calls.reset()
+
+    run = harness.run()
+
+    (entry,) = run.summary["rotated"]
+    assert (entry["accessKeyId"], entry["previousKeyId"]) == (unconfirmed, delivered)
+    assert harness.calls.per_user("homer")["GetCallerIdentity"] == 0
+    assert harness.keys("homer") == {unconfirmed: "Active"}
