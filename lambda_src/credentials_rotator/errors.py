@@ -82,6 +82,11 @@ class SecretVersionLimit(RotatorError):
     again."""
 
 
+class NewKeyNotUsable(RotatorError):
+    """The new key never authenticated as its user within the time limit; it was rolled back
+    before any handoff (the state machine names it in its NewKeyNotUsable state)."""
+
+
 class HandoffUnconfirmed(RotatorError):
     """The handler may hold the new key but did not confirm it; both keys stay Active."""
 

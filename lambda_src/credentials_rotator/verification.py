@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from credentials_rotator import clients, clock
+from credentials_rotator.errors import NewKeyNotUsable
 from credentials_rotator.failures import describe_error
 from credentials_rotator.log import get_logger
 
@@ -25,8 +26,8 @@ LOGGER = get_logger(__name__)
 REQUIRED_SUCCESSES = 3
 INTERVAL_SECONDS = 1.0
 # The error name a user fails with when the new key never proved itself; the state machine's
-# NewKeyNotUsable state names it too (the rotate result's outcome "unusable").
-NEW_KEY_NOT_USABLE = "NewKeyNotUsable"
+# NewKeyNotUsable state gives it to roll_back (the rotate result's outcome "unusable").
+NEW_KEY_NOT_USABLE = NewKeyNotUsable.__name__
 
 
 def prove_usable(key: AccessKeyTypeDef, limit_seconds: float) -> str | None:

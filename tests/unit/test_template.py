@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from credentials_rotator import errors, shapes
+from credentials_rotator.verification import NEW_KEY_NOT_USABLE
 from package_scan import entry_points
 
 from testkit import asl_render
@@ -232,6 +233,7 @@ def test_only_a_refused_handoff_or_an_unusable_key_reaches_the_roll_back(
     choices = states(asl)["Ready"]["Choices"]
     assert [c["Next"] for c in choices if c["StringEquals"] == "unusable"] == ["NewKeyNotUsable"]
     assert "Handoff" not in reachable(asl, "NewKeyNotUsable")
+    assert states(asl)["NewKeyNotUsable"]["Parameters"]["Error"] == NEW_KEY_NOT_USABLE
 
 
 def test_every_iteration_catches_everything_so_one_user_never_stops_the_others(
