@@ -190,6 +190,25 @@ locals {
             Resource = "*"
           },
         ],
+        key != "finish" ? [] : [
+          {
+            Sid       = "WriteLastSummary"
+            Effect    = "Allow"
+            Action    = "s3:PutObject"
+            Resource  = local.last_summary_arn
+            Condition = local.same_account_bucket
+          },
+        ],
+        key != "finish" || local.event_bus_arn == null ? [] : [
+          {
+            # Only the module's own source: the role cannot pass for another producer on the bus.
+            Sid       = "SendRunEvents"
+            Effect    = "Allow"
+            Action    = "events:PutEvents"
+            Resource  = local.event_bus_arn
+            Condition = { StringEquals = { "events:source" = local.event_source } }
+          },
+        ],
         var.kms_key_arn == null || length(local.function_kms_actions[key]) == 0 ? [] : [
           {
             Sid       = "UseSecretsKey"

@@ -60,6 +60,11 @@ locals {
     USER_PATH_PREFIX = var.user_path_prefix == null ? "" : var.user_path_prefix
     USER_TAG         = var.user_tag == null ? "" : jsonencode(var.user_tag)
     EXCLUDE_USERS    = jsonencode(sort(var.exclude_users))
+    # How runs tell people (credentials_rotator.notifications, credentials_rotator.metrics).
+    ROTATOR_NAME      = var.name
+    EVENT_BUS_NAME    = var.event_bus_name == null ? "" : var.event_bus_name
+    EVENT_SOURCE      = local.event_source
+    METRICS_NAMESPACE = local.metrics_namespace
     # The run's machinery (credentials_rotator.config).
     STATE_MACHINE_ARN = local.state_machine_arn
     RUN_DATA_BUCKET   = local.run_data_bucket

@@ -31,6 +31,16 @@ locals {
 
   secret_name_prefix = "${var.name}/"
 
+  # How runs tell people (credentials_rotator.notifications, credentials_rotator.metrics): the
+  # per-user events' source and bus, and the namespace of the metrics the functions' logs carry.
+  event_source = "credentials-rotator.${var.name}"
+  event_bus_arn = (
+    var.event_bus_name == null ? null
+    : startswith(var.event_bus_name, "arn:") ? var.event_bus_name
+    : "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${var.event_bus_name}"
+  )
+  metrics_namespace = "CredentialsRotator"
+
   # The period of a rate() schedule in seconds; null for cron().
   rate_match = regexall("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.schedule_expression)
   rate_period_seconds = (

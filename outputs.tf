@@ -55,3 +55,38 @@ output "start_rotation_command" {
   description = "AWS CLI command that starts a rotation run now, with the schedule's input `{}`."
   value       = "aws stepfunctions start-execution --region ${local.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input '{}'"
 }
+
+output "last_summary_command" {
+  description = "AWS CLI command that prints the last finished run's summary (JSON): every user's outcome, the counts and the oldest key in use. The run's execution keeps the same summary (cut to fit when large)."
+  value       = "aws s3 cp --region ${local.region} s3://${aws_s3_bucket.run_data.bucket}/${local.last_summary_key} -"
+}
+
+output "event_source" {
+  description = "Source of the per-user events (`credentials-rotator.<name>`), for an EventBridge rule's pattern."
+  value       = local.event_source
+}
+
+output "event_bus_arn" {
+  description = "ARN of the bus that receives the per-user events; null when `event_bus_name` is null."
+  value       = local.event_bus_arn
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the run metrics (dimension `Rotator` = the module's name): `UsersRotated`, `UsersSkipped`, `UsersFailed` (also by `Error`), `UsersDeferred`, `RunDurationSeconds`, `OldestKeyAgeDays`, `EventsNotSent`."
+  value       = local.metrics_namespace
+}
+
+output "dashboard_url" {
+  description = "URL of the module's CloudWatch dashboard; null when `create_dashboard` is false."
+  value       = var.create_dashboard ? local.dashboard_url : null
+}
+
+output "key_age_alarm_arn" {
+  description = "ARN of the alarm on the oldest key in use; null when there is none (`key_age_alarm`)."
+  value       = one(aws_cloudwatch_metric_alarm.key_age[*].arn)
+}
+
+output "key_age_limit_days" {
+  description = "Age in days above which the key-age alarm fires: `max_key_age_days` plus the longest time the schedule leaves between two runs; null without `max_key_age_days`."
+  value       = local.key_age_limit_days
+}

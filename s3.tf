@@ -1,7 +1,7 @@
 # The run-data bucket: what a run hands from one step to the next when it is too large for Step
 # Functions' 256 KB payloads (docs/design.md, "Run data"). It holds user names, metadata, key and
 # version ids and outcomes, never a secret value. Objects live under runs/<execution name>/ and
-# expire after run_data_retention_days.
+# expire after run_data_retention_days; last-summary.json is the last finished run's summary.
 
 locals {
   # S3 bucket names are global, lowercase, at most 63 characters. The name is computed, not
@@ -28,6 +28,9 @@ locals {
   run_data_bucket      = "${local.run_data_bucket_label}-${local.account_id}-${local.region}-runs"
   run_data_bucket_arn  = "arn:${local.partition}:s3:::${local.run_data_bucket}"
   run_data_objects_arn = "${local.run_data_bucket_arn}/runs/*"
+  # A copy of the last finished run's summary, outside runs/ so that it never expires.
+  last_summary_key = "last-summary.json"
+  last_summary_arn = "${local.run_data_bucket_arn}/${local.last_summary_key}"
   # S3 ARNs name no account: every S3 statement also requires the bucket to be this account's.
   same_account_bucket = { StringEquals = { "s3:ResourceAccount" = local.account_id } }
 }

@@ -1,7 +1,9 @@
 locals {
-  # Users per batch: one child execution of the Distributed Map, one outcomes file. The functions
-  # read it from BATCH_SIZE (lambda.tf); the state machine needs only the concurrency below.
-  batch_size = 20
+  # Users per batch: one child execution of the Distributed Map, one outcomes file, three reads of
+  # 20 delivery records and, once the run ends, six calls of 10 per-user events: a rotated user's
+  # share of the batch's calls is 0.05 + 2/60 + 0.1 (docs/design.md). The functions read it from
+  # BATCH_SIZE (lambda.tf); the state machine needs only the concurrency below.
+  batch_size = 60
   # At most max_concurrency users at once: each batch rotates up to user_concurrency of its users
   # at a time, and up to batch_concurrency batches run side by side.
   user_concurrency  = min(var.max_concurrency, local.batch_size)

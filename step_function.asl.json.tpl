@@ -61,7 +61,7 @@
         "StartAt": "ReadRecords",
         "States": {
           "ReadRecords": {
-            "Comment": "One call reads the delivery records of up to 20 of the batch's users (ids and stages, never a secret); a user whose record is missing here reads it itself.",
+            "Comment": "One call per 20 of the batch's users reads their delivery records (ids and stages, never a secret); a user whose record is missing here reads it itself.",
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke",
             "Parameters": {
@@ -334,7 +334,7 @@
             "Next": "RecordOutcomes"
           },
           "RecordOutcomes": {
-            "Comment": "The batch's outcomes go to the run-data bucket, where Finish reads them.",
+            "Comment": "The batch's outcomes go to the run-data bucket, where Finish reads them; the batch's read records tell which key each user not handed a new one still holds.",
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke",
             "Parameters": {
@@ -342,6 +342,7 @@
               "Payload": {
                 "prefix.$": "$.run.prefix",
                 "batch.$": "$.batch",
+                "entries.$": "$.read.entries",
                 "results.$": "$.results"
               }
             },

@@ -249,6 +249,48 @@ variable "alarm_sns_topic_arn" {
   }
 }
 
+variable "event_bus_name" {
+  description = "EventBridge bus that receives one event per user a run rotated (`IAM Access Key Rotated`), failed (`IAM Access Key Rotation Failed`) or deferred (`IAM Access Key Retirement Deferred`), with source `credentials-rotator.<name>` (output `event_source`): a bus name of this account and region, or a bus ARN of this region (a bus of another account must allow this account to put events). Default `default`, the account's default bus; `null` sends no events."
+  type        = string
+  default     = "default"
+
+  validation {
+    condition = var.event_bus_name == null || (
+      can(regex("^[A-Za-z0-9._/-]{1,256}$", var.event_bus_name))
+      || can(regex("^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256}$", var.event_bus_name))
+    )
+    error_message = "The event bus must be a bus name (1 to 256 letters, digits and ._/-), an event bus ARN (arn:<partition>:events:<region>:<account>:event-bus/<name>), or null to send no events."
+  }
+
+  validation {
+    condition     = var.event_bus_name == null || !can(regex("^aws\\.", var.event_bus_name))
+    error_message = "The event bus cannot be a partner event bus (a name starting with \"aws.\"): partner buses only receive events from their partner."
+  }
+
+  validation {
+    condition     = try(!startswith(var.event_bus_name, "arn:") || split(":", var.event_bus_name)[3] == data.aws_region.current.name, true)
+    error_message = "The event bus ARN must be in the module's region (the AWS provider's): PutEvents sends to a bus of its own region. To reach another region, add a rule on a bus of this region that targets the other region's bus."
+  }
+}
+
+variable "key_age_alarm" {
+  description = "Whether to create the key-age alarm (output `key_age_alarm_arn`): it fires when the oldest key a handler holds among a run's users is older than `max_key_age_days` plus one schedule period (output `key_age_limit_days`), and notifies `alarm_sns_topic_arn` when set. Default `null`: on when `max_key_age_days` is set."
+  type        = bool
+  default     = null
+
+  validation {
+    condition     = var.key_age_alarm != true || var.max_key_age_days != null
+    error_message = "The key-age alarm needs max_key_age_days: without a maximum age every run rotates every user, and there is no age to watch. Set max_key_age_days, or leave key_age_alarm null."
+  }
+}
+
+variable "create_dashboard" {
+  description = "Whether to create a CloudWatch dashboard named after the module (output `dashboard_url`): users rotated, skipped, failed and deferred per run, failures by error name, the oldest key's age against its limit, and the last runs. Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "log_retention_days" {
   description = "Retention in days of every log group the module creates; one of the values CloudWatch Logs accepts (0 keeps logs forever). Default 365."
   type        = number
@@ -363,7 +405,8 @@ variable "exclude_users" {
     condition = (
       length(jsonencode(var.exclude_users)) + length(jsonencode(var.tags)) + length(jsonencode(var.user_tag))
       + (var.user_path_prefix == null ? 0 : length(var.user_path_prefix))
+      + (var.event_bus_name == null ? 0 : length(var.event_bus_name))
     ) <= 3072
-    error_message = "The excluded names, tags, user_path_prefix and user_tag together encode to more than 3072 characters; they travel to the functions in environment variables, and Lambda limits all of them together to 4 KB."
+    error_message = "The excluded names, tags, user_path_prefix, user_tag and event_bus_name together encode to more than 3072 characters; they travel to the functions in environment variables, and Lambda limits all of them together to 4 KB."
   }
 }

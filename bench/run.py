@@ -67,7 +67,7 @@ UNCHECKED = (False, "retire")
 CHECKED_ROWS = ((100, (True, "defer")), (1000, (True, "defer")), (1000, (False, "defer")))
 VERIFY_SECONDS = "60"
 MAX_CONCURRENCY = 10  # the module's default
-BATCH_SIZE = 20
+BATCH_SIZE = 60  # the module's (state_machine.tf)
 RESULTS = REPO / "bench" / "results.json"
 THROTTLED_USERS = 1000
 # AWS's request-rate quotas the throttled row enforces, per Region and second, on the requests

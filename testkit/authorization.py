@@ -59,6 +59,7 @@ def configuration_from(listed: frozenset[str], *, shared: bool = True) -> PlanCo
         old_key_action=os.environ.get("OLD_KEY_ACTION") or "delete",
         in_use_key_action=os.environ.get("IN_USE_KEY_ACTION") or "defer",
         kms_key_arn=os.environ.get("SECRET_KMS_KEY_ID") or None,
+        event_bus_name=os.environ.get("EVENT_BUS_NAME") or None,
     )
 
 

@@ -31,6 +31,11 @@ ENGINE_ENVIRONMENT = {
     "EXCLUDE_USERS": "[]",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys",
     "RUN_DATA_BUCKET": "ci-keys-123456789012-us-east-1-runs",
+    # Smaller than the module's 60: the tests reach several batches with few users.
     "BATCH_SIZE": "20",
     "MAX_CONCURRENCY": "5",
+    "ROTATOR_NAME": "ci-keys",
+    "EVENT_BUS_NAME": "default",
+    "EVENT_SOURCE": "credentials-rotator.ci-keys",
+    "METRICS_NAMESPACE": "CredentialsRotator",
 }

@@ -154,8 +154,12 @@ run "every_function_gets_the_same_environment" {
       EXCLUDE_USERS          = "[]"
       STATE_MACHINE_ARN      = "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys"
       RUN_DATA_BUCKET        = "ci-keys-123456789012-us-east-1-runs"
-      BATCH_SIZE             = "20"
+      BATCH_SIZE             = "60"
       MAX_CONCURRENCY        = "10"
+      ROTATOR_NAME           = "ci-keys"
+      EVENT_BUS_NAME         = "default"
+      EVENT_SOURCE           = "credentials-rotator.ci-keys"
+      METRICS_NAMESPACE      = "CredentialsRotator"
     })])
     error_message = "Every function must get the environment of docs/design.md."
   }

@@ -110,11 +110,11 @@ run "never_rotates_more_than_max_concurrency_users_at_once" {
 
   assert {
     condition = (
-      jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.MaxConcurrency == 2
-      && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.States.RotateBatch.MaxConcurrency == 20
-      && aws_lambda_function.this["plan"].environment[0].variables.BATCH_SIZE == "20"
+      jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.MaxConcurrency == 1
+      && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.States.RotateBatch.MaxConcurrency == 40
+      && aws_lambda_function.this["plan"].environment[0].variables.BATCH_SIZE == "60"
     )
-    error_message = "With 40, two batches of 20 users run at once: batches times users per batch never exceeds max_concurrency."
+    error_message = "With 40, one batch of 60 users runs at a time, 40 of its users at once: batches times users per batch never exceeds max_concurrency."
   }
 }
 

@@ -706,3 +706,45 @@ run "rejects_exclusions_and_tags_too_large_together" {
   }
   expect_failures = [var.exclude_users]
 }
+
+# --- observability ----------------------------------------------------------------------------
+
+run "rejects_an_event_bus_name_with_invalid_characters" {
+  command = plan
+
+  variables {
+    event_bus_name = "my bus!"
+  }
+
+  expect_failures = [var.event_bus_name]
+}
+
+run "rejects_a_partner_event_bus" {
+  command = plan
+
+  variables {
+    event_bus_name = "aws.partner/saas.com/123/events"
+  }
+
+  expect_failures = [var.event_bus_name]
+}
+
+run "rejects_an_event_bus_arn_of_another_region" {
+  command = plan
+
+  variables {
+    event_bus_name = "arn:aws:events:eu-west-1:123456789012:event-bus/central"
+  }
+
+  expect_failures = [var.event_bus_name]
+}
+
+run "rejects_a_key_age_alarm_without_a_maximum_age" {
+  command = plan
+
+  variables {
+    key_age_alarm = true
+  }
+
+  expect_failures = [var.key_age_alarm]
+}

@@ -24,7 +24,7 @@ root="$(cd "$here/../.." && pwd)"
 python="$root/.venv-localstack/bin/python"
 port="${LOCALSTACK_PORT:-4566}"
 start_timeout="${LOCALSTACK_START_TIMEOUT:-90}"
-services="${LOCALSTACK_SERVICES:-iam,sts,ssm,secretsmanager,stepfunctions,lambda,logs,events,scheduler,cloudwatch,kms,sns,s3}"
+services="${LOCALSTACK_SERVICES:-iam,sts,ssm,secretsmanager,stepfunctions,lambda,logs,events,scheduler,cloudwatch,kms,sns,sqs,s3}"
 if [[ "$port" == 4566 ]]; then
   log="${LOCALSTACK_LOG_FILE:-$root/.build/localstack.log}"
 else

@@ -48,6 +48,13 @@ resource "aws_kms_key" "this" {
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
       },
+      {
+        Sid       = "EventBridgePublishesFailedRotations"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+      },
     ]
   })
 }
@@ -56,6 +63,57 @@ resource "aws_sns_topic" "alarms" {
   name              = local.alarm_topic_name
   kms_master_key_id = aws_kms_key.this.arn
   tags              = var.tags
+}
+
+# Who may publish to the topic: the account, its CloudWatch alarms and the failed-rotation rule.
+resource "aws_sns_topic_policy" "alarms" {
+  arn = aws_sns_topic.alarms.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministers"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root" }
+        Action    = ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe", "sns:Publish", "sns:ListSubscriptionsByTopic"]
+        Resource  = aws_sns_topic.alarms.arn
+      },
+      {
+        Sid       = "CloudWatchPublishesAlarms"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = "sns:Publish"
+        Resource  = aws_sns_topic.alarms.arn
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      },
+      {
+        Sid       = "EventBridgePublishesFailedRotations"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = "sns:Publish"
+        Resource  = aws_sns_topic.alarms.arn
+        Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.rotation_failed.arn } }
+      },
+    ]
+  })
+}
+
+# Every user whose rotation failed, as the rotator's per-user event, to the alarm topic: the
+# failed-runs alarm says that a run failed, this says who and why.
+resource "aws_cloudwatch_event_rule" "rotation_failed" {
+  name        = "${var.name}-rotation-failed"
+  description = "A user's access key rotation by ${var.name} failed."
+  event_pattern = jsonencode({
+    source        = [module.credentials_rotator.event_source]
+    "detail-type" = ["IAM Access Key Rotation Failed"]
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "rotation_failed" {
+  rule      = aws_cloudwatch_event_rule.rotation_failed.name
+  target_id = "alarm-topic"
+  arn       = aws_sns_topic.alarms.arn
 }
 
 # The sample credentials handler (consumer/handler.py, zipped by `make build`).

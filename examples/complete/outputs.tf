@@ -97,3 +97,23 @@ output "start_rotation_command" {
   description = "AWS CLI command that starts a run now."
   value       = module.credentials_rotator.start_rotation_command
 }
+
+output "event_source" {
+  description = "Source of the rotator's per-user events."
+  value       = module.credentials_rotator.event_source
+}
+
+output "failed_rotation_rule_name" {
+  description = "EventBridge rule that sends each failed rotation's event to the alarm topic."
+  value       = aws_cloudwatch_event_rule.rotation_failed.name
+}
+
+output "dashboard_url" {
+  description = "The rotator's CloudWatch dashboard."
+  value       = module.credentials_rotator.dashboard_url
+}
+
+output "last_summary_command" {
+  description = "Prints the last run's summary."
+  value       = module.credentials_rotator.last_summary_command
+}

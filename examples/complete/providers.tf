@@ -17,6 +17,7 @@ provider "aws" {
 
   endpoints {
     cloudwatch     = var.aws_endpoint_url
+    events         = var.aws_endpoint_url
     iam            = var.aws_endpoint_url
     kms            = var.aws_endpoint_url
     lambda         = var.aws_endpoint_url

@@ -16,6 +16,7 @@ from botocore.config import Config
 from credentials_rotator import throttling
 
 if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -67,6 +68,10 @@ def sfn_client() -> SFNClient:
 
 def s3_client() -> S3Client:
     return cast("S3Client", client("s3"))
+
+
+def eventbridge_client() -> EventBridgeClient:
+    return cast("EventBridgeClient", client("events"))
 
 
 def sts_client_signed_with(access_key_id: str, secret_access_key: str) -> STSClient:

@@ -32,6 +32,10 @@ REQUIRED_VARIABLES = (
     "VERIFY_NEW_KEY_SECONDS",
     "IN_USE_KEY_ACTION",
     "MAX_DEFERRALS",
+    "ROTATOR_NAME",
+    "EVENT_BUS_NAME",
+    "EVENT_SOURCE",
+    "METRICS_NAMESPACE",
 )
 
 # An IAM path: "/" or "/" + printable ASCII + "/", at most 512 characters.
@@ -71,6 +75,12 @@ class Config:
     # What happens to a previous key still used after its successor's handoff (``in_use``).
     in_use_key_action: InUseKeyAction = "defer"
     max_deferrals: int = 3
+    # How the run tells people (``notifications``, ``metrics``): the module's name, the bus of
+    # the per-user events (None: no events) and their source, the metrics' namespace.
+    rotator_name: str = "credentials-rotator"
+    event_bus_name: str | None = None
+    event_source: str = "credentials-rotator"
+    metrics_namespace: str = "CredentialsRotator"
 
     @property
     def selects_users(self) -> bool:
@@ -114,6 +124,10 @@ class Config:
             ),
             in_use_key_action=_parse_in_use_key_action(environ["IN_USE_KEY_ACTION"]),
             max_deferrals=_parse_count("MAX_DEFERRALS", environ["MAX_DEFERRALS"]),
+            rotator_name=_parse_required("ROTATOR_NAME", environ["ROTATOR_NAME"]),
+            event_bus_name=environ["EVENT_BUS_NAME"].strip() or None,
+            event_source=_parse_required("EVENT_SOURCE", environ["EVENT_SOURCE"]),
+            metrics_namespace=_parse_required("METRICS_NAMESPACE", environ["METRICS_NAMESPACE"]),
         )
 
 

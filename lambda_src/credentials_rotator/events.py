@@ -100,6 +100,8 @@ def parse_record_outcomes_event(event: object) -> RecordOutcomesEvent:
     return {
         "prefix": _prefix(event, name),
         "batch": _field(event, "batch", str, name),
+        # Absent from a run a state machine of an earlier version started: no key is known.
+        "entries": _entries(event, name) if isinstance(event, dict) and "entries" in event else [],
         "results": _field(event, "results", list, name),
     }
 

@@ -4,8 +4,10 @@ user whose handoff was confirmed, unless it is still in use (``in_use``), and su
 It reads the run's outcomes batch by batch (a planned user without one failed, ``OutcomeUnknown``,
 and none of its keys is retired) and retires with at most ``MAX_CONCURRENCY`` calls at a time.
 When its time runs short it saves what it did as a summary part and returns where to resume; the
-state machine invokes it again from there. The last invocation writes ``summary.json`` and returns
-the summary, with a failure (error and cause) when any user failed: the run then ends FAILED.
+state machine invokes it again from there. Once a batch's keys are retired it sends the batch's
+per-user events (``notifications``). The last invocation writes ``summary.json`` (and a copy as the
+bucket's ``last-summary.json``), writes the run's metrics to its log (``metrics``) and returns the
+summary, with a failure (error and cause) when any user failed: the run then ends FAILED.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from credentials_rotator import clients, config, in_use, run_data, summary
+from credentials_rotator import (
+    clients,
+    clock,
+    config,
+    in_use,
+    metrics,
+    notifications,
+    run_data,
+    summary,
+)
 from credentials_rotator.entry import entry_point
 from credentials_rotator.errors import KeyStillInUse, OutcomeUnknown, RetireFailed, RotationFailed
 from credentials_rotator.events import parse_finish_event
@@ -39,6 +50,7 @@ from credentials_rotator.shapes import (
 from credentials_rotator.summary import Retirement
 
 if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -56,6 +68,7 @@ def handler(event: Any, context: object) -> FinishResult:
         iam=clients.iam_client(),
         secretsmanager=clients.secretsmanager_client(),
         s3=clients.s3_client(),
+        eventbridge=clients.eventbridge_client(),
         settings=config.load(),
         event=parse_finish_event(event),
         time_left=(lambda: float(remaining()) / 1000) if callable(remaining) else _no_limit,
@@ -71,6 +84,7 @@ def finish_run(
     iam: IAMClient,
     secretsmanager: SecretsManagerClient,
     s3: S3Client,
+    eventbridge: EventBridgeClient,
     settings: config.Config,
     event: FinishEvent,
     time_left: Callable[[], float] = _no_limit,
@@ -79,7 +93,8 @@ def finish_run(
     run = event["run"]
     resume: Resume = event["resume"] or {"next": 0, "parts": 0}
     entries = summary.empty()
-    planned = _planned_users(s3, settings, run["itemsKey"])
+    planned, planned_at = _planned_users(s3, settings, run["itemsKey"])
+    execution_arn = run_data.execution_arn(settings.state_machine_arn, run["prefix"])
     with ThreadPoolExecutor(max_workers=settings.max_concurrency) as pool:
         for index in range(resume["next"], run["batches"]):
             if index > resume["next"] and time_left() < SLICE_RESERVE_SECONDS:
@@ -90,9 +105,23 @@ def finish_run(
             futures = [
                 pool.submit(contextvars.copy_context().run, _retire, retiring, o) for o in outcomes
             ]
+            done = summary.empty()
             for outcome, future in zip(outcomes, futures, strict=True):
-                summary.add(entries, outcome, future.result())
-    return _conclude(s3, settings, run, resume, entries)
+                summary.add(done, outcome, future.result())
+                summary.note_held_key(done, outcome, recorded)
+            if not run["dryRun"]:
+                _tell(eventbridge, settings, execution_arn, done)
+            summary.extend(entries, done)
+    return _conclude(s3, settings, run, resume, entries, planned_at=planned_at)
+
+
+def _tell(
+    eventbridge: EventBridgeClient, settings: config.Config, execution_arn: str, done: Entries
+) -> None:
+    """Send the batch's per-user events; count in the metrics those that could not be sent."""
+    not_sent = notifications.publish(eventbridge, settings, execution_arn, done)
+    if not_sent:
+        metrics.write([metrics.events_not_sent_record(settings, not_sent, clock.now())])
 
 
 def _pause(
@@ -110,17 +139,31 @@ def _pause(
 
 
 def _conclude(
-    s3: S3Client, settings: config.Config, run: RunData, resume: Resume, entries: Entries
-) -> FinishResult:
+    s3: S3Client, settings: config.Config, run: RunData, resume: Resume, entries: Entries, *,
+    planned_at: datetime.datetime,
+) -> FinishResult:  # fmt: skip
     bucket, prefix = settings.run_data_bucket, run["prefix"]
     parts = [
         run_data.get_json(s3, bucket, run_data.part_key(prefix, n)) for n in range(resume["parts"])
     ]
+    now = clock.now()
     whole = summary.merge([*parts, entries], run["dryRun"])
-    run_data.put_json(
-        s3, bucket, run_data.summary_key(prefix), {**whole, "counts": summary.counts(whole)}
+    whole["oldestKey"] = summary.aged(whole["oldestKey"], now)
+    counts = summary.counts(whole)
+    written = {**whole, "counts": counts}
+    run_data.put_json(s3, bucket, run_data.summary_key(prefix), written)
+    run_data.put_json(s3, bucket, run_data.LAST_SUMMARY, written)
+    LOGGER.info(
+        "run finished",
+        extra={
+            **counts,
+            "dry_run": run["dryRun"],
+            "oldest_key_age_days": summary.oldest_age_days(whole),
+        },
     )
-    LOGGER.info("run finished", extra={**summary.counts(whole), "dry_run": run["dryRun"]})
+    if not run["dryRun"]:
+        duration = (now - planned_at).total_seconds()
+        metrics.write(metrics.run_records(settings, whole, duration_seconds=duration, now=now))
     fitted = summary.fit(whole, f"s3://{bucket}/{run_data.summary_key(prefix)}")
     failure: Failure | None = None
     if whole["failed"]:
@@ -128,13 +171,16 @@ def _conclude(
     return {"resume": None, "summary": fitted, "failure": failure}
 
 
-def _planned_users(s3: S3Client, settings: config.Config, items_key: str) -> dict[str, list[str]]:
-    """Batch id -> the usernames plan put in it, to account for every user of the run."""
-    batches = run_data.get_json(s3, settings.run_data_bucket, items_key)
+def _planned_users(
+    s3: S3Client, settings: config.Config, items_key: str
+) -> tuple[dict[str, list[str]], datetime.datetime]:
+    """Batch id -> the usernames plan put in it, to account for every user of the run; and when
+    plan wrote them, the run's start as its data tells it."""
+    batches, written = run_data.get_json_dated(s3, settings.run_data_bucket, items_key)
     return {
         str(batch["batch"]): [str(entry["user"]["username"]) for entry in batch["entries"]]
         for batch in batches
-    }
+    }, written
 
 
 def _batch_outcomes(

@@ -7,6 +7,8 @@ Under ``runs/<execution name>/`` (docs/design.md, "Run data"):
 - ``summary-parts/<n>.json``: what a ``finish`` invocation that ran short of time did so far.
 - ``summary.json``: the complete summary.
 
+and ``last-summary.json``, a copy of the last finished run's summary, outside ``runs/``.
+
 Every file is JSON and holds names, metadata, ids and outcomes, never a secret value. ``finish``
 reads them back, and ``rotate`` reads a past run's items when it must prove a key its stray.
 """
@@ -21,11 +23,18 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 RUNS = "runs/"
+LAST_SUMMARY = "last-summary.json"
 
 
 def run_prefix(execution_arn: str) -> str:
     """``runs/<execution name>/``: execution names are unique per state machine."""
     return f"{RUNS}{execution_arn.rsplit(':', 1)[-1]}/"
+
+
+def execution_arn(state_machine_arn: str, prefix: str) -> str:
+    """The ARN of the execution whose run's data is under ``prefix`` (``run_prefix``'s inverse)."""
+    machine = state_machine_arn.replace(":stateMachine:", ":execution:", 1)
+    return f"{machine}:{prefix.removeprefix(RUNS).rstrip('/')}"
 
 
 def items_key(prefix: str) -> str:
@@ -51,7 +60,7 @@ def batch_id(index: int) -> str:
 
 def get_json(s3: S3Client, bucket: str, key: str) -> Any:
     """One of the run's files, parsed."""
-    return parse_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return get_json_dated(s3, bucket, key)[0]
 
 
 def get_json_dated(s3: S3Client, bucket: str, key: str) -> tuple[Any, datetime.datetime]:

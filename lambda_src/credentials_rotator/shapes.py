@@ -7,6 +7,30 @@ from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict
 
+from credentials_rotator.summary_shapes import (
+    Counts,
+    DeferredEntry,
+    Entries,
+    FailedEntry,
+    NotedEntry,
+    OldestKey,
+    RotatedEntry,
+    RunSummary,
+    Summary,
+)
+
+__all__ = [
+    "Counts",
+    "DeferredEntry",
+    "Entries",
+    "FailedEntry",
+    "NotedEntry",
+    "OldestKey",
+    "RotatedEntry",
+    "RunSummary",
+    "Summary",
+]
+
 # The staging label of a secret version whose handoff is not confirmed (docs/design.md).
 PENDING_STAGE = "PENDING_HANDOFF"
 
@@ -79,15 +103,12 @@ class ReadRecordsResult(TypedDict):
 IterationOutcome = Literal["handed_off", "skipped", "planned", "deferred", "unconfirmed", "failed"]
 
 
-class DeferredEntry(TypedDict):
-    """A previous key found in use after its successor's handoff: kept Active (``kept``) or
-    deactivated instead of deleted (``deactivated``); ``runs``: runs in a row that found it so."""
+class DeliveredKey(TypedDict):
+    """The key a user's handler held when its batch was read, by its record (``record_outcomes``
+    adds it to a user that was not handed a new key: its age is the age of a key in use)."""
 
-    username: str
-    accessKeyId: str
-    lastUsed: str | None
-    runs: int
-    action: Literal["kept", "deactivated"]
+    accessKeyId: str | None
+    createDate: str
 
 
 class IterationResult(TypedDict, total=False):
@@ -101,11 +122,13 @@ class IterationResult(TypedDict, total=False):
     error: str
     message: str
     deferral: DeferredEntry | None
+    deliveredKey: DeliveredKey | None
 
 
 class RecordOutcomesEvent(TypedDict):
     prefix: str
     batch: str
+    entries: list[BatchEntry]
     results: list[object]
 
 
@@ -184,55 +207,6 @@ class Resume(TypedDict):
 class FinishEvent(TypedDict):
     run: RunData
     resume: Resume | None
-
-
-class RotatedEntry(TypedDict):
-    username: str
-    accessKeyId: str
-    previousKeyId: str | None
-
-
-class NotedEntry(TypedDict):
-    username: str
-    detail: str
-
-
-class FailedEntry(TypedDict):
-    username: str
-    error: str
-    message: str
-
-
-class Entries(TypedDict):
-    rotated: list[RotatedEntry]
-    skipped: list[NotedEntry]
-    planned: list[NotedEntry]
-    deferred: list[DeferredEntry]
-    failed: list[FailedEntry]
-
-
-class Summary(Entries):
-    dryRun: bool
-
-
-class Counts(TypedDict):
-    rotated: int
-    skipped: int
-    planned: int
-    deferred: int
-    failed: int
-
-
-class RunSummary(Summary):
-    """The run's output (or failed run's cause): the summary, cut to fit when it is large.
-
-    ``counts`` are always complete; ``truncated`` says whether the lists are; the full summary is
-    at ``summaryLocation`` (``s3://bucket/key``).
-    """
-
-    counts: Counts
-    truncated: bool
-    summaryLocation: str
 
 
 class Failure(TypedDict):

@@ -5,10 +5,15 @@ A failed run's cause holds at most 32,768 characters, so the summary the run ret
 planned and deferred lists keep their first K entries (K the largest of ``LIST_CUTS`` that fits)
 and every failure stays, and only if the failures alone do not fit are they cut the same way.
 ``counts`` are always complete, and the full summary is in the run's data.
+
+``oldestKey`` names the oldest key a handler holds among the run's users once the run ends: a
+handed-off user holds a key no older than its batch's outcomes, any other the key its record
+named (``DeliveredKey``); a user whose record could not be read is not counted.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 from dataclasses import dataclass
 
@@ -18,6 +23,7 @@ from credentials_rotator.shapes import (
     Entries,
     FailedEntry,
     IterationResult,
+    OldestKey,
     RunSummary,
     Summary,
 )
@@ -38,7 +44,10 @@ class Retirement:
 
 
 def empty() -> Entries:
-    return {"rotated": [], "skipped": [], "planned": [], "deferred": [], "failed": []}
+    return {
+        "rotated": [], "skipped": [], "planned": [], "deferred": [], "failed": [],
+        "oldestKey": None,
+    }  # fmt: skip
 
 
 def add(entries: Entries, outcome: IterationResult, retirement: Retirement | None) -> None:
@@ -73,16 +82,72 @@ def add(entries: Entries, outcome: IterationResult, retirement: Retirement | Non
         )
 
 
+def note_held_key(
+    entries: Entries, outcome: IterationResult, handed_off_by: datetime.datetime | None
+) -> None:
+    """Keep ``outcome``'s key as the oldest held so far when it is older."""
+    held = _held_key(outcome, handed_off_by)
+    entries["oldestKey"] = _older(entries["oldestKey"], held)
+
+
+def _held_key(
+    outcome: IterationResult, handed_off_by: datetime.datetime | None
+) -> OldestKey | None:
+    username = str(outcome.get("username", ""))
+    if outcome.get("outcome") == "handed_off":
+        if handed_off_by is None:
+            return None
+        created = handed_off_by.isoformat()
+        return {"username": username, "accessKeyId": outcome.get("accessKeyId"),
+                "createDate": created}  # fmt: skip
+    delivered = outcome.get("deliveredKey")
+    if not delivered:
+        return None
+    return {"username": username, "accessKeyId": delivered["accessKeyId"],
+            "createDate": delivered["createDate"]}  # fmt: skip
+
+
+def _older(first: OldestKey | None, second: OldestKey | None) -> OldestKey | None:
+    if first is None or second is None:
+        return first or second
+    return second if _date(second) < _date(first) else first
+
+
+def _date(key: OldestKey) -> datetime.datetime:
+    parsed = datetime.datetime.fromisoformat(key["createDate"])
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def aged(oldest: OldestKey | None, now: datetime.datetime) -> OldestKey | None:
+    """``oldest`` with its age in days at ``now``, to the hundredth."""
+    if oldest is None:
+        return None
+    age = max(0.0, (now - _date(oldest)).total_seconds() / 86_400)
+    return {**oldest, "ageDays": round(age, 2)}
+
+
+def oldest_age_days(whole: Summary) -> float | None:
+    """The age in days of the run's oldest key in use, once ``aged``; None when none is known."""
+    oldest = whole.get("oldestKey")
+    return None if oldest is None else oldest.get("ageDays")
+
+
 def _failed(username: str, error: str, message: str) -> FailedEntry:
     return {"username": username, "error": error, "message": message}
+
+
+def extend(entries: Entries, part: Entries) -> None:
+    """Add ``part``'s entries after those of ``entries``."""
+    for name in PARTS:
+        entries[name].extend(part[name])  # type: ignore[literal-required]
+    entries["oldestKey"] = _older(entries["oldestKey"], part.get("oldestKey"))
 
 
 def merge(parts: list[Entries], dry_run: bool) -> Summary:
     """The whole run from its parts, in order."""
     summary: Summary = {**empty(), "dryRun": dry_run}
     for part in parts:
-        for name in PARTS:
-            summary[name].extend(part[name])  # type: ignore[literal-required]
+        extend(summary, part)
     return summary
 
 
@@ -107,6 +172,7 @@ def fit(summary: Summary, location: str) -> RunSummary:
             "planned": summary["planned"][:keep],
             "deferred": summary["deferred"][:keep],
             "failed": summary["failed"][:keep_failed],
+            "oldestKey": summary.get("oldestKey"),
             "dryRun": summary["dryRun"],
             "counts": total,
             "truncated": False,

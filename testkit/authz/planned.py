@@ -95,6 +95,7 @@ class PlanConfiguration:
     old_key_action: str = "delete"
     in_use_key_action: str = "defer"
     kms_key_arn: str | None = None
+    event_bus_name: str | None = "default"
     tags: tuple[tuple[str, str], ...] = tuple(sorted(WORKFLOW_TAGS.items()))
     credentials_handler_arn: str = CREDENTIALS_HANDLER_ARN
     credentials_handler_role_name: str | None = CREDENTIALS_HANDLER_ROLE
@@ -106,6 +107,7 @@ class PlanConfiguration:
                 parts.append(f"{name}={getattr(self, name)!r}")
         parts.append(f"old_key_action={self.old_key_action}")
         parts.append(f"in_use_key_action={self.in_use_key_action}")
+        parts.append(f"event_bus_name={self.event_bus_name}")
         return ", ".join(parts)
 
     def variables(self) -> dict[str, Any]:
@@ -122,6 +124,7 @@ class PlanConfiguration:
             "exclude_users": sorted(self.exclude_users),
             "old_key_action": self.old_key_action,
             "in_use_key_action": self.in_use_key_action,
+            "event_bus_name": self.event_bus_name,
             "kms_key_arn": self.kms_key_arn,
             "tags": dict(self.tags),
             "credentials_handler_arn": self.credentials_handler_arn,

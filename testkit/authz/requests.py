@@ -408,6 +408,28 @@ def _invoke(call: _Call) -> list[AuthorizationRequest]:
     return [call.request("lambda:InvokeFunction", f"{arn}:{qualifier}" if qualifier else arn)]
 
 
+# --- EventBridge -------------------------------------------------------------------------------
+
+
+def _put_events(call: _Call) -> list[AuthorizationRequest]:
+    """``events:PutEvents`` on each entry's bus (a name or an ARN; ``default`` when absent), with
+    the entry's ``events:source`` and ``events:detail-type``: one request per distinct bus,
+    source and detail type, as each entry must be allowed."""
+    facts = call.facts
+    seen: dict[tuple[str, str, str], AuthorizationRequest] = {}
+    for entry in call.param("Entries"):
+        bus = str(entry.get("EventBusName") or "default")
+        arn = (
+            bus
+            if bus.startswith("arn:")
+            else f"arn:{facts.partition}:events:{facts.region}:{facts.account}:event-bus/{bus}"
+        )
+        source, detail_type = str(entry.get("Source")), str(entry.get("DetailType"))
+        context = {"events:source": source, "events:detail-type": detail_type}
+        seen.setdefault((arn, source, detail_type), call.request("events:PutEvents", arn, context))
+    return list(seen.values())
+
+
 # --- the rules ---------------------------------------------------------------------------------
 
 _RULES: dict[tuple[str, str], Rule] = {
@@ -451,6 +473,7 @@ _RULES: dict[tuple[str, str], Rule] = {
     ("s3", "ListObjects"): _list_objects,
     ("lambda", "Invoke"): _invoke,
     ("lambda", "InvokeWithResponseStream"): _invoke,
+    ("events", "PutEvents"): _put_events,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -38,3 +38,29 @@ def stack() -> Iterator[Stack]:
     yield deployed
     if not deployed.destroyed:
         deployed.destroy()
+
+
+@pytest.fixture
+def old_keys(stack: Stack) -> dict[str, str]:
+    """Known state: each demo user has one Active key, recorded as delivered."""
+    return {username: stack.reset_user(username)[0] for username in stack.usernames}
+
+
+@pytest.fixture
+def make_consumer_fail(stack: Stack) -> Iterator[Callable[[list[str]], None]]:
+    """Make the sample consumer fail for some usernames; its configuration is restored afterwards.
+
+    This changes the consumer function's configuration directly, as its owner might break it.
+    """
+    lambda_ = stack.client("lambda")
+    name = stack.outputs["consumer_function_name"]
+    original = lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+
+    def configure(variables: dict[str, str]) -> None:
+        lambda_.update_function_configuration(
+            FunctionName=name, Environment={"Variables": variables}
+        )
+        lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
+
+    yield lambda usernames: configure({**original, "FAIL_FOR_USERS": ",".join(usernames)})
+    configure(original)

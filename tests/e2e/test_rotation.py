@@ -7,38 +7,11 @@ target, input and role (`Stack.start_like_schedule`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from leaks import assert_no_secret_leaked
 
 from testkit.stack import Stack
-
-
-@pytest.fixture
-def old_keys(stack: Stack) -> dict[str, str]:
-    """Known state: each demo user has one Active key, recorded as delivered."""
-    return {username: stack.reset_user(username)[0] for username in stack.usernames}
-
-
-@pytest.fixture
-def make_consumer_fail(stack: Stack) -> Iterator[Callable[[list[str]], None]]:
-    """Make the sample consumer fail for some usernames; its configuration is restored afterwards.
-
-    This changes the consumer function's configuration directly, as its owner might break it.
-    """
-    lambda_ = stack.client("lambda")
-    name = stack.outputs["consumer_function_name"]
-    original = lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-
-    def configure(variables: dict[str, str]) -> None:
-        lambda_.update_function_configuration(
-            FunctionName=name, Environment={"Variables": variables}
-        )
-        lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
-
-    yield lambda usernames: configure({**original, "FAIL_FOR_USERS": ",".join(usernames)})
-    configure(original)
 
 
 def test_given_three_users_when_the_schedule_runs_then_each_ends_with_one_new_key_the_consumer_read(

@@ -1,6 +1,7 @@
 """Derive the AWS actions each engine function calls, from the Python code itself.
 
-The engine names its AWS clients `iam`, `secretsmanager`, `ssm`, `sfn` and `s3`, always: a call is
+The engine names its AWS clients `iam`, `secretsmanager`, `ssm`, `sfn`, `s3` and `eventbridge`,
+always: a call is
 `iam.create_access_key(...)` (or `aws.iam.create_access_key(...)`), a paginator is
 `sfn.get_paginator("list_executions")`. An entry point's actions are the calls in the functions
 its `handler` can reach: every package function a reached function names (calls it, or passes it
@@ -26,6 +27,7 @@ CLIENTS = {
     "ssm": ("ssm", "ssm"),
     "sfn": ("stepfunctions", "states"),
     "s3": ("s3", "s3"),
+    "eventbridge": ("events", "events"),
 }
 # Client methods that are not API calls.
 NOT_API = {"get_paginator", "get_waiter", "can_paginate", "close", "generate_presigned_url"}

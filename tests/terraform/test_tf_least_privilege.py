@@ -68,12 +68,18 @@ def not_granted(instance: str, entry_point: str) -> set[str]:
     if entry_point != "finish":
         return set()
     skipped = set(RETIRE_ACTIONS.values()) - {RETIRE_ACTIONS[OLD_KEY_ACTION[instance]]}
+    if EVENT_BUS[instance] is None:
+        skipped.add("events:PutEvents")
     skipped -= deactivates
     if in_use == "retire":
         skipped.add("iam:GetAccessKeyLastUsed")
     if in_use != "defer":
         skipped.add("secretsmanager:TagResource")
     return skipped
+
+
+# The bus each instance sends its per-user events to (None: events off).
+EVENT_BUS = {"full": "platform-events", "minimal": None, "path": "default"}
 
 
 # The key actions reach these besides the listed users' exact ARNs (and, in "full", only users
@@ -284,6 +290,11 @@ def test_function_roles_name_exact_resources(plan: dict[str, Any], instance: str
             if action == "s3:ListBucket":
                 assert resources == {run_data_bucket(instance)}, f"{entry_point}: {action}"
                 continue
+            if (entry_point, action) == ("finish", "s3:PutObject"):
+                # Besides the runs' files, the copy of the last run's summary.
+                last = f"{run_data_bucket(instance)}/last-summary.json"
+                assert resources == {run_data_objects(instance), last}, action
+                continue
             wanted = {
                 "iam": users,
                 "secretsmanager": secrets,
@@ -291,6 +302,7 @@ def test_function_roles_name_exact_resources(plan: dict[str, Any], instance: str
                 "ssm": {f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name}/users"},
                 "states": {f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"},
                 "kms": {KMS_KEY},
+                "events": {f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{EVENT_BUS[instance]}"},
                 "logs": {
                     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/"
                     f"{name}-{entry_point.replace('_', '-')}:*"

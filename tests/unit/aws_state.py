@@ -93,6 +93,11 @@ def engine(iam: Any, secretsmanager: Any, sfn: Any = None, s3: Any = None) -> ro
     return rotate.Clients(iam, secretsmanager, sfn or idle_sfn(), s3)
 
 
+def eventbridge_client() -> Any:
+    """An EventBridge client of the mocked account (finish sends per-user events with it)."""
+    return boto3.client("events", region_name="us-east-1")
+
+
 def secrets_client() -> Any:
     """A Secrets Manager client of the mocked account (finish tags a deferral with it)."""
     return boto3.client("secretsmanager", region_name="us-east-1")

@@ -53,6 +53,9 @@ def test_given_the_module_environment_when_read_then_every_setting_is_typed() ->
         old_key_action="deactivate",
         max_key_age_days=90,
         verify_new_key_seconds=45,
+        rotator_name="ci-keys",
+        event_bus_name="default",
+        event_source="credentials-rotator.ci-keys",
     )
     assert settings.secret_name("homer") == "ci-keys/homer"
 

@@ -16,6 +16,7 @@ from aws_state import (
     NOW,
     PREFIX,
     engine,
+    eventbridge_client,
     handed_off,
     hint,
     items,
@@ -29,7 +30,7 @@ from aws_state import (
     stored,
 )
 from botocore.exceptions import ClientError, EndpointConnectionError
-from credentials_rotator import events, finish, record_outcomes, rotate
+from credentials_rotator import events, finish, record_outcomes, rotate, run_data
 from credentials_rotator.config import Config
 
 SUMMARY_KEY = f"{PREFIX}summary.json"
@@ -76,6 +77,7 @@ def finished(iam: Any, s3: Any, settings: Config, results: list[Any], dry_run: b
     answer = finish.finish_run(
         iam=iam,
         secretsmanager=secrets_client(),
+        eventbridge=eventbridge_client(),
         s3=s3,
         settings=settings,
         event=finish_event(dry_run=dry_run),
@@ -92,6 +94,9 @@ def test_given_a_handed_off_user_when_finished_then_only_the_old_key_is_deleted(
     answer = finished(iam, s3, settings, [handed_off(result)])
 
     assert keys_of(iam) == {result["accessKeyId"]: "Active"}
+    oldest = answer["summary"].pop("oldestKey")
+    assert (oldest["username"], oldest["accessKeyId"]) == ("homer", result["accessKeyId"])
+    assert oldest["ageDays"] == 0.0
     assert answer == {
         "resume": None,
         "summary": {
@@ -115,9 +120,10 @@ def test_given_a_handed_off_user_when_finished_then_only_the_old_key_is_deleted(
     }
     assert stored(s3, SUMMARY_KEY) == {
         key: value
-        for key, value in answer["summary"].items()
+        for key, value in {**answer["summary"], "oldestKey": oldest}.items()
         if key not in ("truncated", "summaryLocation")
     }
+    assert stored(s3, "last-summary.json") == stored(s3, SUMMARY_KEY)
 
 
 def test_given_deactivate_mode_when_finished_then_the_old_key_is_made_inactive(
@@ -147,8 +153,9 @@ def test_given_an_old_key_used_after_the_handoff_when_finished_then_it_is_not_de
     ).get_caller_identity()  # fmt: skip
 
     answer = finish.finish_run(
-        iam=iam, secretsmanager=secretsmanager, s3=s3, settings=settings, event=finish_event()
-    )
+        iam=iam, secretsmanager=secretsmanager, eventbridge=eventbridge_client(), s3=s3,
+        settings=settings, event=finish_event(),
+    )  # fmt: skip
 
     assert keys_of(iam) == {delivered["AccessKeyId"]: status, result["accessKeyId"]: "Active"}
     summary = answer["summary"]
@@ -327,7 +334,12 @@ def test_given_a_planned_user_without_an_outcome_when_finished_then_it_failed_un
                                                    "detail": "young"}])  # fmt: skip
 
     answer = finish.finish_run(
-        iam=iam, secretsmanager=secrets_client(), s3=s3, settings=settings, event=finish_event()
+        iam=iam,
+        secretsmanager=secrets_client(),
+        eventbridge=eventbridge_client(),
+        s3=s3,
+        settings=settings,
+        event=finish_event(),
     )
 
     assert answer["summary"]["failed"] == [
@@ -360,6 +372,7 @@ def test_given_a_batch_whose_outcomes_cannot_be_read_then_its_users_failed_and_o
     answer = finish.finish_run(
         iam=iam,
         secretsmanager=secrets_client(),
+        eventbridge=eventbridge_client(),
         s3=s3,
         settings=settings,
         event=finish_event(batches=2),
@@ -396,7 +409,8 @@ def test_given_little_time_left_when_finishing_then_it_resumes_where_it_stopped(
     answers = []
     for _ in range(5):  # a finish that never got on would loop forever
         answer = finish.finish_run(
-            iam=iam, secretsmanager=secrets_client(), s3=s3, settings=settings,
+            iam=iam, secretsmanager=secrets_client(), eventbridge=eventbridge_client(), s3=s3,
+            settings=settings,
             event=finish_event(3, resume=resume),
             time_left=lambda: finish.SLICE_RESERVE_SECONDS - 1,
         )  # fmt: skip
@@ -427,7 +441,8 @@ def test_given_enough_time_when_finishing_then_one_invocation_handles_every_batc
 ) -> None:
     recorded(s3, settings, *skipped_batches(45))
     answer = finish.finish_run(
-        iam=iam, secretsmanager=secrets_client(), s3=s3, settings=settings, event=finish_event(3),
+        iam=iam, secretsmanager=secrets_client(), eventbridge=eventbridge_client(), s3=s3,
+            settings=settings, event=finish_event(3),
         time_left=lambda: finish.SLICE_RESERVE_SECONDS,
     )  # fmt: skip
     assert answer["resume"] is None
@@ -439,7 +454,12 @@ def test_given_a_run_without_users_when_finished_then_the_summary_is_empty(
 ) -> None:
     put_json(s3, f"{PREFIX}items.json", [])
     answer = finish.finish_run(
-        iam=iam, secretsmanager=secrets_client(), s3=s3, settings=settings, event=finish_event(0)
+        iam=iam,
+        secretsmanager=secrets_client(),
+        eventbridge=eventbridge_client(),
+        s3=s3,
+        settings=settings,
+        event=finish_event(0),
     )
     assert answer["failure"] is None
     assert answer["summary"] is not None
@@ -463,3 +483,9 @@ def test_given_the_lambda_context_when_the_handler_runs_then_its_time_decides_th
     answer = finish.handler(event, short)
 
     assert answer["resume"] == {"next": 1, "parts": 1}
+
+
+def test_the_execution_arn_is_the_one_whose_run_data_is_under_the_prefix() -> None:
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys"
+    execution = "arn:aws:states:us-east-1:123456789012:execution:ci-keys:scheduled-1"
+    assert run_data.execution_arn(machine, run_data.run_prefix(execution)) == execution

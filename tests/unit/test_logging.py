@@ -12,6 +12,7 @@ from aws_state import (
     NOW,
     PREFIX,
     engine,
+    eventbridge_client,
     handed_off,
     items,
     keys_of,
@@ -143,6 +144,7 @@ def test_given_a_rotation_its_roll_back_and_a_finish_at_debug_then_no_secret_is_
     finish.finish_run(
         iam=iam,
         secretsmanager=secrets_client(),
+        eventbridge=eventbridge_client(),
         s3=s3,
         settings=settings,
         event=events.parse_finish_event(finish_event),

@@ -109,8 +109,11 @@ def test_given_a_batch_when_its_outcomes_are_recorded_then_the_run_data_holds_th
     recorded = record_outcomes.record_outcomes(s3, settings, event)
 
     assert recorded == {"batch": "00000", "count": 4}
+    marge_key = {"accessKeyId": "AKIAEXAMPLEMARGE0001", "createDate": "2026-01-02T03:04:05+00:00"}
     assert stored(s3, f"{PREFIX}outcomes/00000.json") == [
-        outcomes.normalise(result) for result in event["results"]
+        outcomes.normalise(event["results"][0]),
+        {**outcomes.normalise(event["results"][1]), "deliveredKey": marge_key},
+        *({**outcomes.normalise(result), "deliveredKey": None} for result in event["results"][2:]),
     ]
     assert [o["outcome"] for o in stored(s3, f"{PREFIX}outcomes/00000.json")] == [
         "handed_off",
@@ -130,4 +133,33 @@ def test_given_the_sample_event_when_the_handler_runs_then_the_file_is_written(
         "outcome": "failed",
         "error": "UserNotFound",
         "message": "IAM user bart does not exist",
+        "deliveredKey": None,
     }
+
+
+def test_given_a_run_of_an_earlier_template_when_recorded_then_no_key_is_known_and_all_is_kept(
+    s3: Any, settings: Config
+) -> None:
+    """GIVEN a RecordOutcomes event without ``entries`` (a run an earlier state machine started
+    before an upgrade) WHEN recorded THEN every outcome is kept, none with a known key."""
+    event = load_event("record_outcomes.json")
+    del event["entries"]
+
+    record_outcomes.record_outcomes(s3, settings, parse_record_outcomes_event(event))
+
+    kept = stored(s3, f"{PREFIX}outcomes/00000.json")
+    assert [o["username"] for o in kept] == ["homer", "marge", "bart", "lisa"]
+    assert [o.get("deliveredKey") for o in kept[1:]] == [None, None, None]
+
+
+def test_given_a_pending_record_when_recorded_then_its_delivered_key_is_unknown(
+    s3: Any, settings: Config
+) -> None:
+    """GIVEN marge's record shows a key pending its handoff WHEN recorded THEN her delivered key
+    (the AWSPREVIOUS version's, which the batch did not read) is not guessed."""
+    event = load_event("record_outcomes.json")
+    event["entries"][1]["record"]["pending"] = True
+
+    record_outcomes.record_outcomes(s3, settings, parse_record_outcomes_event(event))
+
+    assert stored(s3, f"{PREFIX}outcomes/00000.json")[1]["deliveredKey"] is None

@@ -61,6 +61,7 @@ def whole(
         "planned": noted("plan", planned),
         "deferred": deferred(deferred_),
         "failed": failed(failed_, message),
+        "oldestKey": None,
         "dryRun": False,
     }
 
@@ -78,6 +79,7 @@ def expected_fit(full: Any) -> tuple[int | None, int | None]:
             "planned": full["planned"][:keep],
             "deferred": full["deferred"][:keep],
             "failed": full["failed"][:keep_failed],
+            "oldestKey": full["oldestKey"],
             "dryRun": full["dryRun"],
             "counts": counts,
             "truncated": keep is not None or keep_failed is not None,
@@ -250,6 +252,7 @@ def test_given_outcomes_when_added_then_each_lands_in_its_list() -> None:
             {"username": "bart", "error": "UserNotFound", "message": "gone"},
             {"username": "moe", "error": "Unknown", "message": ""},
         ],
+        "oldestKey": None,
     }
 
 

@@ -1,0 +1,116 @@
+"""Per-user EventBridge events: one for each user a run rotated, failed or deferred.
+
+``finish`` sends a batch's events once it has retired the batch's previous keys, ten entries a
+``PutEvents`` call (the most it takes), on the bus of ``EVENT_BUS_NAME`` with source
+``EVENT_SOURCE``. A detail holds names, key ids, error names and messages and the run's execution
+ARN, never a secret value. Events are a notice, not the record: the run's summary is. An event
+that cannot be sent is logged and counted (the ``EventsNotSent`` metric); it fails no user. A
+``finish`` invocation that is retried after it sent a batch's events sends them again, so a
+consumer that must act once keys on the execution ARN, the username and the detail type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from credentials_rotator import config
+from credentials_rotator.failures import describe_error
+from credentials_rotator.log import get_logger
+from credentials_rotator.shapes import Entries
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+
+LOGGER = get_logger(__name__)
+
+ROTATED = "IAM Access Key Rotated"
+FAILED = "IAM Access Key Rotation Failed"
+DEFERRED = "IAM Access Key Retirement Deferred"
+
+# PutEvents takes at most 10 entries a call (an AWS limit, not a setting).
+ENTRIES_PER_CALL = 10
+# Entries PutEvents reports as failed (throttled, an internal failure) are sent again this often.
+RESENDS = 2
+
+
+def batch_events(
+    settings: config.Config, execution_arn: str, batch: Entries
+) -> list[PutEventsRequestEntryTypeDef]:
+    """The events of one batch's users: rotated, failed, deferred, in that order."""
+    details: list[tuple[str, dict[str, Any]]] = []
+    for rotated in batch["rotated"]:
+        details.append((ROTATED, {**rotated}))
+    for failed in batch["failed"]:
+        details.append((FAILED, {**failed}))
+    for deferred in batch["deferred"]:
+        details.append((DEFERRED, {**deferred}))
+    return [
+        {
+            "Source": settings.event_source,
+            "DetailType": detail_type,
+            "Detail": json.dumps(
+                {
+                    **detail,
+                    "secretName": settings.secret_name(str(detail["username"])),
+                    "rotator": settings.rotator_name,
+                    "executionArn": execution_arn,
+                }
+            ),
+            "Resources": [execution_arn],
+            "EventBusName": str(settings.event_bus_name),
+        }
+        for detail_type, detail in details
+    ]
+
+
+def publish(
+    eventbridge: EventBridgeClient, settings: config.Config, execution_arn: str, batch: Entries
+) -> int:
+    """Send the batch's events; the number that could not be sent (0 when events are off)."""
+    if settings.event_bus_name is None:
+        return 0
+    not_sent = 0
+    for chunk in _chunks(batch_events(settings, execution_arn, batch)):
+        not_sent += _send(eventbridge, chunk)
+    return not_sent
+
+
+def _chunks(
+    entries: list[PutEventsRequestEntryTypeDef],
+) -> Iterator[list[PutEventsRequestEntryTypeDef]]:
+    for start in range(0, len(entries), ENTRIES_PER_CALL):
+        yield entries[start : start + ENTRIES_PER_CALL]
+
+
+def _send(eventbridge: EventBridgeClient, entries: list[PutEventsRequestEntryTypeDef]) -> int:
+    """Send up to ten entries, again those PutEvents reports failed; the number never sent."""
+    pending = entries
+    codes: set[str] = set()
+    for _ in range(1 + RESENDS):
+        try:
+            response = eventbridge.put_events(Entries=pending)
+        except (ClientError, BotoCoreError) as exc:
+            LOGGER.error(
+                "events not sent",
+                extra={"events": len(pending), "error": describe_error(exc)},
+            )
+            return len(pending)
+        results = response.get("Entries", [])
+        failed = [
+            entry
+            for entry, result in zip(pending, results, strict=False)
+            if result.get("ErrorCode")
+        ]
+        codes |= {str(result.get("ErrorCode")) for result in results if result.get("ErrorCode")}
+        if not failed:
+            return 0
+        pending = failed
+    LOGGER.error(
+        "events not sent", extra={"events": len(pending), "error": ", ".join(sorted(codes))}
+    )
+    return len(pending)
