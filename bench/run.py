@@ -15,9 +15,10 @@ second against the rate the tightest quota allows at the requests a user took.
 What it counts, and where from:
 - AWS API calls: a botocore ``before-call`` hook on the session that makes every client of the
   run, the functions' and the ones Step Functions uses for its tasks (Lambda invokes, the
-  MarkDelivered call, the Distributed Map's S3 read). The rotator's own Lambda invocations are not
-  counted as API calls: they are the next figure. The test handler's own reads of its secret are
-  not counted either: they are the user's code.
+  MarkDelivered call, the Distributed Map's S3 read), the per-user events' ``PutEvents`` included
+  (events on, to the default bus, as the module's default). The rotator's own Lambda invocations
+  are not counted as API calls: they are the next figure. The test handler's own reads of its
+  secret are not counted either: they are the user's code.
 - Own Lambda invocations: the Lambda tasks of the execution histories (the run's and its child
   executions') that invoke plan, rotate, roll_back or finish, retries included.
 - State transitions: the states entered in those histories.

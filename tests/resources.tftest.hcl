@@ -701,3 +701,24 @@ run "one_user_more_than_the_largest_list_is_refused" {
 
   expect_failures = [aws_ssm_parameter.users]
 }
+
+run "the_largest_environment_fits_lambdas_4_kb" {
+  command = plan
+
+  # Each input at the most the validations let through together: a 48-character name, a key ARN,
+  # 42 excluded names of 64 characters and a bus ARN of 248 characters (3,070 of the 3,072
+  # characters the variable parts may take).
+  variables {
+    name             = "n${replace(format("%47s", ""), " ", "x")}"
+    kms_key_arn      = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+    max_key_age_days = 1000
+    tags             = {}
+    exclude_users    = [for n in range(42) : format("%02d%s", n, replace(format("%62s", ""), " ", "e"))]
+    event_bus_name   = "arn:aws:events:us-east-1:123456789012:event-bus/${replace(format("%200s", ""), " ", "b")}"
+  }
+
+  assert {
+    condition     = sum([for key, value in aws_lambda_function.this["finish"].environment[0].variables : length(key) + length(value)]) <= 4096
+    error_message = "Lambda limits a function's environment variables to 4 KB, keys and values together."
+  }
+}

@@ -71,14 +71,16 @@ def test_other_errors_and_answers_are_left_to_botocore() -> None:
     assert throttling.retry_throttling((None, {"ResponseMetadata": {}}), attempts=1) is None
 
 
-def test_no_retry_would_end_after_the_invocations_deadline() -> None:
+def test_no_retry_would_end_after_the_invocations_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     class Context:
         def get_remaining_time_in_millis(self) -> int:
             return int((throttling.RESERVE_SECONDS + 0.5) * 1000)
 
     throttling.set_deadline(Context())
+    # Each wait half its jitter's range: 0.25 s at the first retry, 2.5 s at the twelfth.
+    monkeypatch.setattr(throttling, "_random", SimpleNamespace(uniform=lambda low, high: high / 2))
     try:
-        # 0.5 s are left before the reserve: a first retry fits, a 20 s one does not.
+        # 0.5 s are left before the reserve: the first retry fits, the twelfth does not.
         assert throttling.retry_throttling(error("Throttling"), attempts=1) is not None
         assert throttling.retry_throttling(error("Throttling"), attempts=12) is None
     finally:
