@@ -65,6 +65,10 @@ locals {
     EVENT_BUS_NAME    = var.event_bus_name == null ? "" : var.event_bus_name
     EVENT_SOURCE      = local.event_source
     METRICS_NAMESPACE = local.metrics_namespace
+    # Users of member accounts (credentials_rotator.accounts, accounts.tf).
+    MEMBER_ROLE_NAME   = var.member_role_name
+    MEMBER_EXTERNAL_ID = var.member_external_id == null ? "" : var.member_external_id
+    ACCOUNTS           = local.accounts_environment
     # The run's machinery (credentials_rotator.config).
     STATE_MACHINE_ARN = local.state_machine_arn
     RUN_DATA_BUCKET   = local.run_data_bucket
@@ -108,5 +112,5 @@ resource "aws_lambda_function" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_iam_role_policy.function, aws_iam_role_policy_attachment.listed_users]
+  depends_on = [aws_iam_role_policy.function, aws_iam_role_policy_attachment.listed_users, aws_iam_role_policy_attachment.member_roles]
 }

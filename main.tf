@@ -12,17 +12,31 @@ locals {
   region     = data.aws_region.current.name
   account_id = data.aws_caller_identity.current.account_id
 
-  # The listed users minus exclude_users (IAM user names ignore case).
+  # The listed users minus the excluded ones (IAM user names ignore case): exclude_users in the
+  # module's account, an account's exclude_users in a member account (accounts.tf).
   excluded_usernames = [for name in var.exclude_users : lower(name)]
-  rotated_users      = [for user in var.users : user if !contains(local.excluded_usernames, lower(user.username))]
+  rotated_users = [
+    for user in var.users : user if !contains(
+      user.account_id == null || user.account_id == local.account_id ? local.excluded_usernames
+      : [for name in try(var.accounts[user.account_id].exclude_users, []) : lower(name)],
+      lower(user.username)
+    )
+  ]
+  hub_users = [for user in local.rotated_users : user if user.account_id == null || user.account_id == local.account_id]
+  # The rotator's name of each user (credentials_rotator.accounts): a member user is
+  # <account_id>/<username>, and so is its secret's name after the prefix.
+  rotated_user_names = [
+    for user in local.rotated_users :
+    user.account_id == null || user.account_id == local.account_id ? user.username : "${user.account_id}/${user.username}"
+  ]
 
-  # The users parameter (docs/design.md): a JSON list of {"username", "metadata"}, metadata omitted
-  # when null. Its size in bytes decides the tier; Terraform's length() counts characters, so the
+  # The users parameter (docs/design.md): a JSON list of {"username", "metadata", "accountId"},
+  # metadata and accountId omitted when null. Its size in bytes decides the tier; Terraform's length() counts characters, so the
   # byte count comes from the base64 form: 3 bytes per 4 characters, less the padding.
   users_parameter_name = "/${var.name}/users"
   users_parameter_value = jsonencode([
     for user in local.rotated_users : {
-      for key, value in { username = user.username, metadata = user.metadata } : key => value if value != null
+      for key, value in { username = user.username, metadata = user.metadata, accountId = user.account_id } : key => value if value != null
     }
   ])
   users_parameter_base64 = base64encode(local.users_parameter_value)
@@ -52,7 +66,7 @@ locals {
   # at plan time. A user's ARN is user<path><name> and names are unique in an account whatever the
   # path, so user/<name> (path "/") and user/*/<name> (any other path) name exactly that user. IAM
   # refuses a resource path that does not start with "user/", such as user*/<name>.
-  user_arns = flatten([for user in local.rotated_users : [
+  user_arns = flatten([for user in local.hub_users : [
     "arn:${local.partition}:iam::${local.account_id}:user/${user.username}",
     "arn:${local.partition}:iam::${local.account_id}:user/*/${user.username}",
   ]])

@@ -14,8 +14,8 @@ output "users_parameter_name" {
 }
 
 output "secret_names" {
-  description = "Map of each listed username to the name of the secret that holds its current access key (the rotator creates the secret at the user's first rotation)."
-  value       = { for user in local.rotated_users : user.username => "${local.secret_name_prefix}${user.username}" }
+  description = "Map of each listed user to the name of the secret that holds its current access key (the rotator creates the secret at the user's first rotation); a member account's user is `<account_id>/<username>`."
+  value       = { for name in local.rotated_user_names : name => "${local.secret_name_prefix}${name}" }
 }
 
 output "secret_name_prefix" {
@@ -54,6 +54,21 @@ output "alarm_arn" {
 output "start_rotation_command" {
   description = "AWS CLI command that starts a rotation run now, with the schedule's input `{}`."
   value       = "aws stepfunctions start-execution --region ${local.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input '{}'"
+}
+
+output "preflight_command" {
+  description = "AWS CLI command that starts a dry run across every account: it lists the users each account selects, reads their keys through the member roles and changes nothing. A member account whose role cannot be assumed shows as AccountUnreachable in the summary (`last_summary_command`)."
+  value       = "aws stepfunctions start-execution --region ${local.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input '{\"dryRun\": true}'"
+}
+
+output "function_role_arns" {
+  description = "ARNs of the function roles that act on member accounts' keys: the roles `modules/member-role` trusts (its `hub_role_arns`). Empty without member accounts."
+  value       = [for key in local.member_functions : aws_iam_role.function[key].arn]
+}
+
+output "member_role_arns" {
+  description = "Map of each member account id to the role its functions assume there (`modules/member-role` creates it)."
+  value       = local.member_role_arns
 }
 
 output "last_summary_command" {

@@ -166,13 +166,14 @@
                   "Next": "RollBack"
                 },
                 "Handoff": {
-                  "Comment": "The credentials handler gets names and ids; it reads the key from the secret. Its own errors are refusals, retried then rolled back. An error that leaves the outcome unknown (a timeout, a crash, a failure of Lambda itself) is never retried here and never rolled back: the handler may hold the key.",
+                  "Comment": "The credentials handler gets names and ids (the IAM user name and its account); it reads the key from the secret. Its own errors are refusals, retried then rolled back. An error that leaves the outcome unknown (a timeout, a crash, a failure of Lambda itself) is never retried here and never rolled back: the handler may hold the key.",
                   "Type": "Task",
                   "Resource": "arn:aws:states:::lambda:invoke",
                   "Parameters": {
                     "FunctionName": "${credentials_handler_arn}",
                     "Payload": {
-                      "username.$": "$.username",
+                      "username.$": "$.iamUsername",
+                      "accountId.$": "$.accountId",
                       "secretName.$": "$.secretName",
                       "metadata.$": "$.metadata",
                       "secretArn.$": "$.secretArn",

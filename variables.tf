@@ -14,10 +14,11 @@ variable "name" {
 }
 
 variable "users" {
-  description = "The IAM users whose access keys are rotated, by name (at whatever IAM path they are). `metadata` is an optional string passed untouched to the credentials handler."
+  description = "The IAM users whose access keys are rotated, by name (at whatever IAM path they are). `metadata` is an optional string passed untouched to the credentials handler. `account_id` names a member account the user belongs to (see `accounts`); default `null`: the module's own account."
   type = list(object({
-    username = string
-    metadata = optional(string)
+    username   = string
+    metadata   = optional(string)
+    account_id = optional(string)
   }))
   default  = []
   nullable = false
@@ -30,8 +31,15 @@ variable "users" {
   }
 
   validation {
-    condition     = length(distinct([for u in var.users : lower(u.username)])) == length(var.users)
-    error_message = "Usernames must be unique (IAM user names are case-insensitive, so \"Homer\" and \"homer\" are the same user): two entries for one user would let one run rotate it twice."
+    condition     = alltrue([for u in var.users : u.account_id == null || can(regex("^[0-9]{12}$", u.account_id))])
+    error_message = "Every account_id must be a 12-digit AWS account id (or null: the module's own account)."
+  }
+
+  validation {
+    condition = length(distinct([
+      for u in var.users : "${coalesce(u.account_id, data.aws_caller_identity.current.account_id)}/${lower(u.username)}"
+    ])) == length(var.users)
+    error_message = "Usernames must be unique within an account (IAM user names are case-insensitive, so \"Homer\" and \"homer\" are the same user, and account_id null is the module's own account): two entries for one user would let one run rotate it twice."
   }
 
 
@@ -406,7 +414,85 @@ variable "exclude_users" {
       length(jsonencode(var.exclude_users)) + length(jsonencode(var.tags)) + length(jsonencode(var.user_tag))
       + (var.user_path_prefix == null ? 0 : length(var.user_path_prefix))
       + (var.event_bus_name == null ? 0 : length(var.event_bus_name))
+      + length(local.accounts_environment) + length(var.member_role_name)
+      + (var.member_external_id == null ? 0 : length(var.member_external_id))
     ) <= 3072
-    error_message = "The excluded names, tags, user_path_prefix, user_tag and event_bus_name together encode to more than 3072 characters; they travel to the functions in environment variables, and Lambda limits all of them together to 4 KB."
+    error_message = "The excluded names, tags, user_path_prefix, user_tag, event_bus_name, accounts, member_role_name and member_external_id together encode to more than 3072 characters; they travel to the functions in environment variables, and Lambda limits all of them together to 4 KB. List member users in `users` with their account_id rather than selecting them per account, or split the accounts between two instances of the module."
+  }
+}
+
+variable "accounts" {
+  description = "Member accounts whose users this module rotates too, by account id: `user_path_prefix` and `user_tag` select users there at each run (as the module's own variables do in its account), `exclude_users` are never rotated there, and `role_name` is the role the functions assume there (default `member_role_name`). An account whose users are all listed in `users` (with `account_id`) needs an entry only for another role name. Apply `modules/member-role` in each member account. Default `{}`."
+  type = map(object({
+    user_path_prefix = optional(string)
+    user_tag = optional(object({
+      key   = string
+      value = optional(string)
+    }))
+    exclude_users = optional(set(string), [])
+    role_name     = optional(string)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for id in keys(var.accounts) : can(regex("^[0-9]{12}$", id))])
+    error_message = "Every key of accounts must be a 12-digit AWS account id."
+  }
+
+  validation {
+    condition     = !contains(keys(var.accounts), data.aws_caller_identity.current.account_id)
+    error_message = "accounts names the module's own account: select its users with the module's user_path_prefix, user_tag and exclude_users instead."
+  }
+
+  validation {
+    condition = alltrue([for account in values(var.accounts) : account.user_path_prefix == null ? true : (
+      can(regex("^/([!-~]{1,510}/)?$", account.user_path_prefix)) && !strcontains(account.user_path_prefix, "*") && !strcontains(account.user_path_prefix, "?")
+    )])
+    error_message = "Every user_path_prefix of accounts must be an IAM path (\"/\" or a string that starts and ends with \"/\" of printable ASCII, at most 512 long, such as \"/ci/\") without \"*\" or \"?\", which are wildcards in the member role's policy."
+  }
+
+  validation {
+    condition = alltrue([for account in values(var.accounts) : account.user_tag == null ? true : (
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", account.user_tag.key)) && !startswith(lower(account.user_tag.key), "aws:")
+      && (account.user_tag.value == null ? true : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,256}$", account.user_tag.value)))
+    )])
+    error_message = "Every user_tag of accounts must follow IAM's rules for tags: a key of 1 to 128 letters, digits, spaces and _.:/=+-@ not starting with \"aws:\", and a value of at most 256 of them (or null to match any value)."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for account in values(var.accounts) : [for name in account.exclude_users : can(regex("^[A-Za-z0-9_+=,.@-]{1,64}$", name))]]))
+    error_message = "Every name in an account's exclude_users must be an IAM user name: 1 to 64 letters, digits and _+=,.@- ."
+  }
+
+  validation {
+    condition     = alltrue([for account in values(var.accounts) : account.role_name == null ? true : can(regex("^[A-Za-z0-9_+=,.@-]{1,64}$", account.role_name))])
+    error_message = "Every role_name of accounts must be an IAM role name (1 to 64 characters of letters, digits and _+=,.@-), not an ARN."
+  }
+}
+
+variable "member_role_name" {
+  description = "The role the functions assume in each member account (an account named by a user's `account_id` or in `accounts`), unless its entry in `accounts` names another. `modules/member-role` creates it. Default `credentials-rotator-member`."
+  type        = string
+  default     = "credentials-rotator-member"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_+=,.@-]{1,64}$", var.member_role_name))
+    error_message = "The member role name must be an IAM role name (1 to 64 characters of letters, digits and _+=,.@-), not an ARN."
+  }
+}
+
+variable "member_external_id" {
+  description = "The external id the functions pass when they assume a member role, for member roles that require one (`external_id` of `modules/member-role`). Default `null`: none."
+  type        = string
+  default     = null
+
+  validation {
+    # RE2 repeats at most 1000 times: the length is checked on its own.
+    condition = var.member_external_id == null ? true : (
+      length(var.member_external_id) >= 2 && length(var.member_external_id) <= 1224 && can(regex("^[A-Za-z0-9_+=,.@:/-]+$", var.member_external_id))
+    )
+    error_message = "The member external id must be 2 to 1224 characters of letters, digits and _+=,.@:/- , as STS accepts it."
   }
 }

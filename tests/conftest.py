@@ -40,6 +40,15 @@ def engine_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     clients.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def moto_assume_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto refuses AssumeRole as AWS does: no such role, or an external id its trust requires
+    and the caller did not pass (testkit/moto_assume_role.py)."""
+    from testkit import moto_assume_role
+
+    moto_assume_role.patch(monkeypatch)
+
+
 # Versions of a secret Secrets Manager keeps (it removes unlabelled ones beyond these once they are
 # 24 hours old).
 SECRET_VERSIONS_KEPT = 100

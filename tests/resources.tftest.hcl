@@ -160,6 +160,9 @@ run "every_function_gets_the_same_environment" {
       EVENT_BUS_NAME         = "default"
       EVENT_SOURCE           = "credentials-rotator.ci-keys"
       METRICS_NAMESPACE      = "CredentialsRotator"
+      MEMBER_ROLE_NAME       = "credentials-rotator-member"
+      MEMBER_EXTERNAL_ID     = ""
+      ACCOUNTS               = ""
     })])
     error_message = "Every function must get the environment of docs/design.md."
   }
@@ -706,15 +709,17 @@ run "the_largest_environment_fits_lambdas_4_kb" {
   command = plan
 
   # Each input at the most the validations let through together: a 48-character name, a key ARN,
-  # 42 excluded names of 64 characters and a bus ARN of 248 characters (3,070 of the 3,072
-  # characters the variable parts may take).
+  # 41 excluded names of 64 characters, a bus ARN of 248 characters and the default member role
+  # name (3,031 of the 3,072 characters the variable parts may take; a member external id of 40
+  # characters would take the rest).
   variables {
-    name             = "n${replace(format("%47s", ""), " ", "x")}"
-    kms_key_arn      = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
-    max_key_age_days = 1000
-    tags             = {}
-    exclude_users    = [for n in range(42) : format("%02d%s", n, replace(format("%62s", ""), " ", "e"))]
-    event_bus_name   = "arn:aws:events:us-east-1:123456789012:event-bus/${replace(format("%200s", ""), " ", "b")}"
+    name               = "n${replace(format("%47s", ""), " ", "x")}"
+    kms_key_arn        = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+    max_key_age_days   = 1000
+    tags               = {}
+    exclude_users      = [for n in range(41) : format("%02d%s", n, replace(format("%62s", ""), " ", "e"))]
+    event_bus_name     = "arn:aws:events:us-east-1:123456789012:event-bus/${replace(format("%200s", ""), " ", "b")}"
+    member_external_id = replace(format("%39s", ""), " ", "x")
   }
 
   assert {

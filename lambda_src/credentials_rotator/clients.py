@@ -6,8 +6,10 @@ also retries throttling errors for as long as the invocation's time allows (``th
 
 from __future__ import annotations
 
+import datetime
 import functools
 import threading
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
@@ -74,6 +76,42 @@ def eventbridge_client() -> EventBridgeClient:
     return cast("EventBridgeClient", client("events"))
 
 
+def sts_client() -> STSClient:
+    return cast("STSClient", client("sts"))
+
+
+# Credentials of an assumed role are used until this long before they expire.
+CREDENTIALS_MARGIN = datetime.timedelta(minutes=5)
+_assumed: dict[tuple[str, str], tuple[Any, datetime.datetime]] = {}
+_ASSUMING = threading.Lock()
+
+
+def assumed_role_client(
+    service: str, role_arn: str, assume: Callable[[], Mapping[str, Any]]
+) -> Any:
+    """The process's client of ``service`` signing as ``role_arn``; ``assume`` returns fresh
+    credentials (STS's ``Credentials``) when there are none, or they are about to expire. One
+    ``AssumeRole`` per role and process serves every user of that role's account."""
+    with _ASSUMING:  # the threads of one function assume a role once
+        cached = _assumed.get((service, role_arn))
+        now = datetime.datetime.now(datetime.UTC)
+        if cached is not None and cached[1] - CREDENTIALS_MARGIN > now:
+            return cached[0]
+        credentials = assume()
+        with _CREATING:
+            made = with_throttling_retries(
+                boto3.client(  # type: ignore[call-overload]
+                    service,
+                    aws_access_key_id=credentials["AccessKeyId"],
+                    aws_secret_access_key=credentials["SecretAccessKey"],
+                    aws_session_token=credentials["SessionToken"],
+                    config=CLIENT_CONFIG,
+                )
+            )
+        _assumed[(service, role_arn)] = (made, credentials["Expiration"])
+        return made
+
+
 def sts_client_signed_with(access_key_id: str, secret_access_key: str) -> STSClient:
     """A client of the region's STS endpoint that signs with the given key, not the function's
     role (``verification``); one per key, so never cached."""
@@ -90,3 +128,4 @@ def sts_client_signed_with(access_key_id: str, secret_access_key: str) -> STSCli
 def clear_cache() -> None:
     """Forget the clients (tests create new ones inside each mock)."""
     client.cache_clear()
+    _assumed.clear()

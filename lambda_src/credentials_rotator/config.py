@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
+from credentials_rotator.config_values import (
+    InUseKeyAction,
+    MemberAccount,
+    OldKeyAction,
+    UserTag,
+    parse_accounts,
+    parse_count,
+    parse_exclude_users,
+    parse_in_use_key_action,
+    parse_old_key_action,
+    parse_optional_count,
+    parse_path_prefix,
+    parse_required,
+    parse_tags,
+    parse_user_tag,
+    split_user_name,
+)
 from credentials_rotator.errors import ConfigError
 
-OldKeyAction = Literal["delete", "deactivate"]
-InUseKeyAction = Literal["defer", "deactivate", "retire"]
+__all__ = ["Config", "InUseKeyAction", "MemberAccount", "OldKeyAction", "UserTag", "load"]
+
 
 REQUIRED_VARIABLES = (
     "USERS_PARAMETER_NAME",
@@ -36,18 +50,10 @@ REQUIRED_VARIABLES = (
     "EVENT_BUS_NAME",
     "EVENT_SOURCE",
     "METRICS_NAMESPACE",
+    "MEMBER_ROLE_NAME",
+    "MEMBER_EXTERNAL_ID",
+    "ACCOUNTS",
 )
-
-# An IAM path: "/" or "/" + printable ASCII + "/", at most 512 characters.
-IAM_PATH = re.compile(r"/([!-~]{1,510}/)?", re.ASCII)
-
-
-@dataclass(frozen=True)
-class UserTag:
-    """Users carrying the tag ``key`` (any value when ``value`` is None) are selected."""
-
-    key: str
-    value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,23 @@ class Config:
     event_bus_name: str | None = None
     event_source: str = "credentials-rotator"
     metrics_namespace: str = "CredentialsRotator"
+    # Users in other accounts (``accounts``): the role each member account lets the functions
+    # assume, the external id they pass, and each account's own selection.
+    member_role_name: str = "credentials-rotator-member"
+    member_external_id: str | None = None
+    accounts: Mapping[str, MemberAccount] = field(default_factory=dict)
+
+    @property
+    def hub_account_id(self) -> str:
+        """The account of the module's own functions, from its state machine's ARN."""
+        return self.state_machine_arn.split(":")[4]
+
+    def member_role_arn(self, account_id: str) -> str:
+        """The role the functions assume to act on ``account_id``'s users."""
+        member = self.accounts.get(account_id)
+        name = member.role_name if member and member.role_name else self.member_role_name
+        partition = self.state_machine_arn.split(":")[1]
+        return f"arn:{partition}:iam::{account_id}:role/{name}"
 
     @property
     def selects_users(self) -> bool:
@@ -88,11 +111,17 @@ class Config:
         return self.user_path_prefix is not None or self.user_tag is not None
 
     def is_excluded(self, username: str) -> bool:
-        """Whether ``username`` is in EXCLUDE_USERS (IAM user names ignore case)."""
-        return username.lower() in {name.lower() for name in self.exclude_users}
+        """Whether ``username`` is excluded: a hub user by EXCLUDE_USERS, a member user
+        (``<account_id>/<username>``) by its account's ``excludeUsers`` (IAM user names ignore
+        case)."""
+        account_id, name = split_user_name(username)
+        member = self.accounts.get(account_id) if account_id is not None else None
+        names = self.exclude_users if account_id is None else member.exclude_users if member else ()
+        return name.lower() in {excluded.lower() for excluded in names}
 
     def secret_name(self, username: str) -> str:
-        """The name of the secret that holds ``username``'s key."""
+        """The name of the secret that holds ``username``'s key (a member user's name is
+        ``<account_id>/<username>``: ``accounts``)."""
         return f"{self.secret_name_prefix}{username}"
 
     @classmethod
@@ -102,32 +131,35 @@ class Config:
         if missing:
             raise ConfigError(f"missing environment variable {missing[0]}")
         return cls(
-            users_parameter_name=_parse_required(
+            users_parameter_name=parse_required(
                 "USERS_PARAMETER_NAME", environ["USERS_PARAMETER_NAME"]
             ),
             secret_name_prefix=environ["SECRET_NAME_PREFIX"],
             secret_kms_key_id=environ["SECRET_KMS_KEY_ID"].strip() or None,
-            secret_tags=_parse_tags(environ["SECRET_TAGS"]),
-            old_key_action=_parse_old_key_action(environ["OLD_KEY_ACTION"]),
-            max_key_age_days=_parse_optional_count(
+            secret_tags=parse_tags(environ["SECRET_TAGS"]),
+            old_key_action=parse_old_key_action(environ["OLD_KEY_ACTION"]),
+            max_key_age_days=parse_optional_count(
                 "MAX_KEY_AGE_DAYS", environ["MAX_KEY_AGE_DAYS"], "days"
             ),
-            user_path_prefix=_parse_path_prefix(environ["USER_PATH_PREFIX"]),
-            user_tag=_parse_user_tag(environ["USER_TAG"]),
-            exclude_users=_parse_exclude_users(environ["EXCLUDE_USERS"]),
-            run_data_bucket=_parse_required("RUN_DATA_BUCKET", environ["RUN_DATA_BUCKET"]),
-            batch_size=_parse_count("BATCH_SIZE", environ["BATCH_SIZE"]),
-            max_concurrency=_parse_count("MAX_CONCURRENCY", environ["MAX_CONCURRENCY"]),
-            state_machine_arn=_parse_required("STATE_MACHINE_ARN", environ["STATE_MACHINE_ARN"]),
-            verify_new_key_seconds=_parse_optional_count(
+            user_path_prefix=parse_path_prefix(environ["USER_PATH_PREFIX"]),
+            user_tag=parse_user_tag(environ["USER_TAG"]),
+            exclude_users=parse_exclude_users(environ["EXCLUDE_USERS"]),
+            run_data_bucket=parse_required("RUN_DATA_BUCKET", environ["RUN_DATA_BUCKET"]),
+            batch_size=parse_count("BATCH_SIZE", environ["BATCH_SIZE"]),
+            max_concurrency=parse_count("MAX_CONCURRENCY", environ["MAX_CONCURRENCY"]),
+            state_machine_arn=parse_required("STATE_MACHINE_ARN", environ["STATE_MACHINE_ARN"]),
+            verify_new_key_seconds=parse_optional_count(
                 "VERIFY_NEW_KEY_SECONDS", environ["VERIFY_NEW_KEY_SECONDS"], "seconds"
             ),
-            in_use_key_action=_parse_in_use_key_action(environ["IN_USE_KEY_ACTION"]),
-            max_deferrals=_parse_count("MAX_DEFERRALS", environ["MAX_DEFERRALS"]),
-            rotator_name=_parse_required("ROTATOR_NAME", environ["ROTATOR_NAME"]),
+            in_use_key_action=parse_in_use_key_action(environ["IN_USE_KEY_ACTION"]),
+            max_deferrals=parse_count("MAX_DEFERRALS", environ["MAX_DEFERRALS"]),
+            rotator_name=parse_required("ROTATOR_NAME", environ["ROTATOR_NAME"]),
             event_bus_name=environ["EVENT_BUS_NAME"].strip() or None,
-            event_source=_parse_required("EVENT_SOURCE", environ["EVENT_SOURCE"]),
-            metrics_namespace=_parse_required("METRICS_NAMESPACE", environ["METRICS_NAMESPACE"]),
+            event_source=parse_required("EVENT_SOURCE", environ["EVENT_SOURCE"]),
+            metrics_namespace=parse_required("METRICS_NAMESPACE", environ["METRICS_NAMESPACE"]),
+            member_role_name=parse_required("MEMBER_ROLE_NAME", environ["MEMBER_ROLE_NAME"]),
+            member_external_id=environ["MEMBER_EXTERNAL_ID"].strip() or None,
+            accounts=parse_accounts(environ["ACCOUNTS"]),
         )
 
 
@@ -135,109 +167,3 @@ class Config:
 def load() -> Config:
     """The configuration of this process, read from ``os.environ`` on first use."""
     return Config.from_environ(os.environ)
-
-
-def _parse_required(name: str, raw: str) -> str:
-    value = raw.strip()
-    if not value:
-        raise ConfigError(f"environment variable {name} is empty")
-    return value
-
-
-def _parse_count(name: str, raw: str) -> int:
-    value = raw.strip()
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"environment variable {name} must be a positive number, not {raw!r}")
-    return int(value)
-
-
-def _parse_tags(raw: str) -> dict[str, str]:
-    if not raw.strip():
-        return {}
-    try:
-        tags = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError("environment variable SECRET_TAGS is not valid JSON") from exc
-    if not isinstance(tags, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in tags.items()
-    ):
-        raise ConfigError("environment variable SECRET_TAGS must be a JSON object of strings")
-    return tags
-
-
-def _parse_old_key_action(raw: str) -> OldKeyAction:
-    value = raw.strip()
-    if value == "delete":
-        return "delete"
-    if value == "deactivate":
-        return "deactivate"
-    raise ConfigError(
-        f"environment variable OLD_KEY_ACTION must be 'delete' or 'deactivate', not {raw!r}"
-    )
-
-
-def _parse_in_use_key_action(raw: str) -> InUseKeyAction:
-    value = raw.strip()
-    for action in ("defer", "deactivate", "retire"):
-        if value == action:
-            return action
-    raise ConfigError(
-        "environment variable IN_USE_KEY_ACTION must be 'defer', 'deactivate' or 'retire', "
-        f"not {raw!r}"
-    )
-
-
-def _parse_optional_count(name: str, raw: str, unit: str) -> int | None:
-    value = raw.strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(
-            f"environment variable {name} must be empty or a positive number of {unit}, not {raw!r}"
-        )
-    return int(value)
-
-
-def _parse_path_prefix(raw: str) -> str | None:
-    value = raw.strip()
-    if not value:
-        return None
-    if not IAM_PATH.fullmatch(value):
-        raise ConfigError(
-            "environment variable USER_PATH_PREFIX must be empty or an IAM path that starts and "
-            f"ends with '/', not {raw!r}"
-        )
-    return value
-
-
-def _parse_user_tag(raw: str) -> UserTag | None:
-    if not raw.strip():
-        return None
-    try:
-        tag = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError("environment variable USER_TAG is not valid JSON") from exc
-    if (
-        not isinstance(tag, dict)
-        or set(tag) - {"key", "value"}
-        or not isinstance(tag.get("key"), str)
-        or not tag["key"]
-        or not isinstance(tag.get("value"), str | None)
-    ):
-        raise ConfigError(
-            'environment variable USER_TAG must be empty or a JSON object {"key": "...", '
-            '"value": "..." or null}'
-        )
-    return UserTag(key=tag["key"], value=tag.get("value"))
-
-
-def _parse_exclude_users(raw: str) -> frozenset[str]:
-    if not raw.strip():
-        return frozenset()
-    try:
-        names = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError("environment variable EXCLUDE_USERS is not valid JSON") from exc
-    if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
-        raise ConfigError("environment variable EXCLUDE_USERS must be a JSON list of user names")
-    return frozenset(names)

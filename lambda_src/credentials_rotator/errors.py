@@ -106,3 +106,8 @@ class KeyStillInUse(RotatorError):
 
 class RotationFailed(RotatorError):
     """At least one user failed; the run's cause is its summary as JSON."""
+
+
+class AccountUnreachable(RotatorError):
+    """The role of a member account could not be assumed; none of its users' keys was changed,
+    and the other accounts' users go on."""

@@ -114,6 +114,8 @@ def parse_finish_event(event: object) -> FinishEvent:
     for key in ("count", "batches"):
         if _field(run, key, int, name) < 0:
             raise InvalidRunInput(f"{name} received a negative {key!r}")
+    if "unreachableAccounts" in run and _field(run, "unreachableAccounts", int, name) < 0:
+        raise InvalidRunInput(f"{name} received a negative 'unreachableAccounts'")
     prefix = _prefix(run, name)
     if not _field(run, "itemsKey", str, name).startswith(prefix):
         raise InvalidRunInput(f"{name} received items outside the run's prefix")

@@ -21,9 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from credentials_rotator import (
+    accounts,
     clients,
     clock,
     config,
@@ -31,10 +30,16 @@ from credentials_rotator import (
     metrics,
     notifications,
     run_data,
+    run_outcomes,
     summary,
 )
 from credentials_rotator.entry import entry_point
-from credentials_rotator.errors import KeyStillInUse, OutcomeUnknown, RetireFailed, RotationFailed
+from credentials_rotator.errors import (
+    AccountUnreachable,
+    KeyStillInUse,
+    RetireFailed,
+    RotationFailed,
+)
 from credentials_rotator.events import parse_finish_event
 from credentials_rotator.failures import describe_error
 from credentials_rotator.log import get_logger
@@ -93,14 +98,16 @@ def finish_run(
     run = event["run"]
     resume: Resume = event["resume"] or {"next": 0, "parts": 0}
     entries = summary.empty()
-    planned, planned_at = _planned_users(s3, settings, run["itemsKey"])
+    planned, planned_at = run_outcomes.planned_users(s3, settings, run["itemsKey"])
     execution_arn = run_data.execution_arn(settings.state_machine_arn, run["prefix"])
     with ThreadPoolExecutor(max_workers=settings.max_concurrency) as pool:
         for index in range(resume["next"], run["batches"]):
             if index > resume["next"] and time_left() < SLICE_RESERVE_SECONDS:
                 return _pause(s3, settings, run, resume, entries=entries, index=index)
             batch = run_data.batch_id(index)
-            outcomes, recorded = _batch_outcomes(s3, settings, run, batch, planned.get(batch, []))
+            outcomes, recorded = run_outcomes.batch_outcomes(
+                s3, settings, run, batch, planned.get(batch, [])
+            )
             retiring = Retiring(iam, secretsmanager, settings, run, recorded)
             futures = [
                 pool.submit(contextvars.copy_context().run, _retire, retiring, o) for o in outcomes
@@ -147,7 +154,9 @@ def _conclude(
         run_data.get_json(s3, bucket, run_data.part_key(prefix, n)) for n in range(resume["parts"])
     ]
     now = clock.now()
-    whole = summary.merge([*parts, entries], run["dryRun"])
+    whole = summary.merge(
+        [*parts, entries, run_outcomes.unreachable_accounts(s3, settings, run)], run["dryRun"]
+    )
     whole["oldestKey"] = summary.aged(whole["oldestKey"], now)
     counts = summary.counts(whole)
     written = {**whole, "counts": counts}
@@ -171,45 +180,6 @@ def _conclude(
     return {"resume": None, "summary": fitted, "failure": failure}
 
 
-def _planned_users(
-    s3: S3Client, settings: config.Config, items_key: str
-) -> tuple[dict[str, list[str]], datetime.datetime]:
-    """Batch id -> the usernames plan put in it, to account for every user of the run; and when
-    plan wrote them, the run's start as its data tells it."""
-    batches, written = run_data.get_json_dated(s3, settings.run_data_bucket, items_key)
-    return {
-        str(batch["batch"]): [str(entry["user"]["username"]) for entry in batch["entries"]]
-        for batch in batches
-    }, written
-
-
-def _batch_outcomes(
-    s3: S3Client, settings: config.Config, run: RunData, batch: str, planned: list[str]
-) -> tuple[list[IterationResult], datetime.datetime | None]:
-    """The batch's outcomes, with a failed one for each planned user that has none, and when
-    they were recorded: after every handoff of the batch."""
-    key = run_data.outcomes_key(run["prefix"], batch)
-    recorded = None
-    try:
-        outcomes, recorded = run_data.get_json_dated(s3, settings.run_data_bucket, key)
-        reason = "its batch recorded no outcome for it"
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        outcomes = []
-        reason = f"the outcomes of its batch {batch} could not be read ({describe_error(exc)})"
-    seen = {outcome.get("username") for outcome in outcomes}
-    return outcomes + [
-        {
-            "username": username,
-            "outcome": "failed",
-            "error": OutcomeUnknown.__name__,
-            "message": f"{reason}; none of its keys was retired, so it may hold two keys until "
-            "the next run",
-        }
-        for username in planned
-        if username not in seen
-    ], recorded
-
-
 @dataclass(frozen=True)
 class Retiring:
     """What retiring a batch's previous keys needs; ``handed_off_by``: when the batch recorded
@@ -223,21 +193,22 @@ class Retiring:
 
 
 def _retire(retiring: Retiring, outcome: IterationResult) -> Retirement | None:
-    """Retire one confirmed user's previous key, unless it is still in use; how it ended when
-    it was not simply retired."""
+    """Retire one confirmed user's previous key (in its account), unless it is still in use; how
+    it ended when it was not simply retired."""
     previous = outcome.get("previousKeyId")
     if retiring.run["dryRun"] or outcome.get("outcome") != "handed_off" or not previous:
         return None
     username, new_key = str(outcome.get("username", "")), str(outcome.get("accessKeyId"))
     try:
+        iam = accounts.iam_for(username, retiring.iam, retiring.settings)
         deferred = in_use.retire_unless_in_use(
-            retiring.iam, retiring.secretsmanager, retiring.settings, username, previous,
+            iam, retiring.secretsmanager, retiring.settings, username, previous,
             new_key=new_key, since=retiring.handed_off_by, run_prefix=retiring.run["prefix"],
         )  # fmt: skip
     except RetireFailed as exc:
         return Retirement(RetireFailed.__name__, str(exc))
-    except KeyStillInUse as exc:
-        return Retirement(KeyStillInUse.__name__, str(exc))
+    except (KeyStillInUse, AccountUnreachable) as exc:
+        return Retirement(type(exc).__name__, str(exc))
     except Exception as exc:  # a bug must not cost the other users their retirement
         LOGGER.exception("retire failed", extra={"username": username, "access_key_id": previous})
         failed = RetireFailed(f"could not retire access key {previous} ({describe_error(exc)})")

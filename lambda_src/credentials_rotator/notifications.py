@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from credentials_rotator import config
+from credentials_rotator.accounts import handoff_names
 from credentials_rotator.failures import describe_error
 from credentials_rotator.log import get_logger
 from credentials_rotator.shapes import Entries
@@ -56,6 +57,7 @@ def batch_events(
             "Detail": json.dumps(
                 {
                     **detail,
+                    "accountId": handoff_names(str(detail["username"]), settings)["accountId"],
                     "secretName": settings.secret_name(str(detail["username"])),
                     "rotator": settings.rotator_name,
                     "executionArn": execution_arn,

@@ -15,7 +15,7 @@ from credentials_rotator.entry import entry_point
 from credentials_rotator.errors import InvalidRunInput
 from credentials_rotator.log import get_logger
 from credentials_rotator.run_input import RunInput, parse_run_input
-from credentials_rotator.shapes import Batch, RunData, User
+from credentials_rotator.shapes import Batch, RunData
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -48,9 +48,11 @@ def plan_run(
     if not isinstance(event, dict) or not isinstance(event.get("executionArn"), str):
         raise InvalidRunInput("plan received an event without the execution's ARN")
     run_input = parse_run_input(event.get("input"))
-    users = selection.users_to_rotate(
+    selected = selection.users_to_rotate(
         iam=iam,
-        configured=selection.read_users(ssm, settings.users_parameter_name),
+        configured=selection.read_users(
+            ssm, settings.users_parameter_name, settings.hub_account_id
+        ),
         settings=settings,
         requested=run_input.users,
     )
@@ -61,15 +63,24 @@ def plan_run(
         start_time=event.get("startTime"),
         now=now,
     )
-    return write_batches(s3, settings, event["executionArn"], users, run_input)
+    return write_batches(s3, settings, event["executionArn"], selected, run_input)
 
 
 def write_batches(
-    s3: S3Client, settings: config.Config, execution_arn: str, users: list[User], run: RunInput
+    s3: S3Client,
+    settings: config.Config,
+    execution_arn: str,
+    selected: selection.Selection,
+    run: RunInput,
 ) -> RunData:
-    """Write the run's users, in batches of ``BATCH_SIZE``, to ``items.json``; return where
-    they are. The state carries no user list, whatever the number of users."""
+    """Write the run's users, in batches of ``BATCH_SIZE``, to ``items.json`` (and the member
+    accounts that could not be listed, for ``finish``); return where they are. The state
+    carries no user list, whatever the number of users."""
     prefix, size = run_data.run_prefix(execution_arn), settings.batch_size
+    users = selected.users
+    if selected.unreachable:
+        unreachable_key = run_data.unreachable_key(prefix)
+        run_data.put_json(s3, settings.run_data_bucket, unreachable_key, selected.unreachable)
     batches: list[Batch] = [
         {
             "batch": run_data.batch_id(index),
@@ -87,6 +98,7 @@ def write_batches(
             "first_users": [user["username"] for user in users[:20]],
             "dry_run": run.dry_run,
             "force": run.force,
+            "unreachable_accounts": [entry["username"] for entry in selected.unreachable],
             "items": f"s3://{settings.run_data_bucket}/{key}",
         },
     )
@@ -97,4 +109,5 @@ def write_batches(
         "itemsKey": key,
         "count": len(users),
         "batches": len(batches),
+        "unreachableAccounts": len(selected.unreachable),
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from credentials_rotator import clients, versions
+from credentials_rotator import accounts, clients, config, versions
 from credentials_rotator.access_keys import delete_access_key
 from credentials_rotator.entry import entry_point
 from credentials_rotator.errors import cut
@@ -33,14 +33,19 @@ REASON_LIMIT = 500
 @entry_point
 def handler(event: Any, context: object) -> IterationResult:
     return roll_back(
-        clients.iam_client(), clients.secretsmanager_client(), parse_roll_back_event(event)
+        clients.iam_client(),
+        clients.secretsmanager_client(),
+        parse_roll_back_event(event),
+        config.load(),
     )
 
 
 def roll_back(
-    iam: IAMClient, secretsmanager: SecretsManagerClient, event: RollBackEvent
-) -> IterationResult:
-    """Undo one user's refused handoff, unless the key may be held; report the user as failed."""
+    iam: IAMClient, secretsmanager: SecretsManagerClient, event: RollBackEvent,
+    settings: config.Config,
+) -> IterationResult:  # fmt: skip
+    """Undo one user's refused handoff, unless the key may be held; report the user as failed.
+    ``iam`` is the function's own client; a member user's key is deleted in its account."""
     username, new_key_id = event["username"], event["accessKeyId"]
     error_name = str(event["error"].get("Error") or "HandoffFailed")
     # The handler's reason is cut first, so that what was done always fits the message.
@@ -52,7 +57,7 @@ def roll_back(
             "again"
         )
     else:
-        done = _undo(iam, secretsmanager, event)
+        done = _undo(iam, secretsmanager, event, settings)
     LOGGER.warning(
         "rotation rolled back",
         extra={"username": username, "access_key_id": new_key_id, "error": error_name},
@@ -66,9 +71,13 @@ def roll_back(
     }
 
 
-def _undo(iam: IAMClient, secretsmanager: SecretsManagerClient, event: RollBackEvent) -> str:
-    """AWSCURRENT back to the delivered version first, then the key: a crash in between leaves
-    the refused key as a retired one, which the next run deletes."""
+def _undo(
+    iam: IAMClient, secretsmanager: SecretsManagerClient, event: RollBackEvent,
+    settings: config.Config,
+) -> str:  # fmt: skip
+    """AWSCURRENT back to the delivered version first, then the key: a crash in between (or a
+    member account unreachable by then) leaves the refused key as a retired one, which the next
+    run deletes."""
     steps = []
     secret_id = str(event["secretArn"] or event["secretName"])
     previous, version = event["previousVersionId"], event["versionId"]
@@ -76,6 +85,7 @@ def _undo(iam: IAMClient, secretsmanager: SecretsManagerClient, event: RollBackE
         versions.make_current(secretsmanager, secret_id, previous, version)
         steps.append(f"secret version {previous} is current again")
     new_key_id = str(event["accessKeyId"])
-    delete_access_key(iam, event["username"], new_key_id, reason="the handoff failed")
+    user_iam = accounts.iam_for(event["username"], iam, settings)
+    delete_access_key(user_iam, event["username"], new_key_id, reason="the handoff failed")
     steps.insert(0, f"deleted the new access key {new_key_id}")
     return "rolled back: " + ", ".join(steps)

@@ -1,20 +1,20 @@
 """Entry point ``rotate``: decide on one user's keys, then create a key, record it as pending its
 handoff and prove it works (``verification``), or hand off again a key whose handoff was never
-confirmed. Returns names and ids.
-
-Normal path (the batch read the record and it is settled, old keys are deleted): create the key
-first and list the user's keys only when IAM answers that the user has two. Every other path reads
-the whole record, lists the keys and applies the decision table (docs/design.md).
+confirmed. Returns names and ids. Normal path (the batch read the record and it is settled, old
+keys are deleted): create the key first and list the user's keys only when IAM answers that the
+user has two. Every other path reads the whole record, lists the keys and applies the decision
+table (docs/design.md).
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from credentials_rotator import clients, clock, config, decision, in_use, record, strays, versions
 from credentials_rotator.access_keys import create_access_key, delete_access_key, list_access_keys
+from credentials_rotator.accounts import handoff_names, iam_for
 from credentials_rotator.decision import KeyPlan, decide, key_age_days, rotation_due, unexplained
 from credentials_rotator.entry import entry_point
 from credentials_rotator.events import parse_rotate_event
@@ -58,7 +58,9 @@ def handler(event: Any, context: object) -> RotateResult:
 def rotate_user(
     *, aws: Clients, config: config.Config, event: RotateEvent, now: datetime.datetime
 ) -> RotateResult:
-    """Rotate one user's key, or report why not (key-age policy) or what would happen (dry run)."""
+    """Rotate one user's key (in its account: ``accounts``), or report why not (key-age policy)
+    or what would happen (dry run)."""
+    aws = replace(aws, iam=iam_for(event["user"]["username"], aws.iam, config))
     hint = event["record"] if event["attempt"] == 0 else None  # a retry may find its own key
     settled = None
     if hint is not None:
@@ -230,6 +232,7 @@ def _result(
     user = event["user"]
     result: RotateResult = {
         "username": user["username"],
+        **handoff_names(user["username"], config),
         "metadata": user["metadata"],
         "outcome": outcome,
         "secretName": config.secret_name(user["username"]),

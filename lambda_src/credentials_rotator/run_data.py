@@ -49,6 +49,11 @@ def part_key(prefix: str, part: int) -> str:
     return f"{prefix}summary-parts/{part:05d}.json"
 
 
+def unreachable_key(prefix: str) -> str:
+    """The member accounts whose users plan could not list (``member_selection``)."""
+    return f"{prefix}unreachable-accounts.json"
+
+
 def summary_key(prefix: str) -> str:
     return f"{prefix}summary.json"
 

@@ -1,13 +1,8 @@
 """Which users a run rotates: the configured ones, those selected in IAM, minus the excluded ones.
 
-Selected users are listed at run time (docs/design.md, "Selecting users"):
-
-- a path prefix only: ``ListUsers`` with ``PathPrefix``, up to 1,000 users a page. It returns no
-  tags, so these users have no metadata.
-- a tag, with or without a path prefix: ``GetAccountAuthorizationDetails`` filtered to users, up
-  to 1,000 users a page, each with its path and tags; the path and the tag are matched here. The
-  alternative, one ``ListUserTags`` call per user, would cost 5,000 calls in a 5,000-user account.
-  A selected user's metadata is the value of its ``credentials-rotator:metadata`` tag.
+Selected users are listed at run time (docs/design.md, "Selecting users"; ``user_listing``), in
+the hub's account by the module's selection and in each member account by its own
+(``member_selection``). A member account's users are ``<account_id>/<username>`` (``accounts``).
 
 Names compare without case, as IAM user names and tag keys do; paths and tag values with case, as
 the rotator's policies compare them.
@@ -17,15 +12,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from botocore.exceptions import ClientError
 
-from credentials_rotator import log
+from credentials_rotator import accounts, log, member_selection
 from credentials_rotator.config import Config
+from credentials_rotator.config_values import ACCOUNT_ID
 from credentials_rotator.errors import InvalidUsersParameter, UnknownUser
 from credentials_rotator.failures import describe_error, error_code
-from credentials_rotator.shapes import User
+from credentials_rotator.shapes import FailedEntry, User
+from credentials_rotator.user_listing import METADATA_TAG, list_users
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -33,9 +30,8 @@ if TYPE_CHECKING:
 
 LOGGER = log.get_logger(__name__)
 
-METADATA_TAG = "credentials-rotator:metadata"
-# The largest page IAM serves; it may serve fewer, and pagination follows its Marker.
-PAGE_SIZE = 1000
+__all__ = ["METADATA_TAG", "list_users"]
+
 # An IAM user name, as IAM accepts it. The users parameter may be written by hand, so it is read
 # with IAM's own rule; a name with ',' is then refused with its own message (``_refuse_commas``).
 IAM_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
@@ -43,7 +39,9 @@ IAM_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 NAMES_SHOWN = 10
 
 
-def read_users(ssm: SSMClient, parameter_name: str) -> list[User]:
+def read_users(
+    ssm: SSMClient, parameter_name: str, hub_account_id: str | None = None
+) -> list[User]:
     """Read and validate the users parameter; raise ``InvalidUsersParameter``."""
     try:
         raw = ssm.get_parameter(Name=parameter_name)["Parameter"].get("Value", "")
@@ -53,18 +51,19 @@ def read_users(ssm: SSMClient, parameter_name: str) -> list[User]:
         raise InvalidUsersParameter(
             f"could not read users parameter {parameter_name}: {describe_error(exc)}"
         ) from exc
-    return parse_users(raw, parameter_name)
+    return parse_users(raw, parameter_name, hub_account_id)
 
 
-def parse_users(raw: str, parameter_name: str) -> list[User]:
-    """The users of the parameter's JSON list; one user twice (names ignore case) is refused."""
+def parse_users(raw: str, parameter_name: str, hub_account_id: str | None = None) -> list[User]:
+    """The users of the parameter's JSON list; one user twice (names ignore case) is refused.
+    A user of another account than ``hub_account_id`` is named ``<account_id>/<username>``."""
     try:
         entries = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidUsersParameter(f"users parameter {parameter_name} is not valid JSON") from exc
     if not isinstance(entries, list):
         raise InvalidUsersParameter(f"users parameter {parameter_name} must hold a JSON list")
-    users = [_parse_entry(entry, f"entry {i} of users parameter {parameter_name}")
+    users = [_parse_entry(entry, f"entry {i} of users parameter {parameter_name}", hub_account_id)
              for i, entry in enumerate(entries)]  # fmt: skip
     first_spelling: dict[str, str] = {}
     for user in users:
@@ -78,10 +77,10 @@ def parse_users(raw: str, parameter_name: str) -> list[User]:
     return users
 
 
-def _parse_entry(entry: object, where: str) -> User:
+def _parse_entry(entry: object, where: str, hub_account_id: str | None) -> User:
     if not isinstance(entry, dict):
         raise InvalidUsersParameter(f"{where} must be an object with a username")
-    unknown = sorted(set(entry) - {"username", "metadata"})
+    unknown = sorted(set(entry) - {"username", "metadata", "accountId"})
     if unknown:
         raise InvalidUsersParameter(f"{where} has unknown key {unknown[0]!r}")
     username = entry.get("username")
@@ -90,6 +89,13 @@ def _parse_entry(entry: object, where: str) -> User:
     metadata = entry.get("metadata")
     if metadata is not None and not isinstance(metadata, str):
         raise InvalidUsersParameter(f"{where}: metadata must be a string")
+    account_id = entry.get("accountId")
+    if account_id is not None and not (
+        isinstance(account_id, str) and ACCOUNT_ID.fullmatch(account_id)
+    ):
+        raise InvalidUsersParameter(f"{where}: accountId must be a 12-digit AWS account id")
+    if account_id is not None and account_id != hub_account_id:
+        username = f"{account_id}/{username}"
     return {"username": username, "metadata": metadata}
 
 
@@ -100,89 +106,69 @@ def name_list(names: list[str]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
+class Selection(NamedTuple):
+    users: list[User]
+    unreachable: list[FailedEntry]
+
+
 def users_to_rotate(
     *,
     iam: IAMClient,
     configured: list[User],
     settings: Config,
     requested: list[str] | None,
-) -> list[User]:
-    """The users of this run: the configured ones first, then the selected ones by name.
+) -> Selection:
+    """The users of this run: the configured ones first, then the selected ones by name; and the
+    member accounts whose users could not be listed (failed as ``<account_id>/*``).
 
     ``requested`` (an on-demand run's names, or None for every user) picks among them, in its own
     order. A configured user keeps its metadata when it is selected too. Raises ``UnknownUser``
     for a requested name that is neither configured nor selected, or that is excluded, and
     ``InvalidUsersParameter`` when IAM cannot be listed or a user to rotate has a ',' in its name.
     """
-    excluded = {name.lower() for name in settings.exclude_users}
     candidates = {
         user["username"].lower(): user
         for user in configured
-        if user["username"].lower() not in excluded
+        if not settings.is_excluded(user["username"])
     }
-    if settings.selects_users and (
-        requested is None or any(name.lower() not in candidates for name in requested)
-    ):
-        selected = list_selected_users(iam, settings)
+    unreachable: list[FailedEntry] = []
+
+    def add(selected: list[User], where: str) -> None:
         added = 0
         for user in selected:
             key = user["username"].lower()
-            if key not in candidates and key not in excluded:
+            if key not in candidates and not settings.is_excluded(user["username"]):
                 candidates[key] = user
                 added += 1
         LOGGER.info(
             "selected users",
-            extra={"selected": len(selected), "added": added, "configured": len(configured)},
-        )
+            extra={"selected": len(selected), "added": added, "configured": len(configured),
+                   "accounts": where},
+        )  # fmt: skip
+
+    def wanted() -> bool:
+        return requested is None or any(name.lower() not in candidates for name in requested)
+
+    if settings.selects_users and wanted():
+        add(list_selected_users(iam, settings), "hub")
+    if any(member.selects_users for member in settings.accounts.values()) and wanted():
+        add(member_selection.member_users(settings, unreachable), "members")
     users = (
         list(candidates.values()) if requested is None else _pick(candidates, requested, settings)
     )
     _refuse_commas(users, settings)
-    return users
+    return Selection(users, unreachable)
 
 
 def list_selected_users(iam: IAMClient, settings: Config) -> list[User]:
     """Every IAM user the path prefix and the tag select, sorted by name."""
     try:
-        if settings.user_tag is None:
-            users = _list_by_path(iam, settings.user_path_prefix or "/")
-        else:
-            users = _list_by_tag(iam, settings)
+        return list_users(iam, settings.user_path_prefix, settings.user_tag)
     except ClientError as exc:
         raise InvalidUsersParameter(
             f"could not list the IAM users selected by {describe_selection(settings)}: "
             f"{describe_error(exc)}"
         ) from exc
-    return sorted(users, key=lambda user: user["username"].lower())
-
-
-def _list_by_path(iam: IAMClient, path_prefix: str) -> list[User]:
-    pages = iam.get_paginator("list_users").paginate(
-        PathPrefix=path_prefix, PaginationConfig={"PageSize": PAGE_SIZE}
-    )
-    return [
-        {"username": user["UserName"], "metadata": None} for page in pages for user in page["Users"]
-    ]
-
-
-def _list_by_tag(iam: IAMClient, settings: Config) -> list[User]:
-    tag = settings.user_tag
-    assert tag is not None
-    path_prefix = settings.user_path_prefix or "/"
-    pages = iam.get_paginator("get_account_authorization_details").paginate(
-        Filter=["User"], PaginationConfig={"PageSize": PAGE_SIZE}
-    )
-    users: list[User] = []
-    for page in pages:
-        for detail in page.get("UserDetailList", []):
-            if not detail.get("Path", "/").startswith(path_prefix):
-                continue
-            tags = {item["Key"].lower(): item["Value"] for item in detail.get("Tags", [])}
-            value = tags.get(tag.key.lower())
-            if value is None or (tag.value is not None and value != tag.value):
-                continue
-            users.append({"username": detail["UserName"], "metadata": tags.get(METADATA_TAG)})
-    return users
 
 
 def _pick(candidates: dict[str, User], requested: list[str], settings: Config) -> list[User]:
@@ -198,6 +184,8 @@ def _pick(candidates: dict[str, User], requested: list[str], settings: Config) -
         first, others = unknown[0], unknown[1:]
         if settings.is_excluded(first):
             reason = "excluded from rotation by exclude_users"
+            if accounts.split(first)[0] is not None:
+                reason += " of its account"
         else:
             reason = "not configured for rotation"
             if settings.selects_users:

@@ -60,6 +60,9 @@ class RunData(TypedDict):
     itemsKey: str
     count: int
     batches: int
+    # Member accounts whose users could not be listed (``unreachable_key``); absent from a run
+    # an earlier template started.
+    unreachableAccounts: NotRequired[int]
 
 
 # --- a batch: read_records, record_outcomes ---------------------------------------------------
@@ -155,7 +158,15 @@ class RotateEvent(TypedDict):
 RotateOutcome = Literal["ready", "unusable", "skipped", "planned", "deferred"]
 
 
-class RotateResult(TypedDict):
+class HandoffNames(TypedDict):
+    """The user's account and IAM user name, as the handler gets them (a rotator's user name is
+    ``<account_id>/<username>`` for a member user: ``accounts``)."""
+
+    accountId: str
+    iamUsername: str
+
+
+class RotateResult(HandoffNames):
     """What ``rotate`` returns for one user: names and ids only.
 
     ``ready``: hand off ``accessKeyId`` (secret version ``versionId``); after a confirmed handoff

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from credentials_rotator import clients, clock
+from credentials_rotator.config_values import split_user_name
 from credentials_rotator.errors import NewKeyNotUsable
 from credentials_rotator.failures import describe_error
 from credentials_rotator.log import get_logger
@@ -38,7 +39,7 @@ def prove_usable(key: AccessKeyTypeDef, limit_seconds: float) -> str | None:
     streak, checks, last_refusal = 0, 0, "none"
     while True:
         checks += 1
-        refusal = _refusal(sts, username)
+        refusal = _refusal(sts, *split_user_name(username))
         if refusal is None:
             streak += 1
             if streak == REQUIRED_SUCCESSES:
@@ -58,14 +59,20 @@ def prove_usable(key: AccessKeyTypeDef, limit_seconds: float) -> str | None:
         clock.sleep(INTERVAL_SECONDS)
 
 
-def _refusal(sts: STSClient, username: str) -> str | None:
-    """None when the key authenticates as ``username``; else what STS answered instead."""
+def _refusal(sts: STSClient, account_id: str | None, username: str) -> str | None:
+    """None when the key authenticates as ``username`` (of the member account ``account_id``,
+    when it is one); else what STS answered instead."""
     try:
         arn = sts.get_caller_identity()["Arn"]
     except (ClientError, BotoCoreError) as exc:
         return describe_error(exc)
     # arn:<partition>:iam::<account>:user/<path>/<name>; IAM user names ignore case.
-    resource = arn.split(":", 5)[-1]
-    if resource.startswith("user/") and resource.rsplit("/", 1)[-1].lower() == username.lower():
+    fields = arn.split(":", 5)
+    resource, in_account = fields[-1], account_id is None or fields[4] == account_id
+    if (
+        in_account
+        and resource.startswith("user/")
+        and resource.rsplit("/", 1)[-1].lower() == username.lower()
+    ):
         return None
     return f"it authenticated as {arn}"

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from credentials_rotator import secret_lifecycle
 from credentials_rotator.access_keys import delete_access_key
 from credentials_rotator.config import Config
+from credentials_rotator.config_values import split_user_name
 from credentials_rotator.errors import SecretVersionLimit, SecretWriteFailed
 from credentials_rotator.failures import describe_error, error_code
 from credentials_rotator.log import get_logger
@@ -33,7 +34,8 @@ def secret_value(access_key: AccessKeyTypeDef) -> str:
     """The secret string for a new key."""
     return json.dumps(
         {
-            "UserName": access_key["UserName"],
+            # The IAM user name, also of a member user (``accounts``).
+            "UserName": split_user_name(access_key["UserName"])[1],
             "AccessKeyId": access_key["AccessKeyId"],
             "Status": access_key["Status"],
             "SecretAccessKey": access_key["SecretAccessKey"],
@@ -46,7 +48,7 @@ def adopted_value(username: str, access_key_id: str, create_date: datetime.datet
     """The record of a key the rotator adopts: everything but the secret, which it never had."""
     return json.dumps(
         {
-            "UserName": username,
+            "UserName": split_user_name(username)[1],
             "AccessKeyId": access_key_id,
             "Status": "Active",
             "CreateDate": _iso(create_date),

@@ -127,7 +127,10 @@ def test_given_a_rotation_its_roll_back_and_a_finish_at_debug_then_no_secret_is_
         aws=engine(iam, secretsmanager), config=settings, event=homer, now=NOW
     )
     roll_back.roll_back(
-        iam, secretsmanager, events.parse_roll_back_event({**first, "error": {"Error": "Boom"}})
+        iam,
+        secretsmanager,
+        events.parse_roll_back_event({**first, "error": {"Error": "Boom"}}),
+        settings,
     )
     second = rotate.rotate_user(
         aws=engine(iam, secretsmanager), config=settings, event=rotate_event(), now=NOW

@@ -53,12 +53,24 @@ def test_given_a_batch_then_one_event_per_rotated_failed_and_deferred_user(
     ]
     failed = json.loads(entries[2]["Detail"])
     assert failed == {
-        "username": "f00", "error": "UserNotFound", "message": "gone",
+        "username": "f00", "error": "UserNotFound", "message": "gone", "accountId": "123456789012",
         "secretName": "ci-keys/f00", "rotator": "ci-keys", "executionArn": EXECUTION,
     }  # fmt: skip
     assert {e["Source"] for e in entries} == {"credentials-rotator.ci-keys"}
     assert {e["EventBusName"] for e in entries} == {"default"}
     assert all(e["Resources"] == [EXECUTION] for e in entries)
+
+
+def test_given_a_member_user_then_its_event_names_its_account(settings: Config) -> None:
+    entries = notifications.batch_events(
+        settings, EXECUTION, {**batch(0), "rotated": [{"username": "111122223333/alice"}]}
+    )
+    detail = json.loads(entries[0]["Detail"])
+    assert (detail["username"], detail["accountId"], detail["secretName"]) == (
+        "111122223333/alice",
+        "111122223333",
+        "ci-keys/111122223333/alice",
+    )
 
 
 @pytest.mark.parametrize(("users", "calls"), [(0, 0), (1, 1), (10, 1), (11, 2), (60, 6)])

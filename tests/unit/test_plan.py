@@ -20,6 +20,7 @@ from credentials_rotator.errors import (
     UnknownUser,
 )
 from credentials_rotator.run_input import RunInput, parse_run_input
+from credentials_rotator.selection import Selection
 
 USERS = [{"username": "homer", "metadata": "deploys the power plant"}, {"username": "bart"}]
 T0 = datetime.datetime(2026, 1, 5, 3, 0, tzinfo=datetime.UTC)
@@ -84,6 +85,7 @@ def test_given_a_scheduled_run_when_planned_then_every_user_is_in_the_run_items(
         "itemsKey": "runs/scheduled-1/items.json",
         "count": 2,
         "batches": 1,
+        "unreachableAccounts": 0,
     }
     assert stored(s3, result["itemsKey"]) == [
         {
@@ -244,7 +246,7 @@ def write(s3: Any, settings: Config, count: int, batch_size: int = 20) -> Any:
         s3,
         dataclasses.replace(settings, batch_size=batch_size),
         "arn:aws:states:us-east-1:123456789012:execution:ci-keys:scheduled-1",
-        users(count),
+        Selection(users(count), []),
         RunInput(None, force=False, dry_run=False),
     )
 

@@ -46,11 +46,11 @@ def refused(result: Any, error: dict[str, Any] = ERROR) -> Any:
 
 
 def test_given_a_refused_handoff_when_rolled_back_then_the_delivered_key_is_current_again(
-    iam: Any, secretsmanager: Any, rotated: Any
+    iam: Any, secretsmanager: Any, rotated: Any, settings: Config
 ) -> None:
     delivered, result, version = rotated
 
-    failed = roll_back.roll_back(iam, secretsmanager, refused(result))
+    failed = roll_back.roll_back(iam, secretsmanager, refused(result), settings)
 
     assert keys_of(iam) == {delivered["AccessKeyId"]: "Active"}
     got = secretsmanager.get_secret_value(SecretId="ci-keys/homer", VersionStage="AWSCURRENT")
@@ -80,7 +80,7 @@ def test_given_a_first_rotation_whose_handoff_failed_when_rolled_back_then_only_
         now=NOW,
     )
 
-    failed = roll_back.roll_back(iam, secretsmanager, refused(result))
+    failed = roll_back.roll_back(iam, secretsmanager, refused(result), settings)
 
     assert keys_of(iam, "bart") == {}
     assert stage_map(secretsmanager, "bart") == {result["versionId"]: ["AWSCURRENT", PENDING]}
@@ -91,7 +91,7 @@ def test_given_a_first_rotation_whose_handoff_failed_when_rolled_back_then_only_
 
 
 def test_given_a_resumed_handoff_refused_when_rolled_back_then_nothing_changes(
-    iam: Any, secretsmanager: Any, rotated: Any
+    iam: Any, secretsmanager: Any, rotated: Any, settings: Config
 ) -> None:
     """GIVEN the key was handed off before without confirmation (the handler may hold it) WHEN
     its new handoff is refused THEN nothing is deleted or moved: the next run tries again."""
@@ -101,7 +101,9 @@ def test_given_a_resumed_handoff_refused_when_rolled_back_then_nothing_changes(
     for client in (iam, secretsmanager):
         client.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
 
-    failed = roll_back.roll_back(iam, secretsmanager, refused({**result, "resumed": True}))
+    failed = roll_back.roll_back(
+        iam, secretsmanager, refused({**result, "resumed": True}), settings
+    )
 
     assert calls == []
     assert (keys_of(iam), stage_map(secretsmanager)) == before
@@ -114,12 +116,12 @@ def test_given_a_resumed_handoff_refused_when_rolled_back_then_nothing_changes(
 
 
 def test_given_the_new_key_already_gone_when_rolled_back_then_the_version_still_moves_back(
-    iam: Any, secretsmanager: Any, rotated: Any
+    iam: Any, secretsmanager: Any, rotated: Any, settings: Config
 ) -> None:
     delivered, result, version = rotated
     iam.delete_access_key(UserName="homer", AccessKeyId=result["accessKeyId"])
 
-    failed = roll_back.roll_back(iam, secretsmanager, refused(result))
+    failed = roll_back.roll_back(iam, secretsmanager, refused(result), settings)
 
     assert keys_of(iam) == {delivered["AccessKeyId"]: "Active"}
     assert stage_map(secretsmanager)[version] == ["AWSCURRENT"]
@@ -127,10 +129,10 @@ def test_given_the_new_key_already_gone_when_rolled_back_then_the_version_still_
 
 
 def test_given_no_secret_arn_when_rolled_back_then_the_secret_name_is_used(
-    iam: Any, secretsmanager: Any, rotated: Any
+    iam: Any, secretsmanager: Any, rotated: Any, settings: Config
 ) -> None:
     _, result, version = rotated
-    roll_back.roll_back(iam, secretsmanager, refused({**result, "secretArn": None}))
+    roll_back.roll_back(iam, secretsmanager, refused({**result, "secretArn": None}), settings)
     assert stage_map(secretsmanager)[version] == ["AWSCURRENT"]
 
 
@@ -145,16 +147,22 @@ def test_given_no_secret_arn_when_rolled_back_then_the_secret_name_is_used(
     ],
 )
 def test_given_an_error_of_any_shape_when_rolled_back_then_its_name_and_reason_are_reported(
-    iam: Any, secretsmanager: Any, rotated: Any, error: Any, name: str, reason: str
+    iam: Any,
+    secretsmanager: Any,
+    rotated: Any,
+    error: Any,
+    name: str,
+    reason: str,
+    settings: Config,
 ) -> None:
     _, result, _ = rotated
-    failed = roll_back.roll_back(iam, secretsmanager, refused(result, error))
+    failed = roll_back.roll_back(iam, secretsmanager, refused(result, error), settings)
     assert failed["error"] == name
     assert failed["message"].startswith(f"handoff failed: {reason}; rolled back: ")
 
 
 def test_given_a_huge_error_when_rolled_back_then_the_message_is_cut_to_the_limit(
-    iam: Any, secretsmanager: Any, rotated: Any
+    iam: Any, secretsmanager: Any, rotated: Any, settings: Config
 ) -> None:
     """GIVEN the handler failed with a 5,000-character message WHEN rolled back THEN the outcome's
     message holds at most 1,000 characters: the handler's reason, marked as shortened, and then
@@ -163,7 +171,7 @@ def test_given_a_huge_error_when_rolled_back_then_the_message_is_cut_to_the_limi
     cause = json.dumps({"errorMessage": "x" * 5000, "errorType": "Boom", "stackTrace": ["a"] * 50})
 
     failed = roll_back.roll_back(
-        iam, secretsmanager, refused(result, {"Error": "Boom", "Cause": cause})
+        iam, secretsmanager, refused(result, {"Error": "Boom", "Cause": cause}), settings
     )
 
     assert len(failed["message"]) <= errors.MESSAGE_LIMIT == 1000

@@ -120,6 +120,8 @@ def test_given_a_new_user_when_rotated_then_a_tagged_secret_holds_the_pending_ke
     assert described["Tags"] == [{"Key": "team", "Value": "platform"}]
     assert result == {
         "username": "homer",
+        "accountId": "123456789012",
+        "iamUsername": "homer",
         "metadata": "deploys the power plant",
         "outcome": "ready",
         "secretName": "ci-keys/homer",

@@ -68,7 +68,7 @@ def select(
         configured=configured or [],
         settings=dataclasses.replace(settings, **changes),
         requested=requested,
-    )
+    ).users
 
 
 def test_the_documented_metadata_tag_is_the_one_read() -> None:

@@ -18,13 +18,14 @@ from package_scan import MODULES, SOURCES, entry_points
 
 from testkit import asl_render
 
-SERVICES = {"iam", "secretsmanager", "ssm", "sfn", "s3"}
+SERVICES = {"iam", "secretsmanager", "ssm", "sfn", "s3", "sts"}
 CLIENT_TYPES = {
     "IAMClient": "iam",
     "SecretsManagerClient": "secretsmanager",
     "SSMClient": "ssm",
     "SFNClient": "sfn",
     "S3Client": "s3",
+    "STSClient": "sts",
 }
 AWS_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.", "Runtime.")
 MAX_FUNCTION_LINES = 50
@@ -183,6 +184,7 @@ def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
             "iam:list_users",
             "iam:get_account_authorization_details",
             "s3:put_object",  # the run's batches
+            "sts:assume_role",  # member accounts' users, selected there (member_selection)
         },
         "read_records": {"secretsmanager:batch_get_secret_value"},
         "rotate": {
@@ -201,8 +203,15 @@ def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
             "secretsmanager:restore_secret",
             "sfn:list_executions",  # strays: the recent runs
             "s3:get_object",  # strays: their items and outcomes
+            "sts:assume_role",  # a member user's keys, through its account's member role
+            # verification: signed with the new key, not the function's role
+            "sts:get_caller_identity",
         },
-        "roll_back": {"iam:delete_access_key", "secretsmanager:update_secret_version_stage"},
+        "roll_back": {
+            "iam:delete_access_key",
+            "secretsmanager:update_secret_version_stage",
+            "sts:assume_role",
+        },
         "record_outcomes": {"s3:put_object"},
         "finish": {
             "iam:delete_access_key",
@@ -211,6 +220,7 @@ def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
             "secretsmanager:tag_resource",  # in_use: the deferral, on the user's secret
             "s3:get_object",
             "s3:put_object",
+            "sts:assume_role",
         },
     }
 

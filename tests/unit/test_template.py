@@ -139,15 +139,20 @@ def test_roll_back_gets_the_rotate_result_and_the_handoffs_error(asl: dict[str, 
 def test_the_handoff_payload_is_the_original_contract_plus_ids(asl: dict[str, Any]) -> None:
     """GIVEN the Handoff THEN the credentials handler gets names and ids only, all from rotate's
     result."""
+    payload = states(asl)["Handoff"]["Parameters"]["Payload"]
     assert payload_keys(states(asl)["Handoff"]) == {
         "username",
+        "accountId",
         "secretName",
         "metadata",
         "secretArn",
         "accessKeyId",
         "versionId",
     }
-    assert set(payload_keys(states(asl)["Handoff"])) <= set(shapes.RotateResult.__annotations__)
+    # The IAM user name, not the rotator's name of a member user (<account_id>/<username>).
+    assert payload["username.$"] == "$.iamUsername"
+    fields = {path.removeprefix("$.") for path in payload.values()}
+    assert fields <= set(shapes.RotateResult.__annotations__)
 
 
 def test_the_iterations_end_with_outcomes_the_engine_understands(asl: dict[str, Any]) -> None:

@@ -122,6 +122,7 @@ def test_given_25_users_when_rotated_then_each_gets_one_rotated_event_sent_ten_a
             "username": user,
             "accessKeyId": harness.secret_key_id(user),
             "previousKeyId": old[user],
+            "accountId": "123456789012",
             "secretName": f"ci-keys/{user}",
             "rotator": "ci-keys",
             "executionArn": run.arn,
