@@ -1,7 +1,7 @@
 """Derive the AWS actions each engine function calls, from the Python code itself.
 
-The engine names its AWS clients `iam`, `secretsmanager`, `ssm`, `sfn`, `s3` and `eventbridge`,
-always: a call is
+The engine names its AWS clients `iam`, `secretsmanager`, `ssm`, `sfn`, `s3`, `eventbridge` and
+`sts`, always: a call is
 `iam.create_access_key(...)` (or `aws.iam.create_access_key(...)`), a paginator is
 `sfn.get_paginator("list_executions")`. An entry point's actions are the calls in the functions
 its `handler` can reach: every package function a reached function names (calls it, or passes it
@@ -28,6 +28,7 @@ CLIENTS = {
     "sfn": ("stepfunctions", "states"),
     "s3": ("s3", "s3"),
     "eventbridge": ("events", "events"),
+    "sts": ("sts", "sts"),
 }
 # Client methods that are not API calls.
 NOT_API = {"get_paginator", "get_waiter", "can_paginate", "close", "generate_presigned_url"}

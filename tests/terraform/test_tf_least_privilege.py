@@ -59,8 +59,30 @@ OLD_KEY_ACTION = {"full": "deactivate", "minimal": "delete", "path": "delete"}
 IN_USE_KEY_ACTION = {"full": "deactivate", "minimal": "retire", "path": "defer"}
 
 
+# The member roles each instance's functions assume (accounts.tf): "full" lists a member user and
+# selects users in another account (so plan assumes too), "path" lists a member user only.
+MEMBER_ROLES = {
+    "full": {
+        "arn:aws:iam::111122223333:role/credentials-rotator-member",
+        "arn:aws:iam::444455556666:role/key-rotation",
+    },
+    "minimal": set(),
+    "path": {"arn:aws:iam::111122223333:role/credentials-rotator-member"},
+}
+MEMBER_SELECTION = {"full": True, "minimal": False, "path": False}
+
+
 def not_granted(instance: str, entry_point: str) -> set[str]:
     """Actions the function's code calls that this instance's configuration never makes."""
+    skipped = _not_granted(instance, entry_point)
+    if not MEMBER_ROLES[instance] or (entry_point == "plan" and not MEMBER_SELECTION[instance]):
+        skipped.add("sts:AssumeRole")
+    if entry_point == "rotate":
+        skipped.add("sts:GetCallerIdentity")  # verification signs it with the new key
+    return skipped
+
+
+def _not_granted(instance: str, entry_point: str) -> set[str]:
     in_use = IN_USE_KEY_ACTION[instance]
     deactivates = {"iam:UpdateAccessKey"} if in_use == "deactivate" else set()
     if entry_point == "rotate":
@@ -170,9 +192,12 @@ def policy(plan: dict[str, Any], instance: str, address: str) -> list[dict[str, 
 
 
 def function_statements(plan: dict[str, Any], instance: str, function: str) -> list[dict[str, Any]]:
-    """Every statement a function's role gets: its inline policy and the managed policies of the
-    listed users attached to it (iam_listed_users.tf)."""
+    """Every statement a function's role gets: its inline policy, the managed policies of the
+    listed users attached to it (iam_listed_users.tf) and the member roles' (accounts.tf)."""
     statements = policy(plan, instance, f'aws_iam_role_policy.function["{function}"]')
+    attached = f'module.{instance}.aws_iam_role_policy_attachment.member_roles["{function}"]'
+    if any(change["address"] == attached for change in plan["resource_changes"]):
+        statements += policy(plan, instance, "aws_iam_policy.member_roles[0]")
     prefix = f'module.{instance}.aws_iam_policy.listed_users["{function}-'
     for change in plan["resource_changes"]:
         if change["address"].startswith(prefix):
@@ -303,6 +328,7 @@ def test_function_roles_name_exact_resources(plan: dict[str, Any], instance: str
                 "states": {f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"},
                 "kms": {KMS_KEY},
                 "events": {f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{EVENT_BUS[instance]}"},
+                "sts": MEMBER_ROLES[instance],
                 "logs": {
                     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/"
                     f"{name}-{entry_point.replace('_', '-')}:*"
@@ -398,6 +424,9 @@ def test_every_arn_is_in_this_account_and_region(plan: dict[str, Any]) -> None:
             resources = statement["Resource"]
             for arn in [resources] if isinstance(resources, str) else resources:
                 if arn == "*":
+                    continue
+                if statement["Sid"] == "AssumeMemberRoles":  # roles of the member accounts
+                    assert arn in MEMBER_ROLES["full"] | MEMBER_ROLES["path"], arn
                     continue
                 _, partition, service, region, account = arn.split(":")[:5]
                 if service == "s3":  # S3 ARNs name no account: the statement requires it
