@@ -67,7 +67,7 @@ build: ## Build the Lambda zips from lambda_src/ and the example consumer, byte 
 	$(PYTHON) scripts/build_lambda_zip.py
 
 .PHONY: readme
-readme: ## Regenerate the README's Inputs and Outputs tables from variables.tf and outputs.tf
+readme: ## Regenerate the Inputs and Outputs tables of README.md and modules/*/README.md from their variables.tf and outputs.tf
 	$(PYTHON) scripts/readme_tables.py
 
 .PHONY: test-tf

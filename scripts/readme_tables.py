@@ -3,6 +3,8 @@
     python scripts/readme_tables.py           # rewrite the tables in README.md
     python scripts/readme_tables.py --check   # exit 1 when they are out of date
 
+The root module's README and each submodule's (modules/*/README.md) carry the tables.
+
 The tables sit between the markers `<!-- BEGIN_INPUTS -->` / `<!-- END_INPUTS -->` and
 `<!-- BEGIN_OUTPUTS -->` / `<!-- END_OUTPUTS -->`. A small reader of Terraform's syntax finds
 each block's top-level arguments; it knows strings, interpolations, comments and brackets, which
@@ -204,21 +206,30 @@ def rendered_readme(readme: str, root: Path = REPO) -> str:
     return readme
 
 
+def module_roots() -> list[Path]:
+    """The modules whose README carries the tables: the root module and each submodule."""
+    return [REPO, *sorted(path.parent for path in REPO.glob("modules/*/variables.tf"))]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check, do not write")
     args = parser.parse_args(argv)
-    readme_path = REPO / "README.md"
-    current = readme_path.read_text()
-    wanted = rendered_readme(current)
-    if current == wanted:
-        return 0
-    if args.check:
-        print("README.md Inputs/Outputs tables are out of date: run `make readme`")
-        return 1
-    readme_path.write_text(wanted)
-    print("README.md tables updated")
-    return 0
+    stale = 0
+    for root in module_roots():
+        readme_path = root / "README.md"
+        name = readme_path.relative_to(REPO)
+        current = readme_path.read_text()
+        wanted = rendered_readme(current, root)
+        if current == wanted:
+            continue
+        if args.check:
+            print(f"{name} Inputs/Outputs tables are out of date: run `make readme`")
+            stale += 1
+            continue
+        readme_path.write_text(wanted)
+        print(f"{name} tables updated")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

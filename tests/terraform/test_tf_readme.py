@@ -1,5 +1,6 @@
-"""README: its Inputs and Outputs tables follow variables.tf and outputs.tf; every input is typed
-and described, every output described; the sections users look for are there."""
+"""README: its Inputs and Outputs tables follow variables.tf and outputs.tf (the root module's and
+each submodule's); every input is typed and described, every output described; the sections users
+look for are there."""
 
 from __future__ import annotations
 
@@ -35,26 +36,42 @@ SECTIONS = [
 ]
 
 
-def test_inputs_and_outputs_tables_are_in_sync() -> None:
-    current = (REPO / "README.md").read_text()
-    assert readme_tables.rendered_readme(current) == current, (
-        "run `make readme` and commit README.md"
+ROOTS = {root.relative_to(REPO).as_posix(): root for root in readme_tables.module_roots()}
+VARIABLES = [
+    (name, variable)
+    for name, root in ROOTS.items()
+    for variable in readme_tables.read_variables(root / "variables.tf")
+]
+
+
+@pytest.mark.parametrize("module", ROOTS)
+def test_inputs_and_outputs_tables_are_in_sync(module: str) -> None:
+    readme = ROOTS[module] / "README.md"
+    current = readme.read_text()
+    assert readme_tables.rendered_readme(current, ROOTS[module]) == current, (
+        f"run `make readme` and commit {readme.relative_to(REPO)}"
     )
 
 
 @pytest.mark.parametrize(
-    "variable", readme_tables.read_variables(REPO / "variables.tf"), ids=lambda v: v.name
+    ("module", "variable"),
+    VARIABLES,
+    ids=[
+        variable.name if module == "." else f"{module}:{variable.name}"
+        for module, variable in VARIABLES
+    ],
 )
-def test_every_input_is_typed_and_described(variable: Any) -> None:
-    assert variable.type, f"{variable.name} has no type"
-    assert variable.type != "any", f"{variable.name}: give it a real type"
+def test_every_input_is_typed_and_described(module: str, variable: Any) -> None:
+    assert variable.type, f"{module}: {variable.name} has no type"
+    assert variable.type != "any", f"{module}: {variable.name}: give it a real type"
     assert variable.description and variable.description.endswith("."), (
-        f"{variable.name}: describe it"
+        f"{module}: {variable.name}: describe it"
     )
 
 
-def test_every_output_is_described() -> None:
-    outputs = readme_tables.read_outputs(REPO / "outputs.tf")
+@pytest.mark.parametrize("module", ROOTS)
+def test_every_output_is_described(module: str) -> None:
+    outputs = readme_tables.read_outputs(ROOTS[module] / "outputs.tf")
     assert outputs
     undescribed = [output.name for output in outputs if not output.description]
     assert not undescribed, undescribed

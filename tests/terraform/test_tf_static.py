@@ -1,4 +1,5 @@
-"""Formatting, offline initialisation and validation of the module and of every example."""
+"""Formatting, offline initialisation and validation of the module, its submodules and every
+example."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ import pytest
 
 from testkit.terraform import AWS_PROVIDER, MIRROR, REPO, Terraform, mirror_available
 
-EXAMPLES = sorted(path.parent.relative_to(REPO).as_posix() for path in REPO.glob("examples/*/*.tf"))
-CONFIGURATIONS = [".", *sorted(set(EXAMPLES))]
+
+def configurations(pattern: str) -> list[str]:
+    """The directories (relative to the repository) of the Terraform files `pattern` finds."""
+    return sorted({path.parent.relative_to(REPO).as_posix() for path in REPO.glob(pattern)})
+
+
+EXAMPLES = configurations("examples/*/*.tf")
+SUBMODULES = configurations("modules/*/*.tf")
+CONFIGURATIONS = [".", *SUBMODULES, *EXAMPLES]
 
 
 def test_every_file_is_formatted(terraform: Terraform) -> None:
@@ -60,7 +68,13 @@ def test_only_the_aws_provider_is_required(terraform: Terraform, configuration: 
     assert set(version["provider_selections"]) == {AWS_PROVIDER}
 
 
+def test_submodules_exist_with_a_readme() -> None:
+    assert set(SUBMODULES) == {"modules/member-role"}
+    for submodule in SUBMODULES:
+        assert (REPO / submodule / "README.md").is_file(), f"{submodule} needs a README.md"
+
+
 def test_examples_exist_with_a_readme() -> None:
-    assert set(EXAMPLES) == {"examples/basic", "examples/complete"}
+    assert set(EXAMPLES) == {"examples/basic", "examples/complete", "examples/multi-account"}
     for example in EXAMPLES:
         assert (REPO / example / "README.md").is_file(), f"{example} needs a README.md"
