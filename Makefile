@@ -94,7 +94,7 @@ demo: venv localstack-venv ## Apply examples/complete on LocalStack, rotate its 
 	dev/localstack/run.sh -- env PYTHONPATH=$(CURDIR) $(BIN)/python scripts/demo.py
 
 .PHONY: bench
-bench: venv ## Rotate 10 to 5,000 users, one run each, and 1,000 under AWS's rate quotas, in moto; write bench/results.json
+bench: venv ## Rotate 10 to 5,000 users, one run each, 1,000 over 10 accounts and 1,000 under AWS's rate quotas, in moto; write bench/results.json
 	PYTHONPATH=$(CURDIR):$(CURDIR)/lambda_src $(BIN)/python bench/run.py
 
 .PHONY: test

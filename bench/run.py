@@ -8,6 +8,12 @@ was rotated: one Active key each, the one its handler read, every user handed of
 Each row says which checks its run made (CHECKED_ROWS): the rows of SIZES make none and measure
 the rotation's own budget; the others add the module's default checks.
 
+The multi-account row rotates MULTI_ACCOUNT_USERS users spread evenly over MEMBER_ACCOUNTS member
+accounts (none in the hub), each listed in the users parameter with its ``accountId``, each account
+with the member role (``testkit.member_accounts``); moto's AssumeRole refuses a role that does not
+exist, as AWS does (``testkit.moto_assume_role``). It measures what a member user costs on top of a
+hub user: the ``sts:AssumeRole`` of each account's role, counted with the other calls.
+
 The throttled row rotates THROTTLED_USERS users while moto throttles every request above AWS's
 request-rate quotas (THROTTLED_QUOTAS; testkit/throttle_faults.py), and records the users rotated a
 second against the rate the tightest quota allows at the requests a user took.
@@ -22,6 +28,12 @@ What it counts, and where from:
 - Own Lambda invocations: the Lambda tasks of the execution histories (the run's and its child
   executions') that invoke plan, rotate, roll_back or finish, retries included.
 - State transitions: the states entered in those histories.
+- Execution environments: the harness runs every invocation in this one process, where one cache
+  of assumed-role credentials (``credentials_rotator.clients``) would serve every invocation of
+  every function. Lambda runs each function in environments of its own, one per invocation in
+  flight, and reuses a free one for the next: each environment assumes a member role once. The
+  benchmark gives each invocation such an environment (``ExecutionEnvironments``), so AssumeRole
+  is counted as often as Lambda's environments would call it, not once per process.
 
 moto keeps no history for a Distributed Map's child executions; the harness records their events
 as they happen (``Harness.child_history``). And moto's Secrets Manager finds a secret by scanning
@@ -34,6 +46,7 @@ state is frozen out of Python's garbage collector (``gc.freeze``) before the run
 from __future__ import annotations
 
 import argparse
+import contextvars
 import gc
 import json
 import os
@@ -41,6 +54,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +62,14 @@ from testkit.engine_environment import ENGINE_ENVIRONMENT, FAKE_AWS
 
 os.environ.update(ENGINE_ENVIRONMENT)  # the functions read it when they are imported
 
+import boto3
 import moto
 import pytest
 from credentials_rotator import clients, config
 
-from testkit.harness import HARNESS_AGENT, Harness, deployed
+from testkit import moto_assume_role
+from testkit.harness import HARNESS_AGENT, HARNESS_CLIENTS, REGION, Harness, deployed
+from testkit.member_accounts import create_member_role
 from testkit.throttle_faults import RateQuota, RateQuotas
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,6 +87,10 @@ VERIFY_SECONDS = "60"
 MAX_CONCURRENCY = 10  # the module's default
 BATCH_SIZE = 60  # the module's (state_machine.tf)
 RESULTS = REPO / "bench" / "results.json"
+# The multi-account row: this many users, spread evenly over this many member accounts (12-digit
+# ids, none the hub's), the same user names in every account.
+MULTI_ACCOUNT_USERS = 1000
+MEMBER_ACCOUNTS = 10
 THROTTLED_USERS = 1000
 # AWS's request-rate quotas the throttled row enforces, per Region and second, on the requests
 # every user of a run costs (services as in their endpoints).
@@ -178,11 +199,164 @@ def check(world: Harness, delivered: dict[str, str], summary: dict[str, Any]) ->
     return int(summary["counts"]["rotated"])
 
 
+def member_accounts(count: int) -> list[str]:
+    """``count`` member account ids, none the hub's (testkit.harness.ACCOUNT)."""
+    return [f"2222{n:08d}" for n in range(1, count + 1)]
+
+
+def member_client(account_id: str, service: str) -> Any:
+    """A client acting in ``account_id`` as the harness's own clients do: not on the session whose
+    calls are counted (testkit.member_accounts.client_in is), so checking costs the run nothing."""
+    made = boto3.Session(region_name=REGION).client(service, config=HARNESS_CLIENTS)  # type: ignore[call-overload]
+
+    def to_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account_id
+
+    made.meta.events.register("before-sign", to_account)
+    return made
+
+
+def seed_members(world: Harness, accounts: list[str], per_account: int) -> dict[str, str]:
+    """``per_account`` users in each member account, each with one Active key recorded in its
+    secret in the hub (``<prefix><account_id>/<username>``) as delivered; the member role in each
+    account; the users parameter lists them with their ``accountId``. Returns the rotator's name
+    of each user (``<account_id>/<username>``) -> its delivered key id. Not counted."""
+    entries: list[dict[str, Any]] = []
+    delivered = {}
+    for account_id in accounts:
+        create_member_role(account_id)
+        iam = member_client(account_id, "iam")
+        for n in range(per_account):
+            user = f"bench-user-{n:05d}"
+            iam.create_user(UserName=user)
+            key = iam.create_access_key(UserName=user)["AccessKey"]
+            name = f"{account_id}/{user}"
+            world.secretsmanager.create_secret(
+                Name=world.secret_name(name),
+                SecretString=json.dumps(
+                    {
+                        "UserName": user,
+                        "AccessKeyId": key["AccessKeyId"],
+                        "Status": key["Status"],
+                        "SecretAccessKey": key["SecretAccessKey"],
+                        "CreateDate": key["CreateDate"].isoformat(),
+                    }
+                ),
+            )
+            entries.append({"username": user, "accountId": account_id})
+            delivered[name] = key["AccessKeyId"]
+    world.configure_users(*entries, create=False)
+    return delivered
+
+
+def check_members(world: Harness, delivered: dict[str, str], summary: dict[str, Any]) -> int:
+    """``check`` for member users: each was handed off once, with the ``accountId`` of its
+    account, and holds one Active key in that account, the one its handler read."""
+    failed = {entry["username"] for entry in summary["failed"]}
+    handed = Counter(
+        f"{delivery.payload['accountId']}/{delivery.username}"
+        for delivery in world.consumer.deliveries
+    )
+    problems = [user for user in delivered if handed[user] != 1 and user not in failed]
+    iams = {account_id: member_client(account_id, "iam") for account_id in {
+        name.split("/", 1)[0] for name in delivered
+    }}  # fmt: skip
+    for delivery in world.consumer.deliveries:
+        account_id = delivery.payload["accountId"]
+        name = f"{account_id}/{delivery.username}"
+        listed = iams[account_id].list_access_keys(UserName=delivery.username)
+        keys = {k["AccessKeyId"]: k["Status"] for k in listed["AccessKeyMetadata"]}
+        if keys != {delivery.read_key_id: "Active"} or delivered[name] in keys:
+            problems.append(name)
+    if problems:
+        raise SystemExit(f"run broke an invariant for {len(problems)} users: {problems[:5]}")
+    return int(summary["counts"]["rotated"])
+
+
+class ExecutionEnvironments:
+    """Lambda's execution environments for what a process keeps between invocations: the member
+    roles' credentials (``credentials_rotator.clients._assumed``).
+
+    An invocation of a function runs in a free environment of that function, or in a new one when
+    every one is busy, as Lambda does; each environment has its own cache of assumed-role clients,
+    so each one assumes a member role the first time it acts in that role's account. Without this
+    the harness's one process would assume each role once for every function and invocation.
+    """
+
+    def __init__(self) -> None:
+        self._free: dict[str, list[dict[Any, Any]]] = {}
+        self._lock = threading.Lock()
+        self.made: Counter[str] = Counter()  # function -> environments made
+        self.assumed: Counter[str] = Counter()  # function -> roles assumed
+        self.current: contextvars.ContextVar[tuple[str, dict[Any, Any]] | None] = (
+            contextvars.ContextVar("environment", default=None)
+        )
+        self.outside: dict[Any, Any] = {}  # a cache for calls outside any invocation
+
+    def install(self, world: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+        invoke = world.invoke
+
+        def in_environment(function_name: str, body: Any, response_headers: Any) -> bytes:
+            function = world.function_keys[function_name]
+            with self._lock:
+                free = self._free.setdefault(function, [])
+                cache = free.pop() if free else None
+                if cache is None:
+                    cache = {}
+                    self.made[function] += 1
+            token = self.current.set((function, cache))
+            try:
+                return invoke(function_name, body, response_headers)
+            finally:
+                self.current.reset(token)
+                with self._lock:
+                    self._free[function].append(cache)
+
+        monkeypatch.setattr(world, "invoke", in_environment)
+        monkeypatch.setattr(clients, "_assumed", _EnvironmentCache(self))
+
+    def cache(self) -> dict[Any, Any]:
+        current = self.current.get()
+        return self.outside if current is None else current[1]
+
+    def count_assumed(self) -> None:
+        current = self.current.get()
+        self.assumed["(none)" if current is None else current[0]] += 1
+
+
+class _EnvironmentCache(MutableMapping[Any, Any]):
+    """``clients._assumed`` as the invocation's environment sees it."""
+
+    def __init__(self, environments: ExecutionEnvironments) -> None:
+        self.environments = environments
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.environments.cache()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.environments.count_assumed()  # clients sets an entry for each role it assumes
+        self.environments.cache()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self.environments.cache()[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.environments.cache())
+
+    def __len__(self) -> int:
+        return len(self.environments.cache())
+
+
 def bench(
-    size: int, quotas: tuple[RateQuota, ...] = (), *, checks: tuple[bool, str] = UNCHECKED
+    size: int,
+    quotas: tuple[RateQuota, ...] = (),
+    *,
+    checks: tuple[bool, str] = UNCHECKED,
+    accounts: int = 0,
 ) -> dict[str, Any]:
     """One run of ``size`` users; with ``quotas``, AWS's request rates are enforced on it;
-    ``checks``: (verify_new_key, in_use_key_action)."""
+    ``checks``: (verify_new_key, in_use_key_action); ``accounts``: the users are spread over this
+    many member accounts (0: every user is the hub's)."""
     verify, in_use = checks
     monkeypatch = pytest.MonkeyPatch()
     try:
@@ -200,8 +374,14 @@ def bench(
             world.set_engine_variable("BATCH_SIZE", str(BATCH_SIZE))
             world.set_engine_variable("VERIFY_NEW_KEY_SECONDS", VERIFY_SECONDS if verify else "")
             world.set_engine_variable("IN_USE_KEY_ACTION", in_use)
-            users = [f"bench-user-{n:05d}" for n in range(size)]
-            delivered = seed(world, users)
+            if accounts:
+                # as AWS does: a role that does not exist cannot be assumed
+                moto_assume_role.patch(monkeypatch)
+                delivered = seed_members(world, member_accounts(accounts), size // accounts)
+            else:
+                delivered = seed(world, [f"bench-user-{n:05d}" for n in range(size)])
+            environments = ExecutionEnvironments()
+            environments.install(world, monkeypatch)
             world.calls.reset()
             # The seeded emulator state lives as long as the run: keep Python's collector from
             # scanning it again and again (it would charge the run for the emulator's size).
@@ -217,7 +397,11 @@ def bench(
 
             if run.status != "SUCCEEDED" and not quotas:
                 raise SystemExit(f"the run of {size} users ended {run.status}: {run.cause}")
-            rotated = check(world, delivered, run.summary)
+            calls = dict(sorted(world.calls.actions.items()))
+            if accounts:
+                rotated = check_members(world, delivered, run.summary)
+            else:
+                rotated = check(world, delivered, run.summary)
             if quotas:
                 return throttled_row(size, rotated, wall, run.summary, limiter)
             events = world.history(run.arn) + world.child_history(run.arn)
@@ -225,8 +409,9 @@ def bench(
             invocations = own_invocations(events, own)
             if invocations != world.calls.own_invocations:
                 raise SystemExit("the histories and the call hook disagree on our invocations")
-            calls = dict(sorted(world.calls.actions.items()))
-            return {
+            if calls.get("sts:AssumeRole", 0) != sum(environments.assumed.values()):
+                raise SystemExit("the call hook and the environments disagree on AssumeRole")
+            row = {
                 "users": size,
                 "verify_new_key": verify,
                 "in_use_key_action": in_use,
@@ -237,6 +422,18 @@ def bench(
                 "own_lambda_invocations_per_user": round(invocations / rotated, 3),
                 "state_transitions_per_user": round(transitions(events) / rotated, 3),
             }
+            if accounts:
+                row = {
+                    "accounts": accounts,
+                    **row,
+                    "assume_role_by_function": dict(sorted(environments.assumed.items())),
+                    "execution_environments": {
+                        function: made
+                        for function, made in sorted(environments.made.items())
+                        if function != "credentials_handler"  # the user's, not the module's
+                    },
+                }
+            return row
     finally:
         monkeypatch.undo()
         gc.unfreeze()
@@ -279,8 +476,21 @@ def main() -> None:
         default=THROTTLED_USERS,
         help="users of the throttled row (0: no throttled row)",
     )
+    parser.add_argument(
+        "--multi-account-users",
+        type=int,
+        default=MULTI_ACCOUNT_USERS,
+        help=f"users of the multi-account row, over {MEMBER_ACCOUNTS} accounts (0: no such row)",
+    )
+    parser.add_argument(
+        "--only-multi-account",
+        action="store_true",
+        help="only the multi-account row (give --output to keep bench/results.json whole)",
+    )
     args = parser.parse_args()
-    sizes = [int(n) for n in args.users.split(",")]
+    if args.only_multi_account:
+        args.users, args.no_checked_rows, args.throttled_users = "", True, 0
+    sizes = [int(n) for n in args.users.split(",") if n]
     # The engine's log lines (one per key created, stored, retired) are not what is measured.
     os.environ["LOG_LEVEL"] = "WARNING"
     # moto's Map workers recurse once per item they process: a deep stack for 250 batches.
@@ -304,6 +514,36 @@ def main() -> None:
             flush=True,
         )
     results: dict[str, Any] = {"emulator": emulator, "runs": runs}
+    if args.multi_account_users:
+        multi = bench(args.multi_account_users, accounts=MEMBER_ACCOUNTS)
+        single = next(
+            (
+                row
+                for row in runs
+                if row["users"] == multi["users"]
+                and (row["verify_new_key"], row["in_use_key_action"]) == UNCHECKED
+            ),
+            None,
+        )
+        if single is not None:
+            growth = multi["api_calls_per_user"] - single["api_calls_per_user"]
+            multi["api_calls_per_user_over_one_account"] = round(growth, 3)
+        results["multi_account"] = multi
+        print(
+            f"{multi['users']:>6} {multi['rotated']:>8} {multi['wall_s']:>8.1f} "
+            f"{multi['api_calls_per_user']:>11.3f} "
+            f"{multi['own_lambda_invocations_per_user']:>17.3f} "
+            f"{multi['state_transitions_per_user']:>17.3f}  over {multi['accounts']} member "
+            f"accounts: {multi['api_calls_by_operation'].get('sts:AssumeRole', 0)} AssumeRole "
+            f"in {sum(multi['execution_environments'].values())} execution environments"
+            + (
+                f", {multi['api_calls_per_user_over_one_account']:+.3f} calls a user over one "
+                "account"
+                if single is not None
+                else ""
+            ),
+            flush=True,
+        )
     if args.throttled_users:
         throttled = bench(args.throttled_users, THROTTLED_QUOTAS)
         results["throttled"] = throttled

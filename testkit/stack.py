@@ -42,12 +42,14 @@ class RunResult:
 
 @dataclass
 class Stack:
-    """One deployment of examples/complete, named `name`, on the emulator at `endpoint`."""
+    """One deployment of examples/complete (or of another `example`), named `name`, on the
+    emulator at `endpoint`."""
 
     name: str
     endpoint: str
     variables: dict[str, Any] = field(default_factory=dict)
     destroyed: bool = False
+    example: Path = EXAMPLE
     terraform: Terraform = field(init=False)
 
     def __post_init__(self) -> None:
@@ -64,7 +66,7 @@ class Stack:
         return REPO / ".build" / "e2e" / self.name
 
     def _terraform(self, *args: str, check: bool = True) -> Any:
-        return self.terraform.run(EXAMPLE, *args, data_dir=self.workdir / "data", check=check)
+        return self.terraform.run(self.example, *args, data_dir=self.workdir / "data", check=check)
 
     def _var_file(self, overrides: Mapping[str, Any]) -> str:
         values = {"name": self.name, "aws_endpoint_url": self.endpoint, **self.variables}

@@ -279,6 +279,19 @@ run "rejects_a_member_role_name_iam_refuses" {
   expect_failures = [var.member_role_name]
 }
 
+run "an_external_id_is_passed_to_the_functions" {
+  command = plan
+
+  variables {
+    member_external_id = "platform-7f3c:ci/keys"
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : f.environment[0].variables.MEMBER_EXTERNAL_ID == "platform-7f3c:ci/keys"])
+    error_message = "The functions pass the external id when they assume a member role."
+  }
+}
+
 run "rejects_an_external_id_sts_refuses" {
   command = plan
 
