@@ -15,6 +15,14 @@ set in the engine's environment (USER_PATH_PREFIX, USER_TAG, EXCLUDE_USERS, OLD_
 IN_USE_KEY_ACTION, SECRET_KMS_KEY_ID), each of which changes the policies. Metadata changes none
 and is left out. The plan is made when a run starts (``prepare``), in the test's thread: the first
 plan of a configuration takes seconds, which must not count against a run's wait.
+
+Member accounts: a listed user of a member account is ``<account_id>/<username>`` (the module's
+``users[].account_id``), and ACCOUNTS, MEMBER_ROLE_NAME and MEMBER_EXTERNAL_ID become the module's
+``accounts``, ``member_role_name`` and ``member_external_id``. Each member account's role is then
+planned too (``modules/member-role``, testkit/authz/members.py), for its listed users and its
+selection, trusting the hub's planned function roles: the guard decides the functions'
+``sts:AssumeRole`` against their policies and the role's trust, and every call signed with a
+member role's credentials against that role's policy.
 """
 
 from __future__ import annotations
@@ -27,8 +35,11 @@ from collections.abc import Iterator
 
 from testkit.authz.facts import MotoFacts
 from testkit.authz.guard import AuthorizationGuard, Check
+from testkit.authz.members import MemberRole, member_roles_for
 from testkit.authz.planned import (
+    MEMBER_ROLE_NAME,
     WORKFLOW_USERS,
+    MemberAccountConfiguration,
     PlanConfiguration,
     PlannedPolicies,
     User,
@@ -45,14 +56,23 @@ def planned_for(configuration: PlanConfiguration) -> PlannedPolicies:
     return plan_configuration(configuration)
 
 
+@functools.cache
+def members_for(configuration: PlanConfiguration) -> tuple[MemberRole, ...]:
+    """The member role of each member account of ``configuration``, trusting the hub's planned
+    function roles (planned once per process, cached on disk)."""
+    return member_roles_for(planned_for(configuration))
+
+
 def configuration_from(listed: frozenset[str], *, shared: bool = True) -> PlanConfiguration:
     """The module's inputs that match the engine's environment, with these listed users (and
-    WORKFLOW_USERS, when ``shared``)."""
+    WORKFLOW_USERS, when ``shared``); a member account's user is listed as
+    ``<account_id>/<username>``."""
     tag = json.loads(os.environ.get("USER_TAG") or "null")
     spelled = {name.lower() for name in listed}
     shared_names = {n for n in WORKFLOW_USERS if shared and n.lower() not in spelled}
+    accounts = json.loads(os.environ.get("ACCOUNTS") or "{}")
     return PlanConfiguration(
-        users=tuple(User(name) for name in sorted(listed | shared_names)),
+        users=tuple(User.of(name) for name in sorted(listed | shared_names)),
         user_path_prefix=os.environ.get("USER_PATH_PREFIX") or None,
         user_tag=None if tag is None else (str(tag["key"]), tag.get("value")),
         exclude_users=tuple(sorted(json.loads(os.environ.get("EXCLUDE_USERS") or "[]"))),
@@ -60,6 +80,9 @@ def configuration_from(listed: frozenset[str], *, shared: bool = True) -> PlanCo
         in_use_key_action=os.environ.get("IN_USE_KEY_ACTION") or "defer",
         kms_key_arn=os.environ.get("SECRET_KMS_KEY_ID") or None,
         event_bus_name=os.environ.get("EVENT_BUS_NAME") or None,
+        accounts=tuple(sorted((k, MemberAccountConfiguration.of(v)) for k, v in accounts.items())),
+        member_role_name=os.environ.get("MEMBER_ROLE_NAME") or MEMBER_ROLE_NAME,
+        member_external_id=os.environ.get("MEMBER_EXTERNAL_ID") or None,
     )
 
 
@@ -72,12 +95,14 @@ class Authorization:
         # only its own users.
         self.shared = True
         self.planned: PlannedPolicies | None = None
+        self.members: tuple[MemberRole, ...] = ()
         self.guard = AuthorizationGuard({}, MotoFacts(ACCOUNT, REGION))
 
     def list_users(self, names: list[str]) -> None:
-        """The users a test put in the users parameter. A plan lists each once: IAM user names
-        ignore case, the module refuses two spellings of one, and a test that writes both writes
-        the parameter as if by hand, past the module."""
+        """The users a test put in the users parameter (``<account_id>/<username>`` for a member
+        account's). A plan lists each once: IAM user names ignore case, the module refuses two
+        spellings of one, and a test that writes both writes the parameter as if by hand, past
+        the module."""
         known = {name.lower() for name in self.listed}
         for name in names:
             if name.lower() not in known:
@@ -86,9 +111,11 @@ class Authorization:
 
     def prepare(self) -> PlannedPolicies:
         """Plan the configuration the environment and the listed users describe, if it changed."""
-        planned = planned_for(configuration_from(frozenset(self.listed), shared=self.shared))
+        configuration = configuration_from(frozenset(self.listed), shared=self.shared)
+        planned = planned_for(configuration)
         if planned is not self.planned:
-            self.guard.use(planned)
+            self.members = members_for(configuration)
+            self.guard.use(planned, self.members)
             self.planned = planned
         return planned
 

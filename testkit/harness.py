@@ -80,6 +80,7 @@ from moto.stepfunctions.parser.backend.execution import Execution as MotoExecuti
 from testkit import asl_render
 from testkit.authorization import Authorization
 from testkit.key_propagation import Propagation, sts_as_aws, virtual_waits
+from testkit.member_accounts import account_of_access_key, client_in, rotator_name, split
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -149,13 +150,20 @@ ACCEPT, REFUSE, STORE_THEN_TIME_OUT, TIME_OUT = (
 
 @dataclass(frozen=True)
 class Delivery:
-    """One invocation of the consumer: what it was told and what it read (never the secret)."""
+    """One invocation of the consumer: what it was told and what it read (never the secret).
+    ``username`` is the payload's (the IAM user name); ``name`` the rotator's."""
 
     username: str
     payload: dict[str, Any]
     read_key_id: str
     read_secret_digest: str
     failed: bool
+
+    @property
+    def name(self) -> str:
+        """The rotator's name of the user: ``<account_id>/<username>`` for a member account's
+        user (its payload's ``accountId``), the IAM user name for the hub's."""
+        return rotator_name(self.payload.get("accountId"), self.username)
 
 
 class SecretWatch:
@@ -198,7 +206,9 @@ class Consumer:
         self._lock = threading.Lock()
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
-        username = event["username"]
+        # The rotator's name (a member account's user is <account_id>/<username>), by which the
+        # test tells the consumer how to behave and reads what it stored.
+        username = rotator_name(event.get("accountId"), event["username"])
         value = json.loads(
             self.secretsmanager.get_secret_value(SecretId=event["secretName"])["SecretString"]
         )
@@ -208,7 +218,7 @@ class Consumer:
         with self._lock:
             self.deliveries.append(
                 Delivery(
-                    username=username,
+                    username=event["username"],
                     payload=dict(event),
                     read_key_id=value["AccessKeyId"],
                     read_secret_digest=hashlib.sha256(secret.encode()).hexdigest(),
@@ -230,16 +240,29 @@ class Consumer:
         return {"stored": value["AccessKeyId"]}
 
     def for_user(self, username: str) -> list[Delivery]:
-        return [d for d in self.deliveries if d.username == username]
+        """The deliveries to the user of this rotator's name (``<account_id>/<username>`` for a
+        member account's user)."""
+        return [d for d in self.deliveries if d.name == username]
 
     def timeouts_of(self, username: str) -> int:
         """How many handoffs of the user ran past the handler's timeout."""
         return self.timeouts.count(username)
 
 
+# Where CallLog leaves, in a call's context, the account the call acts in (``account_of_call``).
+CALL_ACCOUNT = "rotator_test_account"
+
+
+def account_of_call(context: dict[str, Any]) -> str:
+    """The account a call of the engine acts in: a member account when its client signs with a
+    member role's credentials (set by ``CallLog.before_call``; the hub's otherwise)."""
+    return str(context.get(CALL_ACCOUNT) or ACCOUNT)
+
+
 @dataclass
 class CallLog:
-    """AWS API calls seen through botocore's before-call event, attributed to users."""
+    """AWS API calls seen through botocore's before-call event, attributed to users (a member
+    account's user by the rotator's name, ``<account_id>/<username>``)."""
 
     prefix: str
     own_functions: frozenset[str]
@@ -254,10 +277,14 @@ class CallLog:
     ) -> None:
         context["rotator_test_params"] = params
 
-    def before_call(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+    def before_call(
+        self, model: Any, context: dict[str, Any], request_signer: Any = None, **_: Any
+    ) -> None:
         params = context.get("rotator_test_params", {})
         operation = model.name
-        user = self._user_of(operation, params)
+        account = _signing_account(request_signer)
+        context[CALL_ACCOUNT] = account
+        user = self._user_of(operation, params, account)
         with self.lock:
             if operation == "Invoke" and _function_name(params) in self.own_functions:
                 self.own_invocations += 1
@@ -274,9 +301,9 @@ class CallLog:
     def per_user(self, username: str) -> Counter[str]:
         return Counter(op for op, user in self.calls if user == username)
 
-    def _user_of(self, operation: str, params: dict[str, Any]) -> str | None:
-        if "UserName" in params:
-            return str(params["UserName"])
+    def _user_of(self, operation: str, params: dict[str, Any], account: str) -> str | None:
+        if "UserName" in params:  # a member account's client sends the IAM user name
+            return rotator_name(account, str(params["UserName"]))
         secret_id = params.get("SecretId") or params.get("Name")
         if isinstance(secret_id, str) and operation != "GetParameter":
             name = secret_id
@@ -287,13 +314,20 @@ class CallLog:
             invocation = INVOCATION.get()
             return invocation.username if invocation else None
         if operation == "GetAccessKeyLastUsed":  # names the key only: its owner, from moto
-            key = iam_backends[ACCOUNT]["aws"].access_keys.get(str(params.get("AccessKeyId")))
-            return key.user_name if key is not None else None
+            key = iam_backends[account]["aws"].access_keys.get(str(params.get("AccessKeyId")))
+            owner = key.user_name if key is not None else None
+            return rotator_name(account, owner) if owner else None
         if operation == "Invoke":
-            payload = json.loads(params.get("Payload") or b"{}")
-            user = payload.get("username") or (payload.get("user") or {}).get("username")
-            return str(user) if user else None
+            return _username_of(json.loads(params.get("Payload") or b"{}"))
         return None
+
+
+def _signing_account(request_signer: Any) -> str:
+    """The account a client's credentials act in: a member role's temporary key acts in the
+    role's account (moto finds it from the key), every other key in the hub's."""
+    credentials = getattr(request_signer, "_credentials", None)
+    access_key = getattr(credentials, "access_key", None)
+    return account_of_access_key(str(access_key)) if access_key else ACCOUNT
 
 
 def _function_name(params: dict[str, Any]) -> str:
@@ -384,6 +418,7 @@ class Harness:
         # How long IAM refuses a new key (testkit/key_propagation.py); by default not at all.
         self.propagation = Propagation()
         self.bucket = str(asl_render.template_variables()["run_data_bucket"])
+        self._member_iams: dict[str, Any] = {}  # account id -> the test's IAM client there
         self._deploy_functions()
         self.s3.create_bucket(Bucket=self.bucket)
 
@@ -437,28 +472,46 @@ class Harness:
     # --- the world the rotator works on ------------------------------------------------------
 
     def configure_users(self, *entries: str | dict[str, Any], create: bool = True) -> None:
-        users = [{"username": e} if isinstance(e, str) else e for e in entries]
+        """Write the users parameter. A member account's user is an entry with ``accountId``, or
+        the rotator's name ``<account_id>/<username>``; with ``create``, each user is created in
+        its account."""
+        users = [_user_entry(e) for e in entries]
         self.ssm.put_parameter(
             Name=os.environ["USERS_PARAMETER_NAME"],
             Value=json.dumps(users),
             Type="String",
             Overwrite=True,
         )
+        names = [rotator_name(user.get("accountId"), user["username"]) for user in users]
         if self.authorization is not None:
-            self.authorization.list_users([user["username"] for user in users])
+            self.authorization.list_users(names)
         if create:
-            for user in users:
-                self.create_user(user["username"])
+            for name in names:
+                self.create_user(name)
 
-    def create_user(self, username: str) -> None:
-        self.iam.create_user(UserName=username)
+    def iam_of(self, username: str) -> tuple[Any, str]:
+        """The test's IAM client of the user's account, and the user's IAM user name: a member
+        account's user is ``<account_id>/<username>``."""
+        account_id, name = split(username)
+        if account_id is None or account_id == ACCOUNT:
+            return self.iam, name
+        if account_id not in self._member_iams:
+            self._member_iams[account_id] = client_in(account_id, "iam", self._session)
+        return self._member_iams[account_id], name
+
+    def create_user(self, username: str, path: str = "/", **tags: str) -> None:
+        """Create the user in its account (``<account_id>/<username>``: a member account)."""
+        iam, name = self.iam_of(username)
+        iam.create_user(
+            UserName=name, Path=path, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+        )
 
     def use_previous_key(self, username: str) -> None:
         """Sign a call with the key of the secret's AWSPREVIOUS version, as a consumer that kept
         it would: IAM (moto alike) records the key's last use. In the next whole second: on AWS
         the grace wait lasts seconds, and the engine compares the use with times to the second."""
         time.sleep(1.0 - time.time() % 1.0 + 0.01)
-        self._sign_with(self._previous_value(username))
+        self._sign_with(username, self._previous_value(username))
 
     def _previous_value(self, username: str) -> dict[str, Any]:
         got = self.secretsmanager.get_secret_value(
@@ -467,8 +520,8 @@ class Harness:
         value: dict[str, Any] = json.loads(got["SecretString"])
         return value
 
-    def _sign_with(self, value: dict[str, Any]) -> None:
-        self.used_by_consumer[value["UserName"]] = value["AccessKeyId"]
+    def _sign_with(self, username: str, value: dict[str, Any]) -> None:
+        self.used_by_consumer[username] = value["AccessKeyId"]
         sts = self._session.client(
             "sts",
             aws_access_key_id=value["AccessKeyId"],
@@ -483,7 +536,7 @@ class Harness:
         while the run waits out its grace period (after the handoffs)."""
         if state not in ("GraceWait", "before the run") or not self.not_moved:
             return
-        values = []
+        values: list[tuple[str, dict[str, Any]]] = []
         in_run = self._run_users
         for username in sorted(self.not_moved if in_run is None else self.not_moved & in_run):
             try:
@@ -491,24 +544,24 @@ class Harness:
             except self.secretsmanager.exceptions.ResourceNotFoundException:
                 continue  # no key before this one
             if self.keys(username).get(value.get("AccessKeyId", "")) == "Active":
-                values.append(value)
+                values.append((username, value))
         if values:
             time.sleep(1.0 - time.time() % 1.0 + 0.01)  # as in use_previous_key
-        for value in values:
-            self._sign_with(value)
+        for username, value in values:
+            self._sign_with(username, value)
 
     def create_key(self, username: str, *, inactive: bool = False) -> str:
-        key = self.iam.create_access_key(UserName=username)["AccessKey"]
+        iam, name = self.iam_of(username)
+        key = iam.create_access_key(UserName=name)["AccessKey"]
         self.watch.add(key["SecretAccessKey"])
         if inactive:
-            self.iam.update_access_key(
-                UserName=username, AccessKeyId=key["AccessKeyId"], Status="Inactive"
-            )
-        return key["AccessKeyId"]
+            iam.update_access_key(UserName=name, AccessKeyId=key["AccessKeyId"], Status="Inactive")
+        return str(key["AccessKeyId"])
 
     def keys(self, username: str) -> dict[str, str]:
-        """The user's keys: id -> status."""
-        listed = self.iam.list_access_keys(UserName=username)["AccessKeyMetadata"]
+        """The user's keys, in its account: id -> status."""
+        iam, name = self.iam_of(username)
+        listed = iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
         return {k["AccessKeyId"]: k["Status"] for k in listed}
 
     def secret_name(self, username: str) -> str:
@@ -682,12 +735,23 @@ class Harness:
 
     def hook(self, event: str, handler: Any) -> None:
         """Register a botocore hook for every client: the functions' (created already, each with
-        its own copy of the session's hooks) and those created from now on."""
+        its own copy of the session's hooks, the member roles' included) and those created from
+        now on."""
         boto3.DEFAULT_SESSION.events.register(event, handler)  # type: ignore[union-attr]
         for factory in ENGINE_CLIENTS:
             factory().meta.events.register(event, handler)
+        for client, _ in list(clients._assumed.values()):
+            client.meta.events.register(event, handler)
         for client in self.task_clients.values():
             client.meta.events.register(event, handler)
+
+    def new_execution_environments(self) -> None:
+        """Forget the member roles' credentials the functions hold, as the new execution
+        environments of a later run do not have them. The harness runs every function in this
+        one process, whose cache (``clients.assumed_role_client``) would otherwise serve every
+        run; it stands for one environment per run, where AWS has one per function and
+        concurrent invocation (bench/run.py models those)."""
+        clients._assumed.clear()
 
     def wait_until_quiet(self, timeout: float = 30.0) -> None:
         """Wait until no function invocation is running (a stopped run's may still be)."""
@@ -762,10 +826,24 @@ def _real_now() -> datetime.datetime:
 
 
 def _username_of(event: Any) -> str | None:
+    """The rotator's name of the user an event is about (the handler's payload names a member
+    account's user by ``accountId`` and its IAM user name)."""
     if not isinstance(event, dict):
         return None
     user = event.get("username") or (event.get("user") or {}).get("username")
-    return str(user) if isinstance(user, str) else None
+    if not isinstance(user, str):
+        return None
+    account_id = event.get("accountId")
+    return rotator_name(account_id if isinstance(account_id, str) else None, user)
+
+
+def _user_entry(entry: str | dict[str, Any]) -> dict[str, Any]:
+    """A users parameter entry: a name (``<account_id>/<username>`` for a member account's
+    user, which the parameter lists with its ``accountId``) or an entry as it is."""
+    if not isinstance(entry, str):
+        return entry
+    account_id, name = split(entry)
+    return {"username": name} if account_id is None else {"username": name, "accountId": account_id}
 
 
 def _function_error(
@@ -787,13 +865,15 @@ def _function_error(
     ).encode()
 
 
-# The functions' clients, one per service and process (credentials_rotator.clients).
+# The functions' clients, one per service and process (credentials_rotator.clients); STS's
+# assumes the member roles.
 ENGINE_CLIENTS = (
     clients.iam_client,
     clients.secretsmanager_client,
     clients.ssm_client,
     clients.sfn_client,
     clients.s3_client,
+    clients.sts_client,
 )
 
 

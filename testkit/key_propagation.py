@@ -6,7 +6,8 @@ those with ``InvalidClientTokenId`` (403, "The security token included in the re
 invalid."), and it refuses a new key for some seconds after ``CreateAccessKey`` too: IAM is
 eventually consistent and AWS gives no figure. ``sts_as_aws`` patches moto so, and
 ``Propagation`` (``Harness.propagation``) says for how long a new key is refused: its first
-``checks`` checks, its first ``seconds``, or, for some users, ``forever``. Keys that are not IAM
+``checks`` checks, its first ``seconds``, or, for some users (by the rotator's name:
+``<account_id>/<username>`` in a member account), ``forever``. Keys that are not IAM
 users' keys (the functions' ``testing`` credentials, standing for their roles) keep moto's answer.
 
 The engine waits between checks through ``credentials_rotator.clock``; ``virtual_waits`` makes a
@@ -26,6 +27,8 @@ from credentials_rotator import clock
 from moto.core.exceptions import InvalidClientTokenIdError
 from moto.iam.models import iam_backends
 from moto.sts.models import STSBackend
+
+from testkit.member_accounts import rotator_name
 
 IAM_USER_KEY_PREFIX = "AKIA"
 
@@ -76,7 +79,7 @@ def sts_as_aws(monkeypatch: pytest.MonkeyPatch, propagation: Any) -> None:
         user = iam.users.get(key.user_name) if key and key.user_name else None
         if user is None or key is None or key.status != "Active":
             raise InvalidClientTokenIdError
-        if propagation().refuses(access_key_id, user.name):
+        if propagation().refuses(access_key_id, rotator_name(backend.account_id, user.name)):
             raise InvalidClientTokenIdError
         return user.id, user.arn, user.account_id
 

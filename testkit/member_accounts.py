@@ -26,8 +26,11 @@ TEST_CLIENTS = Config(user_agent_extra="rotator-test-harness")
 
 def rotator_name(account_id: str | None, username: str) -> str:
     """How the rotator names the IAM user ``username`` of ``account_id``: ``<account_id>/
-    <username>`` in a member account, the bare name in the hub's (or for None)."""
-    return username if account_id in (None, HUB_ACCOUNT) else f"{account_id}/{username}"
+    <username>`` in a member account, the bare name in the hub's (or for None). A name that holds
+    '/' already is the rotator's (IAM user names hold none)."""
+    if account_id in (None, HUB_ACCOUNT) or "/" in username:
+        return username
+    return f"{account_id}/{username}"
 
 
 def split(name: str) -> tuple[str | None, str]:

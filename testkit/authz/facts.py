@@ -4,12 +4,16 @@ A call names a user, AWS authorizes it on the user's ARN, which carries the user
 names a secret, AWS authorizes it on the secret's full ARN, which ends in six random characters;
 ``s3:ResourceAccount`` is the account that owns the bucket. ``AccountFacts`` is what
 ``requests`` asks; ``MotoFacts`` answers from moto's in-process backends (inside ``mock_aws``).
+
+A call signed with a role's temporary credentials acts in the role's account, as the role: the
+guard asks ``assumed_role`` whose credentials an access key is, and decides the call with the facts
+of that account (``for_account``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 
@@ -19,6 +23,21 @@ class UserFacts:
     path: str
     arn: str
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AssumedRoleFacts:
+    """The role session an access key of temporary credentials belongs to."""
+
+    account: str  # the role's account
+    role_arn: str
+    session_name: str
+
+    @property
+    def session_arn(self) -> str:
+        partition = self.role_arn.split(":")[1]
+        role_name = self.role_arn.rsplit("/", 1)[-1]
+        return f"arn:{partition}:sts::{self.account}:assumed-role/{role_name}/{self.session_name}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,15 @@ class AccountFacts(Protocol):
     def user(self, name: str) -> UserFacts | None: ...
 
     def access_key_owner(self, access_key_id: str) -> str | None: ...
+
+    def assumed_role(self, access_key_id: str) -> AssumedRoleFacts | None:
+        """The role session whose temporary credentials ``access_key_id`` is; None for any other
+        key (an IAM user's, or credentials the emulator does not know)."""
+        ...
+
+    def for_account(self, account: str) -> AccountFacts:
+        """The same facts, of another account (a member account a role acts in)."""
+        ...
 
     def secret(self, secret_id: str) -> SecretFacts | None: ...
 
@@ -115,6 +143,23 @@ class MotoFacts:
             if any(key.access_key_id == access_key_id for key in list(found.access_keys)):
                 return str(found.name)
         return None
+
+    def assumed_role(self, access_key_id: str) -> AssumedRoleFacts | None:
+        """From moto's STS backend of the account that holds the key (moto records an assumed
+        role's temporary key in the IAM backend of the role's account, with the role's ARN)."""
+        from moto.iam.models import get_account_id_from  # noqa: PLC0415
+        from moto.sts.models import sts_backends  # noqa: PLC0415
+
+        account = get_account_id_from(access_key_id)
+        session = sts_backends[account][self.partition].get_assumed_role_from_access_key(
+            access_key_id
+        )
+        if session is None:
+            return None
+        return AssumedRoleFacts(str(account), str(session.role_arn), str(session.session_name))
+
+    def for_account(self, account: str) -> MotoFacts:
+        return replace(self, account=account)
 
     # --- Secrets Manager -----------------------------------------------------------------------
 

@@ -18,6 +18,15 @@ testkit/harness.py: the test's own set-up and checks, and the test consumer) are
 checked. A call without a rule (``UnmappedCall``) or by a function without planned policies raises
 at once and is kept in ``errors``, so a new call cannot slip through unchecked.
 
+Member accounts (testkit/authz/members.py): a function's ``sts:AssumeRole`` is decided against its
+own policies (the hub's ``<name>-member-roles`` included) and against the planned member role's
+trust policy, which must name the function's role. A call signed with a member role's temporary
+credentials (the guard finds the role from the access key in moto's STS backend, ``before-call``
+gets the client's request signer) acts in the member account as that role: it is decided against
+the member role's planned policy, on the member account's users, and recorded under the role's
+key (``member-role:<account>``), with the function whose code made it as ``acting``. A call
+signed by a role the plan has no member role for is an error, like an unmapped call.
+
 How to wire it (testkit/harness.py, ``deployed``)::
 
     from testkit.authz.facts import MotoFacts
@@ -92,7 +101,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.exceptions import ClientError
 
-from testkit.authz.facts import AccountFacts, MotoFacts
+from testkit.authz.facts import AccountFacts, AssumedRoleFacts, MotoFacts
+from testkit.authz.members import TRUST_NOTE, MemberRole, trust_decision
 from testkit.authz.planned import STATE_MACHINE, PlannedPolicies
 from testkit.authz.policy import (
     AuthorizationRequest,
@@ -160,23 +170,40 @@ def _protocol(service: str) -> str:
 
 @dataclass(frozen=True)
 class Check:
-    """One authorization request of one call, and how it was decided."""
+    """One authorization request of one call, and how it was decided.
+
+    ``function``: the principal whose policies decided it, a function's key, ``state_machine``, or
+    a member role's key (``member-role:<account>``); ``acting``: for a member role's call, the
+    function whose code made it."""
 
     function: str
     service: str  # the IAM prefix: iam, secretsmanager, states, ...
     operation: str
     request: AuthorizationRequest
     decision: Decision
+    acting: str | None = None
 
     @property
     def allowed(self) -> bool:
         return self.decision.allowed
 
     def describe(self) -> str:
+        who = self.function if self.acting is None else f"{self.acting} as {self.function}"
         return (
-            f"{self.function}: {self.service}.{self.operation} needs {self.request.describe()}: "
+            f"{who}: {self.service}.{self.operation} needs {self.request.describe()}: "
             f"{self.decision.outcome.value} ({self.decision.reason})"
         )
+
+
+@dataclass(frozen=True)
+class _Principal:
+    """Who a call is decided for: the key of its policies, and the request context it brings."""
+
+    key: str
+    role_arn: str
+    account: str
+    facts: AccountFacts
+    acting: str | None = None  # the function whose code called, for a member role's call
 
 
 @contextlib.contextmanager
@@ -195,6 +222,13 @@ def propagating_context_to_thread_pools() -> Iterator[None]:
         yield
     finally:
         ThreadPoolExecutor.submit = original  # type: ignore[method-assign]
+
+
+def _access_key_of(request_signer: Any) -> str | None:
+    """The access key a client signs with (None: unsigned, or no credentials)."""
+    credentials = getattr(request_signer, "_credentials", None)
+    key = getattr(credentials, "access_key", None)
+    return str(key) if key else None
 
 
 class AuthorizationGuard:
@@ -219,6 +253,9 @@ class AuthorizationGuard:
         self.session_names = dict(session_names or {})
         self.default_function = default_function
         self.harness_agent = harness_agent
+        # The planned member roles, by role ARN; the last session seen of each, by its key.
+        self.members: dict[str, MemberRole] = {}
+        self._sessions: dict[str, str] = {}
         self._checks: list[Check] = []
         self._errors: list[str] = []
         self._lock = threading.Lock()
@@ -236,15 +273,22 @@ class AuthorizationGuard:
             **options,
         )
 
-    def use(self, planned: PlannedPolicies) -> None:
-        """Decide from now on against ``planned`` (the module planned for another configuration);
-        the checks recorded so far are kept."""
-        sets = {key: PolicySet.of(value) for key, value in planned.by_function.items()}
+    def use(self, planned: PlannedPolicies, members: Iterable[MemberRole] = ()) -> None:
+        """Decide from now on against ``planned`` (the module planned for another configuration)
+        and its ``members`` (the member role planned for each member account); the checks
+        recorded so far are kept."""
+        roles = {role.role_arn: role for role in members}
+        policies: dict[str, Sequence[Policy | Mapping[str, Any] | str]] = {
+            **planned.by_function,
+            **{role.key: role.policies for role in roles.values()},
+        }
+        sets = {key: PolicySet.of(value) for key, value in policies.items()}
         with self._lock:
-            self.policies = dict(planned.by_function)
+            self.policies = policies
             self._sets = sets
             self.role_names = dict(planned.role_names)
             self.session_names = dict(planned.function_names)
+            self.members = roles
 
     # --- who is calling ------------------------------------------------------------------------
 
@@ -269,6 +313,35 @@ class AuthorizationGuard:
         role = self.role_names.get(function, function)
         session = self.session_names.get(function, role)
         return f"arn:{self.facts.partition}:sts::{self.facts.account}:assumed-role/{role}/{session}"
+
+    def role_arn(self, function: str) -> str:
+        """The ARN of the role ``function`` runs as (the module's roles have the path "/")."""
+        role = self.role_names.get(function, function)
+        return f"arn:{self.facts.partition}:iam::{self.facts.account}:role/{role}"
+
+    def _function_principal(self, function: str) -> _Principal:
+        return _Principal(function, self.role_arn(function), self.facts.account, self.facts)
+
+    def _member_principal(self, function: str, session: AssumedRoleFacts) -> _Principal:
+        """The member role whose credentials signed a call of ``function``."""
+        role = self.members.get(session.role_arn)
+        if role is None:
+            message = (
+                f"{function} made a call signed by role {session.role_arn}, for which the plan "
+                "has no member role (planned: "
+                f"{', '.join(sorted(self.members)) or 'none'})"
+            )
+            self._error(message)
+            raise LookupError(message)
+        with self._lock:
+            self._sessions[role.key] = session.session_arn
+        return _Principal(
+            role.key,
+            role.role_arn,
+            session.account,
+            self.facts.for_account(session.account),
+            acting=function,
+        )
 
     # --- records -------------------------------------------------------------------------------
 
@@ -304,39 +377,103 @@ class AuthorizationGuard:
     # --- deciding ------------------------------------------------------------------------------
 
     def decide(
-        self, function: str, service: str, operation: str, requests: Iterable[AuthorizationRequest]
+        self,
+        function: str,
+        service: str,
+        operation: str,
+        requests: Iterable[AuthorizationRequest],
+        *,
+        principal: _Principal | None = None,
     ) -> list[Check]:
-        """Decide and record ``requests`` for ``function``; returns the checks, in order."""
-        policy_set = self._sets.get(function)
+        """Decide and record ``requests`` for ``function`` (or, for a call signed as a member
+        role, for that ``principal``); returns the checks, in order."""
+        principal = principal or self._function_principal(function)
+        policy_set = self._sets.get(principal.key)
         if policy_set is None:
             message = (
                 f"{function} called {service}.{operation}, but the plan has no policies for "
-                f"{function} (it has {', '.join(sorted(self._sets))})"
+                f"{principal.key} (it has {', '.join(sorted(self._sets))})"
             )
             self._error(message)
             raise LookupError(message)
-        extra = {
-            "aws:PrincipalArn": f"arn:{self.facts.partition}:iam::{self.facts.account}:role/"
-            f"{self.role_names.get(function, function)}",
-            "aws:PrincipalAccount": self.facts.account,
-            "aws:PrincipalType": "AssumedRole",
-        }
+        extra = self._principal_context(principal)
         checks = []
         for request in requests:
             full = request.with_context(
                 {k: v for k, v in extra.items() if k not in request.context}
             )
-            checks.append(Check(function, service, operation, full, evaluate(policy_set, full)))
+            checks.append(
+                Check(
+                    principal.key,
+                    service,
+                    operation,
+                    full,
+                    evaluate(policy_set, full),
+                    principal.acting,
+                )
+            )
         with self._lock:
             self._checks.extend(checks)
         return checks
 
-    def authorize(
-        self, function: str, service: str, operation: str, params: Mapping[str, Any]
+    @staticmethod
+    def _principal_context(principal: _Principal) -> dict[str, str]:
+        return {
+            "aws:PrincipalArn": principal.role_arn,
+            "aws:PrincipalAccount": principal.account,
+            "aws:PrincipalType": "AssumedRole",
+        }
+
+    def _trust_checks(
+        self, function: str, params: Mapping[str, Any], identity: Sequence[Check]
     ) -> list[Check]:
-        """Check one call made by ``function``; raise an AccessDenied ``ClientError`` (and
-        ``UnmappedCall`` for a call without a rule) as the hook would answer it."""
-        checks = self._checks_for(function, service, operation, params)
+        """``sts:AssumeRole`` from the role's side: its planned trust policy must name the role
+        of ``function``. A role the plan has none for is unchecked (an error) unless the caller's
+        own policies already deny it."""
+        role_arn = str(params.get("RoleArn"))
+        role = self.members.get(role_arn)
+        if role is None:
+            if identity and all(check.allowed for check in identity):
+                message = (
+                    f"{function} assumed role {role_arn}, which its policies allow, but the plan "
+                    "has no member role of that ARN whose trust policy could be checked"
+                )
+                self._error(message)
+                raise LookupError(message)
+            return []
+        caller = self._function_principal(function)
+        context = {
+            **self._principal_context(caller),
+            "aws:SecureTransport": True,
+            "aws:RequestedRegion": self.facts.region,
+            "sts:RoleSessionName": params.get("RoleSessionName"),
+            "sts:ExternalId": params.get("ExternalId"),
+        }
+        decision = trust_decision(
+            role.trust,
+            role_arn,
+            caller.role_arn,
+            context,
+            name=f"the trust policy of {role.role_name}",
+        )
+        check = Check(function, "sts", "AssumeRole", decision.request, decision)
+        with self._lock:
+            self._checks.append(check)
+        return [check]
+
+    def authorize(
+        self,
+        function: str,
+        service: str,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        access_key_id: str | None = None,
+    ) -> list[Check]:
+        """Check one call made by ``function`` (signed with ``access_key_id``: a member role's
+        temporary key makes it the member role's call); raise an AccessDenied ``ClientError``
+        (and ``UnmappedCall`` for a call without a rule) as the hook would answer it."""
+        checks = self._checks_for(function, service, operation, params, access_key_id)
         denied = next((check for check in checks if not check.allowed), None)
         if denied is not None:
             raise ClientError(
@@ -345,14 +482,27 @@ class AuthorizationGuard:
         return checks
 
     def _checks_for(
-        self, function: str, service: str, operation: str, params: Mapping[str, Any]
+        self,
+        function: str,
+        service: str,
+        operation: str,
+        params: Mapping[str, Any],
+        access_key_id: str | None = None,
     ) -> list[Check]:
+        session = self.facts.assumed_role(access_key_id) if access_key_id else None
+        principal = None if session is None else self._member_principal(function, session)
+        facts = self.facts if principal is None else principal.facts
         try:
-            requests = requests_for(service, operation, params, self.facts)
+            requests = requests_for(service, operation, params, facts)
         except LookupError as exc:
-            self._error(f"{function}: {exc}")
+            who = function if principal is None else f"{function} as {principal.key}"
+            self._error(f"{who}: {exc}")
             raise
-        return self.decide(function, iam_prefix(service), operation, requests)
+        prefix = iam_prefix(service)
+        checks = self.decide(function, prefix, operation, requests, principal=principal)
+        if (prefix, operation) == ("sts", "AssumeRole") and principal is None:
+            checks += self._trust_checks(function, params, checks)
+        return checks
 
     def _error(self, message: str) -> None:
         with self._lock:
@@ -360,16 +510,27 @@ class AuthorizationGuard:
 
     def denial_message(self, check: Check) -> str:
         request, decision = check.request, check.decision
-        why = (
-            "with an explicit deny in an identity-based policy"
-            if decision.outcome is Outcome.EXPLICIT_DENY
-            else f"because no identity-based policy allows the {request.action} action"
-        )
+        if request.note == TRUST_NOTE:
+            why = (
+                "with an explicit deny in a resource-based policy"
+                if decision.outcome is Outcome.EXPLICIT_DENY
+                else "because no resource-based policy allows the sts:AssumeRole action"
+            )
+        elif decision.outcome is Outcome.EXPLICIT_DENY:
+            why = "with an explicit deny in an identity-based policy"
+        else:
+            why = f"because no identity-based policy allows the {request.action} action"
         note = f"; {request.note}" if request.note else ""
+        if check.acting is None:
+            who, whose = self.principal_arn(check.function), f"function {check.function}"
+        else:
+            role = next(r for r in self.members.values() if r.key == check.function)
+            who = self._sessions.get(role.key, role.role_arn)
+            whose = f"function {check.acting} as {role.role_arn}"
         return (
-            f"User: {self.principal_arn(check.function)} is not authorized to perform: "
+            f"User: {who} is not authorized to perform: "
             f"{request.action} on resource: {request.resource} {why} "
-            f"[testkit authorization guard, function {check.function}: {decision.reason}{note}]"
+            f"[testkit authorization guard, {whose}: {decision.reason}{note}]"
         )
 
     def denial_response(self, check: Check, protocol: str) -> dict[str, Any]:
@@ -418,7 +579,12 @@ class AuthorizationGuard:
         return self.harness_agent in str(agent)
 
     def before_call(
-        self, model: Any, params: Mapping[str, Any], context: dict[str, Any], **_: Any
+        self,
+        model: Any,
+        params: Mapping[str, Any],
+        context: dict[str, Any],
+        request_signer: Any = None,
+        **_: Any,
     ) -> tuple[AWSResponse, dict[str, Any]] | None:
         """``before-call``: check the call; answer a denied one with AWS's error response."""
         if self._from_harness(params):
@@ -435,7 +601,9 @@ class AuthorizationGuard:
             raise LookupError(message)
         function = self.current_function()
         service = model.service_model.service_name
-        checks = self._checks_for(function, service, model.name, api_params)
+        checks = self._checks_for(
+            function, service, model.name, api_params, _access_key_of(request_signer)
+        )
         denied = next((check for check in checks if not check.allowed), None)
         if denied is None:
             return None

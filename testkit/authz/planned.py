@@ -11,6 +11,11 @@ them by the principal that uses the role: a Lambda function's key in the module 
 ``rotate``, ..., read from the plan) or ``state_machine``. The schedule's role and the policy the
 module attaches to the credentials handler's role are in ``others``.
 
+Member accounts are inputs like any other (``users[].account_id``, ``accounts``,
+``member_role_name``, ``member_external_id``): the managed policy that lets the functions assume
+the member roles (``<name>-member-roles``) is gathered with the rest. The member roles themselves
+are another module's (``modules/member-role``), planned by testkit/authz/members.py.
+
 Each distinct configuration is planned once: the result is cached under ``.build/authz/``, keyed
 by a hash of every ``*.tf`` file of the module, the state machine template, the fixture and the
 parameters. Planning takes 10 to 30 s; a cached plan loads in milliseconds. Without Terraform,
@@ -53,6 +58,8 @@ CREDENTIALS_HANDLER_ROLE = f"{NAME}-consumer"
 WORKFLOW_TAGS: Mapping[str, str] = {"team": "platform"}
 # Users the workflow tests create by name; pass your own list where a test needs others.
 WORKFLOW_USERS = ("homer", "bart", "lisa", "marge", "maggie", "ghost", "moe")
+# The module's default member_role_name (variables.tf).
+MEMBER_ROLE_NAME = "credentials-rotator-member"
 STATE_MACHINE = "state_machine"
 # Bump when the cached format or the way policies are gathered changes.
 CACHE_FORMAT = 2
@@ -72,16 +79,74 @@ class PlanError(RuntimeError):
 
 @dataclass(frozen=True)
 class User:
+    """A user of the module's ``users`` input; ``account_id``: a member account's (None: the
+    hub's)."""
+
     username: str
     metadata: str | None = None
+    account_id: str | None = None
 
     @classmethod
     def of(cls, user: str | Mapping[str, Any] | User) -> User:
+        """From a User, a name (``<account_id>/<username>`` for a member account's user, as the
+        rotator names it) or a mapping with ``username`` and optional ``metadata`` and
+        ``account_id`` (or ``accountId``, as the users parameter spells it)."""
         if isinstance(user, User):
             return user
         if isinstance(user, str):
-            return cls(user)
-        return cls(str(user["username"]), user.get("metadata"))
+            account_id, slash, name = user.rpartition("/")
+            return cls(name, account_id=account_id) if slash else cls(user)
+        account_id = user.get("account_id", user.get("accountId"))
+        return cls(str(user["username"]), user.get("metadata"), account_id)
+
+    def variables(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"username": self.username}
+        if self.metadata is not None:
+            found["metadata"] = self.metadata
+        if self.account_id is not None:
+            found["account_id"] = self.account_id
+        return found
+
+
+@dataclass(frozen=True)
+class MemberAccountConfiguration:
+    """One entry of the module's ``accounts`` input."""
+
+    user_path_prefix: str | None = None
+    user_tag: tuple[str, str | None] | None = None  # (key, value or None for any value)
+    exclude_users: tuple[str, ...] = ()
+    role_name: str | None = None
+
+    @classmethod
+    def of(
+        cls, account: Mapping[str, Any] | MemberAccountConfiguration
+    ) -> MemberAccountConfiguration:
+        """From the module's spelling (``user_path_prefix``, ``user_tag``, ``exclude_users``,
+        ``role_name``) or the engine's ACCOUNTS spelling (``userPathPrefix``, ``userTag``,
+        ``excludeUsers``, ``roleName``)."""
+        if isinstance(account, MemberAccountConfiguration):
+            return account
+
+        def get(snake: str, camel: str) -> Any:
+            return account.get(snake, account.get(camel))
+
+        tag = get("user_tag", "userTag")
+        return cls(
+            user_path_prefix=get("user_path_prefix", "userPathPrefix"),
+            user_tag=None if tag is None else (str(tag["key"]), tag.get("value")),
+            exclude_users=tuple(sorted(get("exclude_users", "excludeUsers") or ())),
+            role_name=get("role_name", "roleName"),
+        )
+
+    def variables(self) -> dict[str, Any]:
+        return {
+            "user_path_prefix": self.user_path_prefix,
+            "user_tag": None
+            if self.user_tag is None
+            else {"key": self.user_tag[0], "value": self.user_tag[1]},
+            "exclude_users": sorted(self.exclude_users),
+            "role_name": self.role_name,
+        }
 
 
 @dataclass(frozen=True)
@@ -99,10 +164,15 @@ class PlanConfiguration:
     tags: tuple[tuple[str, str], ...] = tuple(sorted(WORKFLOW_TAGS.items()))
     credentials_handler_arn: str = CREDENTIALS_HANDLER_ARN
     credentials_handler_role_name: str | None = CREDENTIALS_HANDLER_ROLE
+    # Member accounts: (account id, its entry of ``accounts``), sorted by id.
+    accounts: tuple[tuple[str, MemberAccountConfiguration], ...] = ()
+    member_role_name: str = MEMBER_ROLE_NAME
+    member_external_id: str | None = None
 
     def describe(self) -> str:
         parts = [f"{len(self.users)} listed users"]
-        for name in ("user_path_prefix", "user_tag", "exclude_users", "kms_key_arn"):
+        shown = ("user_path_prefix", "user_tag", "exclude_users", "kms_key_arn", "accounts")
+        for name in (*shown, "member_external_id"):
             if getattr(self, name):
                 parts.append(f"{name}={getattr(self, name)!r}")
         parts.append(f"old_key_action={self.old_key_action}")
@@ -113,10 +183,7 @@ class PlanConfiguration:
     def variables(self) -> dict[str, Any]:
         """The fixture's variables (its -var-file)."""
         return {
-            "users": [
-                {"username": u.username} | ({} if u.metadata is None else {"metadata": u.metadata})
-                for u in self.users
-            ],
+            "users": [user.variables() for user in self.users],
             "user_path_prefix": self.user_path_prefix,
             "user_tag": None
             if self.user_tag is None
@@ -129,6 +196,9 @@ class PlanConfiguration:
             "tags": dict(self.tags),
             "credentials_handler_arn": self.credentials_handler_arn,
             "credentials_handler_role_name": self.credentials_handler_role_name,
+            "accounts": {account_id: entry.variables() for account_id, entry in self.accounts},
+            "member_role_name": self.member_role_name,
+            "member_external_id": self.member_external_id,
         }
 
 
@@ -233,11 +303,16 @@ def plan_policies(
     in_use_key_action: str = "defer",
     kms_key_arn: str | None = None,
     tags: Mapping[str, str] = WORKFLOW_TAGS,
+    accounts: Mapping[str, Mapping[str, Any] | MemberAccountConfiguration] | None = None,
+    member_role_name: str = MEMBER_ROLE_NAME,
+    member_external_id: str | None = None,
 ) -> PlannedPolicies:
     """The module's policies for these inputs (planned once per configuration, then cached).
 
-    ``users``: names or ``{"username", "metadata"}`` mappings.
+    ``users``: names (``<account_id>/<username>`` for a member account's user) or
+    ``{"username", "metadata", "account_id"}`` mappings.
     ``user_tag``: ``{"key": ..., "value": ...}`` or ``(key, value)``; a value of None matches any.
+    ``accounts``: the module's ``accounts`` input, by account id.
     """
     tag: tuple[str, str | None] | None
     if user_tag is None:
@@ -255,6 +330,11 @@ def plan_policies(
         in_use_key_action=in_use_key_action,
         kms_key_arn=kms_key_arn,
         tags=tuple(sorted(tags.items())),
+        accounts=tuple(
+            sorted((k, MemberAccountConfiguration.of(v)) for k, v in (accounts or {}).items())
+        ),
+        member_role_name=member_role_name,
+        member_external_id=member_external_id,
     )
     return plan_configuration(configuration)
 
@@ -342,9 +422,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def moto_server() -> Iterator[str]:
+def moto_server(environment: Mapping[str, str] | None = None) -> Iterator[str]:
     """tests/terraform/moto_for_plan.py on a free local port, for the provider's lookups (also
-    the least-privilege test's)."""
+    the least-privilege test's); ``environment`` is added to the server's (``MOTO_ACCOUNT_ID``:
+    the account it answers as)."""
     if importlib.util.find_spec("flask") is None:
         raise PlanningUnavailable(
             "moto's server needs flask (moto[server], pinned in requirements-dev.txt) to answer "
@@ -359,6 +440,7 @@ def moto_server() -> Iterator[str]:
     with log_path.open("w") as log:
         server = subprocess.Popen(  # noqa: S603  (our own script, with this interpreter)
             [sys.executable, str(script), "-H", "127.0.0.1", "-p", str(port)],
+            env={**os.environ, **(environment or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -435,15 +517,17 @@ def _instance_address(type_: str, name: str, index: Any) -> str:
     return f"{type_}.{name}" if index is None else f"{type_}.{name}[{json.dumps(index)}]"
 
 
-def _module_instances(plan: Mapping[str, Any]) -> dict[str, _Instance]:
-    configuration = plan["configuration"]["root_module"]["module_calls"][MODULE_CALL]["module"]
+def _module_instances(
+    plan: Mapping[str, Any], module_call: str = MODULE_CALL
+) -> dict[str, _Instance]:
+    configuration = plan["configuration"]["root_module"]["module_calls"][module_call]["module"]
     expressions = {
         resource["address"]: resource.get("expressions", {})
         for resource in configuration.get("resources", [])
     }
     instances: dict[str, _Instance] = {}
     for change in plan["resource_changes"]:
-        if change.get("module_address") != f"module.{MODULE_CALL}" or change["mode"] != "managed":
+        if change.get("module_address") != f"module.{module_call}" or change["mode"] != "managed":
             continue
         index = change.get("index")
         address = _instance_address(change["type"], change["name"], index)

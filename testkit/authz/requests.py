@@ -430,6 +430,20 @@ def _put_events(call: _Call) -> list[AuthorizationRequest]:
     return list(seen.values())
 
 
+# --- STS ---------------------------------------------------------------------------------------
+
+
+def _assume_role(call: _Call) -> list[AuthorizationRequest]:
+    """``sts:AssumeRole`` on the role, with the session name and the external id as condition
+    keys. This is the caller's side only: the role's trust policy must name the caller too, which
+    the guard decides against the planned member role (``members.trust_decision``)."""
+    context: dict[str, object] = {
+        "sts:RoleSessionName": call.params.get("RoleSessionName"),
+        "sts:ExternalId": call.params.get("ExternalId"),
+    }
+    return [call.request("sts:AssumeRole", str(call.param("RoleArn")), context)]
+
+
 # --- the rules ---------------------------------------------------------------------------------
 
 _RULES: dict[tuple[str, str], Rule] = {
@@ -474,6 +488,7 @@ _RULES: dict[tuple[str, str], Rule] = {
     ("lambda", "Invoke"): _invoke,
     ("lambda", "InvokeWithResponseStream"): _invoke,
     ("events", "PutEvents"): _put_events,
+    ("sts", "AssumeRole"): _assume_role,
 }
 
 

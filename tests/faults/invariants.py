@@ -16,7 +16,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from testkit.harness import INVOCATION, Harness
+from testkit.harness import INVOCATION, Harness, account_of_call
+from testkit.member_accounts import rotator_name
 
 
 class KeyGuard:
@@ -56,12 +57,15 @@ class KeyGuard:
                     "the key its consumer still uses"
                 )
 
-    def _created(self, parsed: dict[str, Any], **_: Any) -> None:
+    def _created(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         invocation = INVOCATION.get()
         if invocation is not None and "AccessKey" in parsed:
             key = parsed["AccessKey"]
+            # A member account's IAM names its user without the account (this hook runs before
+            # the member client puts it back): the rotator's name is <account_id>/<username>.
+            name = rotator_name(account_of_call(context), key["UserName"])
             with self._lock:
-                self.created.setdefault(key["UserName"], set()).add(key["AccessKeyId"])
+                self.created.setdefault(name, set()).add(key["AccessKeyId"])
 
 
 def after_run(harness: Harness, username: str) -> list[str]:

@@ -18,6 +18,11 @@ the user never has more than two keys, the first run after the fault recovers th
 the last run nothing the rotator created is left unrecorded. No secret is in any history, log or
 run data, no state passes Step Functions' limits, and IAM allowed every call the functions made,
 faults and recoveries included (testkit/authorization.py; checked at the end of each row).
+
+The same matrix runs for users of a member account on the rows whose calls differ there
+(``MEMBER_ROWS``): every IAM call then goes through the member role, which each run assumes
+afresh (its first call in the member account is ``sts:AssumeRole``, a crash point of its own),
+and the member role's planned policy must allow every call.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from rows import ROWS, UNTOUCHABLE
 
 from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, captured_text, deployed
 from testkit.injector import LAMBDA_TASKS, MATRIX_PROPERTY, CallRecord, Fault, Injector
+from testkit.member_accounts import create_member_role
 
 pytestmark = pytest.mark.faults
 
@@ -39,6 +45,16 @@ pytestmark = pytest.mark.faults
 AFTER_A_STOP = datetime.timedelta(minutes=16)
 # Users made ready for each row: three probes and at most this many scenarios.
 MOST_SCENARIOS = 80
+# A member account, and the rows (with their old-key action) played for its users: the normal
+# path in both actions (rotate, roll_back and finish through the member role: keys created,
+# deleted, deactivated, last run's Inactive key deleted, the previous key's last use asked) and a
+# stray proven there. Not the rows of a previous key in use: their consumers sign with the old
+# key in every run, in whole seconds (``Harness.use_previous_key``), so each costs five minutes;
+# tests/workflow/test_multi_account.py keeps a member user's key in use instead.
+MEMBER = "111122223333"
+MEMBER_ROWS = (("delivered", "delete"), ("delivered", "deactivate"), ("stray", "delete"))
+# A member user's run has a crash point more in each rotate that assumes the role.
+MOST_MEMBER_SCENARIOS = MOST_SCENARIOS + 4
 
 
 @pytest.fixture
@@ -62,6 +78,8 @@ def world(
 def run_once(harness: Harness, injector: Injector, user: str, fault: Fault | None) -> CallRecord:
     """One on-demand run of ``user``, with ``fault``; what it called and entered."""
     arn: list[str] = []
+    # Each run's functions assume the member role afresh, so its calls are the same every run.
+    harness.new_execution_environments()
     with injector.injecting(fault, arn) as record:
         arn.append(harness.start({"users": [user]}))
         harness.wait(arn[0])
@@ -149,11 +167,37 @@ def test_no_fault_retires_a_key_the_handler_holds(
     old_key_action: str,
     record_property: pytest.RecordProperty,
 ) -> None:
-    harness, injector, _ = world
-    harness.set_engine_variable("OLD_KEY_ACTION", old_key_action)
+    world[0].set_engine_variable("OLD_KEY_ACTION", old_key_action)
     # The same names in every row: each row plans the module once per old-key action for the
     # authorization of its calls, and the rows share those two plans.
     users = [f"user-{index:02d}" for index in range(MOST_SCENARIOS + 3)]
+    play_row(world, row, users, record_property)
+
+
+@pytest.mark.parametrize(("row", "old_key_action"), MEMBER_ROWS)
+def test_no_fault_retires_a_key_the_handler_holds_in_a_member_account(
+    world: tuple[Harness, Injector, KeyGuard],
+    row: str,
+    old_key_action: str,
+    record_property: pytest.RecordProperty,
+) -> None:
+    """The matrix for users of a member account, listed in the users parameter with its
+    accountId and rotated through its member role (the same names in every row: one plan of the
+    module per old-key action and one of the member role)."""
+    world[0].set_engine_variable("OLD_KEY_ACTION", old_key_action)
+    create_member_role(MEMBER)
+    users = [f"{MEMBER}/user-{index:02d}" for index in range(MOST_MEMBER_SCENARIOS + 3)]
+    play_row(world, row, users, record_property)
+
+
+def play_row(
+    world: tuple[Harness, Injector, KeyGuard],
+    row: str,
+    users: list[str],
+    record_property: pytest.RecordProperty,
+) -> None:
+    """Every fault the probes of ``row`` show, each on a user of its own; no problem."""
+    harness, injector, _ = world
     harness.configure_users(*users)
     ROWS[row](harness, injector, users)
     probe = _probe(harness, injector, users.pop())

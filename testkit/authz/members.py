@@ -1,0 +1,345 @@
+"""The member roles of a planned hub: each member account's role (``modules/member-role``),
+planned for the inputs that match the hub's configuration, and its trust decided as AWS decides it.
+
+A hub function reaches a member account's users in two steps, and AWS authorizes both:
+
+- ``sts:AssumeRole`` on the member role: the function's own (identity) policies must allow it (the
+  hub's managed policy ``<name>-member-roles``, which ``planned`` reads like any other), and the
+  member role's trust policy must name the function's role (``trust_decision``).
+- every call signed with the member role's credentials: the member role's policy decides it,
+  against the member account's users (their paths and tags).
+
+``plan_member_role`` plans ``member_fixture/main.tf`` (the submodule as a member account applies
+it) with a moto server whose account is the member account (``MOTO_ACCOUNT_ID``), so the policy's
+ARNs name that account exactly as Terraform renders them there. ``member_roles_for`` derives each
+member account's inputs from the hub's configuration: its listed users (``usernames``), its
+selection (``user_path_prefix``, ``user_tag``), the hub's ``member_external_id`` and role name,
+and as ``hub_role_arns`` the hub's ``function_role_arns`` output: the roles of the functions the
+module attaches ``<name>-member-roles`` to (``outputs.tf``, ``accounts.tf``). Plans are cached
+under ``.build/authz/`` as the hub's are, keyed by the submodule's files, the fixture and the
+inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from testkit.authz import planned as hub
+from testkit.authz.policy import (
+    AuthorizationRequest,
+    Context,
+    Decision,
+    Outcome,
+    Policy,
+    PolicyError,
+    PolicySet,
+    evaluate,
+)
+
+FIXTURE = Path(__file__).resolve().parent / "member_fixture"
+SUBMODULE = hub.REPO / "modules" / "member-role"
+MODULE_CALL = "member_role"
+# The hub's managed policy that lets its functions assume the member roles (accounts.tf); the
+# module's function_role_arns output is the roles it is attached to.
+MEMBER_ROLES_POLICY = f"{hub.NAME}-member-roles"
+# Bump when the cached format or the way the role is gathered changes.
+CACHE_FORMAT = 1
+# The note of a request decided by a role's trust policy (a resource-based policy).
+TRUST_NOTE = "decided by the role's trust policy"
+
+
+@dataclass(frozen=True)
+class MemberRoleConfiguration:
+    """The submodule's inputs in one member account."""
+
+    account_id: str
+    role_name: str
+    hub_role_arns: tuple[str, ...]
+    usernames: tuple[str, ...] = ()
+    user_path_prefix: str | None = None
+    user_tag: tuple[str, str | None] | None = None
+    external_id: str | None = None
+
+    def variables(self) -> dict[str, Any]:
+        """The fixture's variables (its -var-file)."""
+        return {
+            "role_name": self.role_name,
+            "hub_role_arns": list(self.hub_role_arns),
+            "usernames": list(self.usernames),
+            "user_path_prefix": self.user_path_prefix,
+            "user_tag": None
+            if self.user_tag is None
+            else {"key": self.user_tag[0], "value": self.user_tag[1]},
+            "external_id": self.external_id,
+        }
+
+    def describe(self) -> str:
+        return f"the member role {self.role_name} of account {self.account_id}"
+
+
+@dataclass(frozen=True)
+class MemberRole:
+    """A member account's role as planned: its ARN, its permissions and its trust policy."""
+
+    configuration: MemberRoleConfiguration
+    role_arn: str
+    policies: tuple[Policy, ...]
+    trust: Mapping[str, Any]
+
+    @property
+    def account_id(self) -> str:
+        return self.configuration.account_id
+
+    @property
+    def role_name(self) -> str:
+        return self.role_arn.rsplit("/", 1)[-1]
+
+    @property
+    def key(self) -> str:
+        """The principal key the guard records this role's calls under."""
+        return member_key(self.account_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": CACHE_FORMAT,
+            "configuration": self.configuration.variables(),
+            "role_arn": self.role_arn,
+            "policies": [{"name": p.name, "document": p.document} for p in self.policies],
+            "trust": self.trust,
+        }
+
+    @classmethod
+    def from_json(
+        cls, data: Mapping[str, Any], configuration: MemberRoleConfiguration
+    ) -> MemberRole:
+        return cls(
+            configuration=configuration,
+            role_arn=str(data["role_arn"]),
+            policies=tuple(Policy(p["name"], p["document"]) for p in data["policies"]),
+            trust=data["trust"],
+        )
+
+
+def member_key(account_id: str) -> str:
+    """How the guard names the member role of ``account_id`` among the principals."""
+    return f"member-role:{account_id}"
+
+
+# --- the inputs of each member account ----------------------------------------------------------
+
+
+def hub_role_arns(planned: hub.PlannedPolicies) -> tuple[str, ...]:
+    """The hub's ``function_role_arns`` output: the roles of the functions the module attaches
+    ``<name>-member-roles`` to, by exact ARN (the roles have the path "/")."""
+    return tuple(
+        sorted(
+            f"arn:aws:iam::{hub.ACCOUNT}:role/{planned.role_names[function]}"
+            for function in planned.functions
+            if any(policy.name == MEMBER_ROLES_POLICY for policy in planned.by_function[function])
+        )
+    )
+
+
+def member_configurations(planned: hub.PlannedPolicies) -> list[MemberRoleConfiguration]:
+    """Each member account's submodule inputs, for the hub's planned configuration."""
+    configuration = planned.configuration
+    accounts = dict(configuration.accounts)
+    ids = sorted(
+        set(accounts)
+        | {u.account_id for u in configuration.users if u.account_id not in (None, hub.ACCOUNT)}
+    )
+    if not ids:
+        return []
+    trusted = hub_role_arns(planned)
+    if not trusted:
+        raise hub.PlanError(
+            f"the hub has member accounts ({', '.join(ids)}) but attaches {MEMBER_ROLES_POLICY} "
+            "to none of its functions: nothing could assume their roles"
+        )
+    found = []
+    for account_id in ids:
+        account = accounts.get(account_id, hub.MemberAccountConfiguration())
+        found.append(
+            MemberRoleConfiguration(
+                account_id=account_id,
+                role_name=account.role_name or configuration.member_role_name,
+                hub_role_arns=trusted,
+                usernames=tuple(
+                    sorted(u.username for u in configuration.users if u.account_id == account_id)
+                ),
+                user_path_prefix=account.user_path_prefix,
+                user_tag=account.user_tag,
+                external_id=configuration.member_external_id,
+            )
+        )
+    return found
+
+
+def member_roles_for(planned: hub.PlannedPolicies) -> tuple[MemberRole, ...]:
+    """The planned member role of every member account of the hub's configuration."""
+    return tuple(plan_member_role(c) for c in member_configurations(planned))
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+def cache_key(configuration: MemberRoleConfiguration) -> str:
+    digest = hashlib.sha256(f"member role, format {CACHE_FORMAT}\n".encode())
+    for path in [*sorted(SUBMODULE.glob("*.tf")), *sorted(FIXTURE.glob("*.tf"))]:
+        digest.update(f"{path.relative_to(hub.REPO).as_posix()}\n".encode())
+        digest.update(path.read_bytes())
+    digest.update(configuration.account_id.encode())
+    digest.update(json.dumps(configuration.variables(), sort_keys=True).encode())
+    return "member-" + digest.hexdigest()[:32]
+
+
+def plan_member_role(configuration: MemberRoleConfiguration) -> MemberRole:
+    """The member role planned for ``configuration`` (once; then from the cache)."""
+    key = cache_key(configuration)
+    found = _from_cache(key, configuration)
+    if found is not None:
+        return found
+    hub.CACHE.mkdir(parents=True, exist_ok=True)
+    with hub._locked(hub.CACHE / ".lock"):
+        found = _from_cache(key, configuration)
+        if found is not None:
+            return found
+        try:
+            plan = _terraform_plan(configuration, key)
+        except hub.PlanRefused as exc:
+            hub._write(hub.CACHE / f"{key}.refused.txt", str(exc))
+            raise
+        role = role_from_plan(plan, configuration)
+        hub._write(hub.CACHE / f"{key}.json", json.dumps(role.to_json(), indent=1, sort_keys=True))
+    return role
+
+
+def _from_cache(key: str, configuration: MemberRoleConfiguration) -> MemberRole | None:
+    cached, refused = hub.CACHE / f"{key}.json", hub.CACHE / f"{key}.refused.txt"
+    if cached.exists():
+        return MemberRole.from_json(json.loads(cached.read_text()), configuration)
+    if refused.exists():
+        raise hub.PlanRefused(refused.read_text())
+    return None
+
+
+def _terraform_plan(configuration: MemberRoleConfiguration, key: str) -> dict[str, Any]:
+    terraform = hub._terraform()
+    variables = hub.CACHE / f"{key}.tfvars.json"
+    plan_file = hub.CACHE / f"{key}.tfplan"
+    try:
+        variables.write_text(json.dumps(configuration.variables(), indent=1))
+        terraform.init(FIXTURE)
+        with hub.moto_server({"MOTO_ACCOUNT_ID": configuration.account_id}) as endpoint:
+            planning = terraform.run(
+                FIXTURE, "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false",
+                f"-var-file={variables}", f"-var=endpoint={endpoint}", f"-out={plan_file}",
+                timeout=600, check=False,
+            )  # fmt: skip
+        if planning.returncode != 0:
+            output = f"{planning.stdout}\n{planning.stderr}"
+            start = output.find("Error:")
+            refused = "checked by the validation rule" in output
+            raise (hub.PlanRefused if refused else hub.PlanError)(
+                f"terraform plan {'refused' if refused else 'failed for'} "
+                f"{configuration.describe()}:\n"
+                + (output[start:] if start >= 0 else output[-4000:]).strip()[:4000]
+            )
+        shown = terraform.run(FIXTURE, "show", "-json", str(plan_file), timeout=300)
+    finally:
+        plan_file.unlink(missing_ok=True)
+        variables.unlink(missing_ok=True)
+    plan: dict[str, Any] = json.loads(shown.stdout)
+    return plan
+
+
+def role_from_plan(plan: Mapping[str, Any], configuration: MemberRoleConfiguration) -> MemberRole:
+    """The one role the submodule plans, with its inline and attached policies and its trust."""
+    instances = hub._module_instances(plan, MODULE_CALL)
+    roles = [i for i in instances.values() if i.type == "aws_iam_role"]
+    if len(roles) != 1:
+        raise hub.PlanError(
+            f"modules/member-role plans {len(roles)} roles; the authorization checks model one"
+        )
+    (role,) = roles
+    if role.after.get("permissions_boundary"):
+        raise hub.PlanError(f"{role.address} has a permissions boundary, which is not modelled")
+    principal = {role.address: hub.STATE_MACHINE}  # any key: the one role of the submodule
+    policies = [policy for _, policy, _ in hub._inline_blocks({role.address: role}, principal)]
+    policies += [policy for _, policy, _ in hub._role_policies(instances, principal)]
+    if not policies:
+        raise hub.PlanError(f"{role.address} has no permissions policy")
+    path = str(role.after.get("path") or "/")
+    arn = f"arn:aws:iam::{configuration.account_id}:role{path}{role.after['name']}"
+    return MemberRole(
+        configuration, arn, tuple(policies), hub._document(role, "assume_role_policy")
+    )
+
+
+# --- the trust policy ---------------------------------------------------------------------------
+
+
+def _names_principal(principal: object, role_arn: str, account_id: str) -> bool:
+    """Whether a trust statement's ``Principal`` names the role ``role_arn`` of ``account_id``:
+    the role's ARN, its account (root ARN or id, which delegate to the account's own policies),
+    or everyone."""
+    if principal == "*":
+        return True
+    if not isinstance(principal, Mapping):
+        raise PolicyError(f"a trust policy's Principal must be an object or '*', not {principal!r}")
+    values = principal.get("AWS", [])
+    named = [values] if isinstance(values, str) else list(values)
+    account_root = f"arn:aws:iam::{account_id}:root"
+    return any(value in ("*", role_arn, account_id, account_root) for value in named)
+
+
+def trust_decision(
+    trust: Mapping[str, Any],
+    role_arn: str,
+    caller_role_arn: str,
+    context: Mapping[str, object],
+    *,
+    name: str = "trust policy",
+) -> Decision:
+    """Whether ``trust`` lets a session of the role ``caller_role_arn`` assume ``role_arn``, with
+    the request context ``context`` (``sts:ExternalId``, ``aws:PrincipalArn``, ...): an explicit
+    deny that names the caller wins, else an allow that names it and whose conditions hold.
+    ``NotPrincipal`` is refused (not modelled)."""
+    caller_account = caller_role_arn.split(":")[4]
+    raw = trust.get("Statement", [])
+    statements = [raw] if isinstance(raw, Mapping) else list(raw)
+    naming = []
+    for statement in statements:
+        if "NotPrincipal" in statement:
+            raise PolicyError(f"{name} uses NotPrincipal, which is not modelled")
+        if _names_principal(statement.get("Principal"), caller_role_arn, caller_account):
+            identity_form = {k: v for k, v in statement.items() if k != "Principal"}
+            naming.append({**identity_form, "Resource": role_arn})
+    request = AuthorizationRequest("sts:AssumeRole", role_arn, Context(context), note=TRUST_NOTE)
+    if not naming:
+        return Decision(
+            Outcome.IMPLICIT_DENY,
+            request,
+            None,
+            (),
+            f"{name} of {role_arn} names no principal {caller_role_arn} is",
+        )
+    decision = evaluate(
+        PolicySet([Policy(name, {"Version": "2012-10-17", "Statement": naming})]), request
+    )
+    return Decision(
+        decision.outcome,
+        request,
+        decision.statement,
+        decision.matched,
+        f"{decision.reason} (for {caller_role_arn})",
+    )
+
+
+def roles_by_arn(roles: Sequence[MemberRole]) -> dict[str, MemberRole]:
+    return {role.role_arn: role for role in roles}
