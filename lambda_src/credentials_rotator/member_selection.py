@@ -20,12 +20,15 @@ from credentials_rotator.user_listing import list_users
 LOGGER = log.get_logger(__name__)
 
 
-def member_users(settings: Config, unreachable: list[FailedEntry]) -> list[User]:
-    """Every member account's selected users (``<account_id>/<username>``), account by account;
-    each account that could not be listed is appended to ``unreachable``."""
+def member_users(
+    settings: Config, unreachable: list[FailedEntry], among: set[str | None] | None = None
+) -> list[User]:
+    """Every member account's selected users (``<account_id>/<username>``), account by account,
+    of the accounts ``among`` (None: all); each account that could not be listed is appended to
+    ``unreachable``."""
     users: list[User] = []
     for account_id, member in sorted(settings.accounts.items()):
-        if not member.selects_users:
+        if not member.selects_users or (among is not None and account_id not in among):
             continue
         try:
             iam = accounts.member_iam(account_id, settings)

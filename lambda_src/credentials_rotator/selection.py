@@ -152,7 +152,11 @@ def users_to_rotate(
     if settings.selects_users and wanted():
         add(list_selected_users(iam, settings), "hub")
     if any(member.selects_users for member in settings.accounts.values()) and wanted():
-        add(member_selection.member_users(settings, unreachable), "members")
+        # An on-demand run lists only the accounts of the names it does not know yet.
+        among = None if requested is None else {
+            accounts.split(name)[0] for name in requested if name.lower() not in candidates
+        }  # fmt: skip
+        add(member_selection.member_users(settings, unreachable, among), "members")
     users = (
         list(candidates.values()) if requested is None else _pick(candidates, requested, settings)
     )

@@ -174,13 +174,16 @@ def test_given_member_accounts_when_selected_then_each_by_its_own_rules(
     assert f"arn:aws:iam::{DOWN}:role/credentials-rotator-member" in down["message"]
 
 
-def test_given_an_on_demand_run_of_a_member_user_then_only_that_user(
+def test_given_an_on_demand_run_of_a_member_user_then_only_its_account_is_listed(
     members: dict[str, Any], iam: Any, settings: Config
 ) -> None:
+    """GIVEN DOWN unreachable WHEN an on-demand run names a user TAGS selects THEN only TAGS is
+    listed: the run does not concern DOWN, which does not fail it."""
     selected = users_to_rotate(
         iam=iam, configured=[], settings=member_settings(settings), requested=[f"{TAGS}/DEPLOY"]
     )
     assert [user["username"] for user in selected.users] == [f"{TAGS}/deploy"]
+    assert selected.unreachable == []
 
 
 def test_given_an_on_demand_run_of_an_excluded_member_user_then_the_account_is_named(

@@ -285,11 +285,6 @@ def test_given_a_member_users_consumer_still_on_its_old_key_then_it_is_kept_ther
     assert harness.keys(marge) == {harness.consumer.for_user(marge)[-1].read_key_id: "Active"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="selection.users_to_rotate lists every selecting member account for an on-demand run "
-    "that names a selected user, and reports an unreachable one the run does not name",
-)
 def test_given_an_unreachable_account_when_a_run_names_another_accounts_user_then_it_succeeds(
     harness: Harness,
 ) -> None:
