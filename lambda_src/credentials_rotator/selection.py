@@ -121,10 +121,10 @@ def users_to_rotate(
     """The users of this run: the configured ones first, then the selected ones by name; and the
     member accounts whose users could not be listed (failed as ``<account_id>/*``).
 
-    ``requested`` (an on-demand run's names, or None for every user) picks among them, in its own
-    order. A configured user keeps its metadata when it is selected too. Raises ``UnknownUser``
-    for a requested name that is neither configured nor selected, or that is excluded, and
-    ``InvalidUsersParameter`` when IAM cannot be listed or a user to rotate has a ',' in its name.
+    ``requested`` (an on-demand run's names; None: every user) picks among them, in its order,
+    listing only accounts of names not known yet. A configured user keeps its metadata when
+    selected too. Raises ``UnknownUser`` for a requested name neither configured nor selected, or
+    excluded, and ``InvalidUsersParameter`` when IAM cannot be listed or a user has a ','.
     """
     candidates = {
         user["username"].lower(): user
@@ -152,7 +152,6 @@ def users_to_rotate(
     if settings.selects_users and wanted():
         add(list_selected_users(iam, settings), "hub")
     if any(member.selects_users for member in settings.accounts.values()) and wanted():
-        # An on-demand run lists only the accounts of the names it does not know yet.
         among = None if requested is None else {
             accounts.split(name)[0] for name in requested if name.lower() not in candidates
         }  # fmt: skip
