@@ -29,16 +29,16 @@ lock: ## Re-pin requirements-dev.txt from requirements-dev.in
 	  $(BUILD)/lock-venv/bin/pip freeze; } > requirements-dev.txt
 
 .PHONY: lint
-lint: venv ## ruff, mypy (strict on lambda_src/) and terraform fmt
+lint: venv ## ruff, mypy (strict on lambda_src/ and handlers_src/) and terraform fmt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	terraform fmt -check -recursive
 
 .PHONY: test-unit
-test-unit: venv ## Unit tests and workflow tests (moto executes the real state machine)
+test-unit: venv ## Unit tests, workflow tests (moto executes the real state machine) and the credentials handlers against their vendors' stand-ins
 	@mkdir -p $(BUILD)
-	$(PYTEST) tests/unit tests/workflow --junitxml=$(BUILD)/junit-unit.xml
+	$(PYTEST) tests/unit tests/workflow tests/handlers --junitxml=$(BUILD)/junit-unit.xml
 
 .PHONY: test-faults
 test-faults: venv ## Fault tier: every crash point, stop and unknown handoff of every row, in moto
