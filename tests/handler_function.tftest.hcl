@@ -13,6 +13,7 @@ variables {
   zip_path               = "./dist/handler-gitlab-ci.zip"
   entry_point            = "gitlab_ci_handler.handler.handler"
   environment            = { TARGETS = "{}" }
+  targets_per_user       = { "ci-deployer" = 1, "444455556666/ci-publisher" = 2 }
   credential_secret_arns = ["arn:aws:secretsmanager:us-east-1:123456789012:secret:ci-keys/token-AbCdEf"]
   timeout_seconds        = 60
   log_retention_days     = 30
@@ -71,6 +72,50 @@ run "an_environment_over_4_kb_is_refused_with_its_size" {
   expect_failures = [aws_lambda_function.this]
 }
 
+run "rejects_no_users" {
+  command = plan
+  module {
+    source = "./modules/handler-function"
+  }
+  variables {
+    targets_per_user = {}
+  }
+  expect_failures = [var.targets_per_user]
+}
+
+run "rejects_a_user_without_targets" {
+  command = plan
+  module {
+    source = "./modules/handler-function"
+  }
+  variables {
+    targets_per_user = { "ci-deployer" = 0 }
+  }
+  expect_failures = [var.targets_per_user]
+}
+
+run "rejects_a_user_that_is_no_rotator_name" {
+  command = plan
+  module {
+    source = "./modules/handler-function"
+  }
+  variables {
+    targets_per_user = { "4444/ci-deployer" = 1 }
+  }
+  expect_failures = [var.targets_per_user]
+}
+
+run "rejects_a_user_name_iam_refuses" {
+  command = plan
+  module {
+    source = "./modules/handler-function"
+  }
+  variables {
+    targets_per_user = { "ci deployer" = 1 }
+  }
+  expect_failures = [var.targets_per_user]
+}
+
 run "rejects_a_name_lambda_refuses" {
   command = plan
   module {
@@ -89,6 +134,17 @@ run "rejects_a_credential_secret_that_is_a_name" {
   }
   variables {
     credential_secret_arns = ["ci-keys/token"]
+  }
+  expect_failures = [var.credential_secret_arns]
+}
+
+run "rejects_a_credential_secret_without_its_suffix" {
+  command = plan
+  module {
+    source = "./modules/handler-function"
+  }
+  variables {
+    credential_secret_arns = ["arn:aws:secretsmanager:us-east-1:123456789012:secret:ci-keys/token"]
   }
   expect_failures = [var.credential_secret_arns]
 }

@@ -127,39 +127,6 @@ run "an_organization_gets_selected_with_repositories_and_private_without" {
 
 # --- bad inputs ----------------------------------------------------------------------------------
 
-run "rejects_no_targets" {
-  command = plan
-  module {
-    source = "./modules/handler-github-actions"
-  }
-  variables {
-    targets = {}
-  }
-  expect_failures = [var.targets]
-}
-
-run "rejects_a_user_without_targets" {
-  command = plan
-  module {
-    source = "./modules/handler-github-actions"
-  }
-  variables {
-    targets = { "ci-deployer" = [] }
-  }
-  expect_failures = [var.targets]
-}
-
-run "rejects_a_user_that_is_no_rotator_name" {
-  command = plan
-  module {
-    source = "./modules/handler-github-actions"
-  }
-  variables {
-    targets = { "4444/ci-deployer" = [{ repository = "octo-org/app" }] }
-  }
-  expect_failures = [var.targets]
-}
-
 run "rejects_a_target_with_a_repository_and_an_organization" {
   command = plan
   module {

@@ -56,28 +56,6 @@ run "the_handler_reads_only_its_token_and_gets_the_targets_with_their_defaults" 
 
 # --- bad inputs ----------------------------------------------------------------------------------
 
-run "rejects_no_targets" {
-  command = plan
-  module {
-    source = "./modules/handler-gitlab-ci"
-  }
-  variables {
-    targets = {}
-  }
-  expect_failures = [var.targets]
-}
-
-run "rejects_a_user_that_is_no_rotator_name" {
-  command = plan
-  module {
-    source = "./modules/handler-gitlab-ci"
-  }
-  variables {
-    targets = { "ci deployer" = [{ project = "platform/deploy" }] }
-  }
-  expect_failures = [var.targets]
-}
-
 run "rejects_a_target_with_a_project_and_a_group" {
   command = plan
   module {

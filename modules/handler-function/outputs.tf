@@ -32,3 +32,8 @@ output "environment" {
   description = "The function's environment variables: names, URLs and secret ARNs, never a secret value."
   value       = var.environment
 }
+
+output "users" {
+  description = "The users the handler hands keys off for, by their names in the rotator."
+  value       = sort(keys(var.targets_per_user))
+}

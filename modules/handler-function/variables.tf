@@ -43,14 +43,30 @@ variable "environment" {
   nullable    = false
 }
 
+variable "targets_per_user" {
+  description = "How many targets each user's key goes to, by the user's name in the rotator: `<username>` for a user of the rotator's account, `<account_id>/<username>` for a member account's (the keys of the handler module's `targets`)."
+  type        = map(number)
+  nullable    = false
+
+  validation {
+    condition     = length(var.targets_per_user) > 0 && alltrue([for count in values(var.targets_per_user) : count > 0])
+    error_message = "Map at least one user, each to at least one target: a handler without targets could only refuse every key."
+  }
+
+  validation {
+    condition     = alltrue([for user in keys(var.targets_per_user) : can(regex("^([0-9]{12}/)?[\\w+=,.@-]{1,64}$", user))])
+    error_message = "Each key of targets must be a user's name in the rotator: an IAM user name (1 to 64 letters, digits and _+=,.@-), or <12-digit account id>/<IAM user name> for a member account's user."
+  }
+}
+
 variable "credential_secret_arns" {
   description = "ARNs of the secrets that hold the target's credentials (a token, a private key): the only secrets the function reads besides the rotator's, which the rotator grants (its `credentials_handler_role_name`)."
   type        = list(string)
   nullable    = false
 
   validation {
-    condition     = alltrue([for arn in var.credential_secret_arns : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", arn))])
-    error_message = "Each credential secret must be the full ARN of a Secrets Manager secret (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>), without wildcards."
+    condition     = alltrue([for arn in var.credential_secret_arns : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", arn))])
+    error_message = "Each credential secret must be the full ARN of a Secrets Manager secret, arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters> as Secrets Manager shows it, without wildcards: the function's role may read exactly that ARN."
   }
 }
 

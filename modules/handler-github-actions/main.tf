@@ -42,6 +42,7 @@ module "function" {
   zip_path               = "${path.module}/../../dist/handler-github-actions.zip"
   entry_point            = "github_actions_handler.handler.handler"
   environment            = local.environment
+  targets_per_user       = { for user, targets in var.targets : user => length(targets) }
   credential_secret_arns = compact([var.token_secret_arn, try(var.github_app.private_key_secret_arn, null)])
   credential_kms_key_arn = var.credential_kms_key_arn
   timeout_seconds        = var.timeout_seconds

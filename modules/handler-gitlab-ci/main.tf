@@ -14,6 +14,7 @@ module "function" {
     GITLAB_API_URL          = "${trimsuffix(var.gitlab_url, "/")}/api/v4"
     GITLAB_TOKEN_SECRET_ARN = var.token_secret_arn
   }
+  targets_per_user       = { for user, targets in var.targets : user => length(targets) }
   credential_secret_arns = [var.token_secret_arn]
   credential_kms_key_arn = var.credential_kms_key_arn
   timeout_seconds        = var.timeout_seconds

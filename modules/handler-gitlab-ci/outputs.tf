@@ -22,3 +22,8 @@ output "log_group_name" {
   description = "Name of the handler's log group."
   value       = module.function.log_group_name
 }
+
+output "users" {
+  description = "The users the handler hands keys off for, by their names in the rotator (`targets`' keys): every user of the rotator should be one of them."
+  value       = module.function.users
+}

@@ -24,16 +24,6 @@ variable "targets" {
   nullable = false
 
   validation {
-    condition     = length(var.targets) > 0 && alltrue([for targets in values(var.targets) : length(targets) > 0])
-    error_message = "Map at least one user, each to at least one target: a handler without targets could only refuse every key."
-  }
-
-  validation {
-    condition     = alltrue([for user in keys(var.targets) : can(regex("^([0-9]{12}/)?[\\w+=,.@-]{1,64}$", user))])
-    error_message = "Each key of targets must be a user's name in the rotator: an IAM user name (1 to 64 letters, digits and _+=,.@-), or <12-digit account id>/<IAM user name> for a member account's user."
-  }
-
-  validation {
     condition = alltrue(flatten([for targets in values(var.targets) : [
       for target in targets : (target.project == null) != (target.group == null) && alltrue([
         for path in compact([target.project, target.group]) : can(regex("^([0-9]+|[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*)$", path))

@@ -13,13 +13,34 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from handler_deployment import HandlerDeployment, deploy
-from leaks import assert_no_secret_leaked
+from handler_deployment import HandlerDeployment, Key, deploy
 
 from testkit.standins.github import GitHubStandIn
 
 TOKEN = "github_pat_11E2E0stand1n0token"
 REPOSITORY = "octo-org/app"
+ROLES = ("deployer", "releaser", "publisher")
+# Where the example sends each user's key: (environment, secret names); None: the organization.
+TARGETS = {
+    "deployer": (None, ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")),
+    "releaser": ("production", ("PROD_AWS_ACCESS_KEY_ID", "PROD_AWS_SECRET_ACCESS_KEY")),
+}
+
+
+def held(deployment: HandlerDeployment, role: str) -> Key:
+    """(key id, secret key) the user's target holds, its sealed boxes opened."""
+    github = deployment.stand_in
+    assert isinstance(github, GitHubStandIn)
+    if role in TARGETS:
+        environment, (id_name, secret_name) = TARGETS[role]
+        return (
+            github.secret(REPOSITORY, id_name, environment),
+            github.secret(REPOSITORY, secret_name, environment),
+        )
+    key_id, written = github.organization_secret("octo-org", "AWS_ACCESS_KEY_ID")
+    assert written["visibility"] == "selected"
+    assert written["selected_repository_ids"] == [github.repositories[REPOSITORY].id]
+    return key_id, github.organization_secret("octo-org", "AWS_SECRET_ACCESS_KEY")[0]
 
 
 @pytest.fixture(scope="module")
@@ -31,106 +52,52 @@ def github() -> Iterator[HandlerDeployment]:
     stand_in.add_organization("octo-org")
     variables = {"github_api_url": stand_in.url, "repository": REPOSITORY}
     token = ("github_token_secret_arn", TOKEN)
-    with deploy("github-actions", "github_actions", stand_in, variables, token) as deployment:
+    with deploy(
+        "github-actions", "github_actions", stand_in, variables, token, ROLES, held
+    ) as deployment:
         yield deployment
-
-
-def held(deployment: HandlerDeployment, role: str) -> tuple[str, str]:
-    """(key id, secret key) the user's target holds."""
-    github = deployment.stand_in
-    assert isinstance(github, GitHubStandIn)
-    if role == "deployer":
-        names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-        return github.secret(REPOSITORY, names[0]), github.secret(REPOSITORY, names[1])
-    if role == "releaser":
-        names = ("PROD_AWS_ACCESS_KEY_ID", "PROD_AWS_SECRET_ACCESS_KEY")
-        return tuple(github.secret(REPOSITORY, name, "production") for name in names)  # type: ignore[return-value]
-    key_id, written = github.organization_secret("octo-org", "AWS_ACCESS_KEY_ID")
-    assert written["visibility"] == "selected"
-    assert written["selected_repository_ids"] == [github.repositories[REPOSITORY].id]
-    return key_id, github.organization_secret("octo-org", "AWS_SECRET_ACCESS_KEY")[0]
-
-
-ROLES = ("deployer", "releaser", "publisher")
 
 
 def test_given_the_schedule_runs_then_each_target_holds_its_users_new_key(
     github: HandlerDeployment,
 ) -> None:
-    stack = github.stack
+    run = github.stack.rotate()
 
-    run = stack.rotate()
-
-    assert run.status == "SUCCEEDED", run
-    assert run.usernames("rotated") == sorted(github.user(role) for role in ROLES)
-    for role in ROLES:
-        username = github.user(role)
-        key_id, _ = new = github.new_key(username)
-        assert stack.keys(username) == {key_id: "Active"}
-        assert held(github, role) == new, f"the {role}'s target does not hold its new key"
-    assert_no_secret_leaked(stack, run.execution_arn)
+    github.assert_each_target_holds_a_new_key(run, before={})
 
 
 def test_given_the_next_run_then_the_targets_get_the_next_key_and_the_previous_one_is_deleted(
     github: HandlerDeployment,
 ) -> None:
-    stack = github.stack
-    before = {role: github.new_key(github.user(role))[0] for role in ROLES}
+    before = github.keys_now()
 
-    run = stack.rotate()
+    run = github.stack.rotate()
 
-    assert run.status == "SUCCEEDED", run
-    for role in ROLES:
-        username = github.user(role)
-        key_id, _ = new = github.new_key(username)
-        assert key_id != before[role]
-        assert stack.keys(username) == {key_id: "Active"}  # the previous key is gone
-        assert held(github, role) == new
-    assert_no_secret_leaked(stack, run.execution_arn)
+    github.assert_each_target_holds_a_new_key(run, before)
 
 
 def test_given_github_refusing_an_environment_then_only_that_users_rotation_rolls_back(
     github: HandlerDeployment,
 ) -> None:
-    stack = github.stack
     stand_in = github.stand_in
     assert isinstance(stand_in, GitHubStandIn)
-    releaser = github.user("releaser")
-    before = github.new_key(releaser)
+    before = github.keys_now()
     message = "Resource not accessible by personal access token"
     stand_in.refuse("GET", f"/repos/{REPOSITORY}/environments/production/", 403, message)
     try:
-        run = stack.rotate()
+        run = github.stack.rotate()
     finally:
         stand_in.refusals.clear()
 
-    assert run.status == "FAILED", run
-    (failed,) = run.summary["failed"]
-    assert (failed["username"], failed["error"]) == (releaser, "TargetRefused")
-    assert f"403 {message}" in failed["message"]
-    assert stack.keys(releaser) == {before[0]: "Active"}  # the new key was deleted
-    assert github.new_key(releaser) == before
-    assert held(github, "releaser") == before  # the target still holds the key that works
-    assert run.usernames("rotated") == sorted(github.user(r) for r in ("deployer", "publisher"))
+    assert f"403 {message}" in github.assert_rolled_back(run, "releaser", before)
 
 
 def test_given_github_unreachable_then_every_handoff_is_unconfirmed_and_both_keys_stay(
     github: HandlerDeployment,
 ) -> None:
-    stack = github.stack
-    before = {role: github.new_key(github.user(role)) for role in ROLES}
+    before = github.keys_now()
     github.stand_in.stop()
 
-    run = stack.rotate()
+    run = github.stack.rotate()
 
-    assert run.status == "FAILED", run
-    assert {(f["username"], f["error"]) for f in run.summary["failed"]} == {
-        (github.user(role), "HandoffUnconfirmed") for role in ROLES
-    }
-    for role in ROLES:
-        username = github.user(role)
-        new_id = github.new_key(username)[0]
-        assert new_id != before[role][0]
-        assert stack.keys(username) == {before[role][0]: "Active", new_id: "Active"}
-        assert held(github, role) == before[role]
-    assert_no_secret_leaked(stack, run.execution_arn)
+    github.assert_unconfirmed(run, before)

@@ -72,6 +72,12 @@ def token_settings(aws: None, github: GitHubStandIn) -> Settings:
     return Settings(api_url=github.url, token_secret_arn=arn, app=None)
 
 
+@pytest.fixture
+def deployer_handler(monkeypatch: pytest.MonkeyPatch, token_settings: Settings) -> Handler:
+    """The handler that sends the deployer's key to the repository's secrets, with a token."""
+    return make_handler(monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]})
+
+
 def make_handler(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, targets: dict[str, list[dict[str, Any]]]
 ) -> Handler:
@@ -88,11 +94,11 @@ def assert_holds(github: GitHubStandIn, key: RotatedKey, environment: str | None
 
 
 def test_given_a_repository_target_when_handed_off_then_its_secrets_open_to_the_new_key(
-    monkeypatch: pytest.MonkeyPatch, clock: FakeClock, github: GitHubStandIn, token_settings: Any
+    clock: FakeClock,
+    github: GitHubStandIn,
+    deployer_handler: Handler,
 ) -> None:
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
     key = store_rotated_key("deployer")
 
     handler(key.event, FakeContext(clock))
@@ -167,12 +173,12 @@ def test_given_several_targets_then_each_holds_the_key(
 
 
 def test_given_the_same_key_handed_off_again_then_it_succeeds_and_the_secrets_still_hold_it(
-    monkeypatch: pytest.MonkeyPatch, clock: FakeClock, github: GitHubStandIn, token_settings: Any
+    clock: FakeClock,
+    github: GitHubStandIn,
+    deployer_handler: Handler,
 ) -> None:
     """The rotator hands an unconfirmed key off again: the handler must be idempotent."""
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
     key = store_rotated_key("deployer")
     handler(key.event, FakeContext(clock))
 
@@ -202,11 +208,11 @@ def test_given_a_member_account_user_then_its_own_targets_get_the_key_not_the_hu
 
 
 def test_given_an_unmapped_user_then_the_handoff_is_refused_naming_it_and_github_is_not_called(
-    monkeypatch: pytest.MonkeyPatch, clock: FakeClock, github: GitHubStandIn, token_settings: Any
+    clock: FakeClock,
+    github: GitHubStandIn,
+    deployer_handler: Handler,
 ) -> None:
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
     key = store_rotated_key("reporter")
 
     with pytest.raises(UnmappedUser, match="no target is configured for user reporter"):
@@ -245,12 +251,12 @@ def test_given_an_unknown_repository_then_the_refusal_is_githubs_not_found(
 
 
 def test_given_a_revoked_token_then_the_refusal_says_bad_credentials(
-    monkeypatch: pytest.MonkeyPatch, clock: FakeClock, github: GitHubStandIn, token_settings: Any
+    clock: FakeClock,
+    github: GitHubStandIn,
+    deployer_handler: Handler,
 ) -> None:
     github.grants.clear()
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
 
     with pytest.raises(TargetRefused, match="401 Bad credentials"):
         handler(store_rotated_key("deployer").event, FakeContext(clock))
@@ -272,19 +278,16 @@ def test_given_no_token_secret_then_the_refusal_names_the_secret(
 
 
 def test_given_a_refusal_after_the_first_secret_was_written_then_the_outcome_is_unknown(
-    monkeypatch: pytest.MonkeyPatch,
     clock: FakeClock,
     github: GitHubStandIn,
-    token_settings: Any,
+    deployer_handler: Handler,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A target that holds part of the key must not see the key rolled back."""
     github.refuse(
         "PUT", "/repos/octo-org/app/actions/secrets/AWS_SECRET_ACCESS_KEY", 422, "Invalid"
     )
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
     key = store_rotated_key("deployer")
 
     with pytest.raises(SystemExit) as ended:
@@ -298,11 +301,11 @@ def test_given_a_refusal_after_the_first_secret_was_written_then_the_outcome_is_
 
 
 def test_given_github_unreachable_then_the_handler_retries_until_its_time_and_ends_unknown(
-    monkeypatch: pytest.MonkeyPatch, clock: FakeClock, github: GitHubStandIn, token_settings: Any
+    clock: FakeClock,
+    github: GitHubStandIn,
+    deployer_handler: Handler,
 ) -> None:
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
     key = store_rotated_key("deployer")
     github.stop()
     started = clock.monotonic()
@@ -318,14 +321,14 @@ def test_given_github_unreachable_then_the_handler_retries_until_its_time_and_en
 
 
 def test_given_the_primary_rate_limit_then_the_handler_waits_until_its_reset_and_succeeds(
-    monkeypatch: pytest.MonkeyPatch, clock: FakeClock, github: GitHubStandIn, token_settings: Any
+    clock: FakeClock,
+    github: GitHubStandIn,
+    deployer_handler: Handler,
 ) -> None:
     reset = int(clock.now().timestamp()) + 30
     limited = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
     github.answer_next(1, Answer(403, {"message": "API rate limit exceeded"}, limited))
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
     key = store_rotated_key("deployer")
 
     handler(key.event, FakeContext(clock, timeout=120))
@@ -343,17 +346,14 @@ def test_given_the_primary_rate_limit_then_the_handler_waits_until_its_reset_and
     ids=["retry-after", "secondary-without-headers"],
 )
 def test_given_a_secondary_rate_limit_then_the_handler_waits_as_github_asks(
-    monkeypatch: pytest.MonkeyPatch,
     clock: FakeClock,
     github: GitHubStandIn,
-    token_settings: Any,
+    deployer_handler: Handler,
     answer: Answer,
     waited: float,
 ) -> None:
     github.answer_next(1, answer)
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
     key = store_rotated_key("deployer")
 
     handler(key.event, FakeContext(clock, timeout=120))
@@ -363,12 +363,12 @@ def test_given_a_secondary_rate_limit_then_the_handler_waits_as_github_asks(
 
 
 def test_given_a_rate_limit_longer_than_the_time_left_then_nothing_is_written_and_it_ends_unknown(
-    monkeypatch: pytest.MonkeyPatch, clock: FakeClock, github: GitHubStandIn, token_settings: Any
+    clock: FakeClock,
+    github: GitHubStandIn,
+    deployer_handler: Handler,
 ) -> None:
     github.answer_next(1, Answer(429, {"message": "Too many requests"}, {"retry-after": "600"}))
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
 
     with pytest.raises(SystemExit):
         handler(store_rotated_key("deployer").event, FakeContext(clock, timeout=60))
@@ -378,12 +378,12 @@ def test_given_a_rate_limit_longer_than_the_time_left_then_nothing_is_written_an
 
 
 def test_given_server_errors_then_the_handler_backs_off_and_succeeds(
-    monkeypatch: pytest.MonkeyPatch, clock: FakeClock, github: GitHubStandIn, token_settings: Any
+    clock: FakeClock,
+    github: GitHubStandIn,
+    deployer_handler: Handler,
 ) -> None:
     github.answer_next(2, Answer(502, {"message": "Server Error"}))
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
     key = store_rotated_key("deployer")
 
     handler(key.event, FakeContext(clock))
@@ -472,19 +472,16 @@ def test_given_a_jwt_signed_with_another_key_then_github_refuses_it(
 
 
 def test_given_github_quoting_the_secret_in_its_refusal_then_no_message_or_log_holds_a_secret(
-    monkeypatch: pytest.MonkeyPatch,
     clock: FakeClock,
     github: GitHubStandIn,
-    token_settings: Any,
+    deployer_handler: Handler,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level("DEBUG")
     key = store_rotated_key("deployer")
     github.answer_next(1, Answer(500, {"message": f"oops {key.secret_access_key} {TOKEN}"}))
     github.refuse("PUT", "/repos/", 422, f"bad value {key.secret_access_key} with {TOKEN}")
-    handler = make_handler(
-        monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]}
-    )
+    handler = deployer_handler
 
     with pytest.raises(TargetRefused) as refused:
         handler(key.event, FakeContext(clock))
