@@ -73,7 +73,7 @@ def token_settings(aws: None, github: GitHubStandIn) -> Settings:
 
 
 @pytest.fixture
-def deployer_handler(monkeypatch: pytest.MonkeyPatch, token_settings: Settings) -> Handler:
+def handler(monkeypatch: pytest.MonkeyPatch, token_settings: Settings) -> Handler:
     """The handler that sends the deployer's key to the repository's secrets, with a token."""
     return make_handler(monkeypatch, token_settings, {"deployer": [target(repository=REPOSITORY)]})
 
@@ -96,9 +96,8 @@ def assert_holds(github: GitHubStandIn, key: RotatedKey, environment: str | None
 def test_given_a_repository_target_when_handed_off_then_its_secrets_open_to_the_new_key(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
 ) -> None:
-    handler = deployer_handler
     key = store_rotated_key("deployer")
 
     handler(key.event, FakeContext(clock))
@@ -175,10 +174,9 @@ def test_given_several_targets_then_each_holds_the_key(
 def test_given_the_same_key_handed_off_again_then_it_succeeds_and_the_secrets_still_hold_it(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
 ) -> None:
     """The rotator hands an unconfirmed key off again: the handler must be idempotent."""
-    handler = deployer_handler
     key = store_rotated_key("deployer")
     handler(key.event, FakeContext(clock))
 
@@ -210,9 +208,8 @@ def test_given_a_member_account_user_then_its_own_targets_get_the_key_not_the_hu
 def test_given_an_unmapped_user_then_the_handoff_is_refused_naming_it_and_github_is_not_called(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
 ) -> None:
-    handler = deployer_handler
     key = store_rotated_key("reporter")
 
     with pytest.raises(UnmappedUser, match="no target is configured for user reporter"):
@@ -253,10 +250,9 @@ def test_given_an_unknown_repository_then_the_refusal_is_githubs_not_found(
 def test_given_a_revoked_token_then_the_refusal_says_bad_credentials(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
 ) -> None:
     github.grants.clear()
-    handler = deployer_handler
 
     with pytest.raises(TargetRefused, match="401 Bad credentials"):
         handler(store_rotated_key("deployer").event, FakeContext(clock))
@@ -280,14 +276,13 @@ def test_given_no_token_secret_then_the_refusal_names_the_secret(
 def test_given_a_refusal_after_the_first_secret_was_written_then_the_outcome_is_unknown(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A target that holds part of the key must not see the key rolled back."""
     github.refuse(
         "PUT", "/repos/octo-org/app/actions/secrets/AWS_SECRET_ACCESS_KEY", 422, "Invalid"
     )
-    handler = deployer_handler
     key = store_rotated_key("deployer")
 
     with pytest.raises(SystemExit) as ended:
@@ -303,9 +298,8 @@ def test_given_a_refusal_after_the_first_secret_was_written_then_the_outcome_is_
 def test_given_github_unreachable_then_the_handler_retries_until_its_time_and_ends_unknown(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
 ) -> None:
-    handler = deployer_handler
     key = store_rotated_key("deployer")
     github.stop()
     started = clock.monotonic()
@@ -323,12 +317,11 @@ def test_given_github_unreachable_then_the_handler_retries_until_its_time_and_en
 def test_given_the_primary_rate_limit_then_the_handler_waits_until_its_reset_and_succeeds(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
 ) -> None:
     reset = int(clock.now().timestamp()) + 30
     limited = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
     github.answer_next(1, Answer(403, {"message": "API rate limit exceeded"}, limited))
-    handler = deployer_handler
     key = store_rotated_key("deployer")
 
     handler(key.event, FakeContext(clock, timeout=120))
@@ -348,12 +341,11 @@ def test_given_the_primary_rate_limit_then_the_handler_waits_until_its_reset_and
 def test_given_a_secondary_rate_limit_then_the_handler_waits_as_github_asks(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
     answer: Answer,
     waited: float,
 ) -> None:
     github.answer_next(1, answer)
-    handler = deployer_handler
     key = store_rotated_key("deployer")
 
     handler(key.event, FakeContext(clock, timeout=120))
@@ -365,10 +357,9 @@ def test_given_a_secondary_rate_limit_then_the_handler_waits_as_github_asks(
 def test_given_a_rate_limit_longer_than_the_time_left_then_nothing_is_written_and_it_ends_unknown(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
 ) -> None:
     github.answer_next(1, Answer(429, {"message": "Too many requests"}, {"retry-after": "600"}))
-    handler = deployer_handler
 
     with pytest.raises(SystemExit):
         handler(store_rotated_key("deployer").event, FakeContext(clock, timeout=60))
@@ -380,10 +371,9 @@ def test_given_a_rate_limit_longer_than_the_time_left_then_nothing_is_written_an
 def test_given_server_errors_then_the_handler_backs_off_and_succeeds(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
 ) -> None:
     github.answer_next(2, Answer(502, {"message": "Server Error"}))
-    handler = deployer_handler
     key = store_rotated_key("deployer")
 
     handler(key.event, FakeContext(clock))
@@ -474,14 +464,13 @@ def test_given_a_jwt_signed_with_another_key_then_github_refuses_it(
 def test_given_github_quoting_the_secret_in_its_refusal_then_no_message_or_log_holds_a_secret(
     clock: FakeClock,
     github: GitHubStandIn,
-    deployer_handler: Handler,
+    handler: Handler,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level("DEBUG")
     key = store_rotated_key("deployer")
     github.answer_next(1, Answer(500, {"message": f"oops {key.secret_access_key} {TOKEN}"}))
     github.refuse("PUT", "/repos/", 422, f"bad value {key.secret_access_key} with {TOKEN}")
-    handler = deployer_handler
 
     with pytest.raises(TargetRefused) as refused:
         handler(key.event, FakeContext(clock))

@@ -58,7 +58,7 @@ def settings(aws: None, gitlab: GitLabStandIn) -> Settings:
 
 
 @pytest.fixture
-def project_handler(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Handler:
+def handler(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Handler:
     """The handler that sends the deployer's key to the project's variables."""
     return make_handler(monkeypatch, settings, {"deployer": [target(project=PROJECT)]})
 
@@ -71,9 +71,8 @@ def make_handler(
 
 
 def test_given_a_project_target_then_its_variables_are_created_with_the_targets_settings(
-    clock: FakeClock, gitlab: GitLabStandIn, project_handler: Handler
+    clock: FakeClock, gitlab: GitLabStandIn, handler: Handler
 ) -> None:
-    handler = project_handler
     key = store_rotated_key("deployer")
 
     handler(key.event, FakeContext(clock))
@@ -194,22 +193,20 @@ def test_given_a_target_gitlab_does_not_know_then_the_refusal_says_which(
 
 
 def test_given_a_revoked_token_then_the_refusal_is_unauthorized(
-    clock: FakeClock, gitlab: GitLabStandIn, project_handler: Handler
+    clock: FakeClock, gitlab: GitLabStandIn, handler: Handler
 ) -> None:
     gitlab.tokens.clear()
-    handler = project_handler
 
     with pytest.raises(TargetRefused, match="401 401 Unauthorized"):
         handler(store_rotated_key("deployer").event, FakeContext(clock))
 
 
 def test_given_gitlabs_rate_limit_then_the_handler_waits_retry_after_and_succeeds(
-    clock: FakeClock, gitlab: GitLabStandIn, project_handler: Handler
+    clock: FakeClock, gitlab: GitLabStandIn, handler: Handler
 ) -> None:
     reset = str(int(clock.now().timestamp()) + 50)
     limited = {"Retry-After": "12", "RateLimit-Reset": reset, "RateLimit-Remaining": "0"}
     gitlab.answer_next(1, Answer(429, {"message": "Retry later"}, limited))
-    handler = project_handler
     key = store_rotated_key("deployer")
 
     handler(key.event, FakeContext(clock))
@@ -219,9 +216,8 @@ def test_given_gitlabs_rate_limit_then_the_handler_waits_retry_after_and_succeed
 
 
 def test_given_gitlab_unreachable_then_the_handoff_ends_with_an_unknown_outcome(
-    clock: FakeClock, gitlab: GitLabStandIn, project_handler: Handler
+    clock: FakeClock, gitlab: GitLabStandIn, handler: Handler
 ) -> None:
-    handler = project_handler
     gitlab.stop()
 
     with pytest.raises(SystemExit):
@@ -233,7 +229,7 @@ def test_given_a_variable_that_reads_back_otherwise_then_the_outcome_is_unknown(
     monkeypatch: pytest.MonkeyPatch,
     clock: FakeClock,
     gitlab: GitLabStandIn,
-    project_handler: Handler,
+    handler: Handler,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Something else wrote the variable between the write and the read back."""
@@ -249,7 +245,6 @@ def test_given_a_variable_that_reads_back_otherwise_then_the_outcome_is_unknown(
         return answer
 
     monkeypatch.setattr(gitlab, "route", route)
-    handler = project_handler
 
     with pytest.raises(SystemExit):
         handler(store_rotated_key("deployer").event, FakeContext(clock))
@@ -260,13 +255,12 @@ def test_given_a_variable_that_reads_back_otherwise_then_the_outcome_is_unknown(
 def test_given_gitlab_quoting_the_secret_then_no_message_or_log_holds_it(
     clock: FakeClock,
     gitlab: GitLabStandIn,
-    project_handler: Handler,
+    handler: Handler,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level("DEBUG")
     key = store_rotated_key("deployer")
     gitlab.refuse("GET", "/projects/", 400, f"value {key.secret_access_key} via {TOKEN}")
-    handler = project_handler
 
     with pytest.raises(TargetRefused) as refused:
         handler(key.event, FakeContext(clock))
