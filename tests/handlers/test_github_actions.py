@@ -14,14 +14,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import (
-    FakeClock,
-    FakeContext,
-    RotatedKey,
-    logged_text,
-    store_credential,
-    store_rotated_key,
-)
 from credentials_handler.entry import entry_point
 from credentials_handler.errors import (
     InvalidCredential,
@@ -32,6 +24,14 @@ from credentials_handler.errors import (
 from github_actions_handler.deliver import deliver
 from github_actions_handler.settings import AppSettings, Settings
 from github_actions_handler.targets import parse_target
+from handler_kit import (
+    FakeClock,
+    FakeContext,
+    RotatedKey,
+    logged_text,
+    store_credential,
+    store_rotated_key,
+)
 
 from testkit.standins.github import GitHubStandIn, rsa_key_pair
 from testkit.standins.server import Answer

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import FakeClock, FakeContext, logged_text, store_credential, store_rotated_key
 from credentials_handler.entry import entry_point
 from credentials_handler.errors import TargetRefused
 from gitlab_ci_handler.deliver import deliver
 from gitlab_ci_handler.settings import Settings
 from gitlab_ci_handler.targets import parse_target
+from handler_kit import FakeClock, FakeContext, logged_text, store_credential, store_rotated_key
 
 from testkit.standins.gitlab import GitLabStandIn
 from testkit.standins.server import Answer, StandInRequest

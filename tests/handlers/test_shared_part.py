@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import ACCOUNT, FakeClock, FakeContext, store_credential, store_rotated_key
 from credentials_handler.entry import Delivery, entry_point
 from credentials_handler.errors import (
     ConfigError,
@@ -20,6 +19,7 @@ from credentials_handler.errors import (
     SecretUnreadable,
 )
 from credentials_handler.event import parse_event
+from handler_kit import ACCOUNT, FakeClock, FakeContext, store_credential, store_rotated_key
 
 from testkit.standins.github import GitHubStandIn
 from testkit.standins.gitlab import GitLabStandIn
