@@ -42,7 +42,6 @@ import pytest
 from botocore.config import Config
 from credentials_rotator import (
     clients,
-    clock,
     config,
     finish,
     log,
@@ -79,8 +78,9 @@ from moto.stepfunctions.parser.backend.execution import Execution as MotoExecuti
 
 from testkit import asl_render
 from testkit.authorization import Authorization
-from testkit.key_propagation import Propagation, sts_as_aws, virtual_waits
+from testkit.key_propagation import Propagation, sts_as_aws
 from testkit.member_accounts import account_of_access_key, client_in, rotator_name, split
+from testkit.world_clock import WorldClock, engine_waits, travelling, wait_states_on_the_clock
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -375,6 +375,7 @@ class Harness:
         watch: SecretWatch,
         calls: CallLog,
         environment: pytest.MonkeyPatch,
+        world_clock: WorldClock,
         authorization: Authorization | None = None,
     ) -> None:
         session = boto3.Session(region_name=REGION)  # not hooked: the test's own calls
@@ -409,7 +410,8 @@ class Harness:
         self._session = session
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
-        self.clock_offset = datetime.timedelta(0)
+        # The clock of moto and the engine alike (testkit/world_clock.py).
+        self.clock = world_clock
         # The clients Step Functions' tasks use, one per region and service (see
         # ``one_client_per_service``).
         self.task_clients: dict[tuple[str, str], Any] = {}
@@ -510,7 +512,7 @@ class Harness:
         """Sign a call with the key of the secret's AWSPREVIOUS version, as a consumer that kept
         it would: IAM (moto alike) records the key's last use. In the next whole second: on AWS
         the grace wait lasts seconds, and the engine compares the use with times to the second."""
-        time.sleep(1.0 - time.time() % 1.0 + 0.01)
+        self.clock.to_next_second()
         self._sign_with(username, self._previous_value(username))
 
     def _previous_value(self, username: str) -> dict[str, Any]:
@@ -546,7 +548,7 @@ class Harness:
             if self.keys(username).get(value.get("AccessKeyId", "")) == "Active":
                 values.append((username, value))
         if values:
-            time.sleep(1.0 - time.time() % 1.0 + 0.01)  # as in use_previous_key
+            self.clock.to_next_second()  # as in use_previous_key
         for username, value in values:
             self._sign_with(username, value)
 
@@ -765,10 +767,8 @@ class Harness:
             time.sleep(0.005)
 
     def advance_clock(self, delta: datetime.timedelta) -> None:
-        """Move the functions' clock forward (the emulated AWS keeps real time)."""
-        self.clock_offset += delta
-        offset = self.clock_offset
-        self.environment.setattr(clock, "now", lambda: _real_now() + offset)
+        """Move the clock of the functions and of the emulated AWS forward."""
+        self.clock.advance(delta)
 
     # --- AWS's limits, which moto does not enforce ------------------------------------------
 
@@ -819,10 +819,6 @@ class Invocation:
 INVOCATION: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar(
     "INVOCATION", default=None
 )
-
-
-def _real_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
 
 
 def _username_of(event: Any) -> str | None:
@@ -904,7 +900,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
     own = frozenset(v for k, v in names.items() if k != "credentials_handler")
     calls = CallLog(prefix=os.environ["SECRET_NAME_PREFIX"], own_functions=own)
     log.configure()
-    with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+    with travelling() as world_clock, mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
         # moto resets boto3's default session when the mock starts: hook the new one, which
         # creates the engine's clients and the ones Step Functions uses for its tasks.
         boto3.setup_default_session(region_name=REGION)
@@ -921,7 +917,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
             factory()
         for service in ("lambda", "secretsmanager", "s3"):
             boto3.client(service)  # type: ignore[call-overload]
-        world = Harness(watch, calls, environment, authorization)
+        world = Harness(watch, calls, environment, world_clock, authorization)
 
         def invoke(
             backend: LambdaSimpleBackend,
@@ -942,7 +938,8 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         abort_at_once(environment)
         iam_times_to_the_second(environment)
         sts_as_aws(environment, lambda: world.propagation)
-        virtual_waits(environment)
+        engine_waits(environment)
+        wait_states_on_the_clock(environment, world_clock)
         _report_state_entries(world, environment)
         yield world
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from typing import Any
 
 import boto3
@@ -50,6 +49,7 @@ from credentials_rotator.errors import (
 )
 
 from testkit.key_propagation import Propagation
+from testkit.world_clock import WorldClock
 
 SECRET_FIELDS = {"UserName", "AccessKeyId", "Status", "SecretAccessKey", "CreateDate"}
 MINUTE = datetime.timedelta(minutes=1)
@@ -304,7 +304,7 @@ def test_given_the_superseded_key_still_active_when_rotated_then_it_is_deleted_a
 
 
 def test_given_the_superseded_key_used_since_its_successor_when_rotated_then_nothing_changes(
-    iam: Any, secretsmanager: Any, settings: Config, homer: str
+    iam: Any, secretsmanager: Any, settings: Config, homer: str, world_clock: WorldClock
 ) -> None:
     """GIVEN the AWSPREVIOUS key is still Active and was used after its successor was created
     (over a second later: IAM gives its creation to the second) WHEN rotated THEN rotate
@@ -314,7 +314,7 @@ def test_given_the_superseded_key_used_since_its_successor_when_rotated_then_not
     record(secretsmanager, superseded)
     delivered = new_key(iam)
     record(secretsmanager, delivered)
-    time.sleep(1.01)  # a use a second after the successor was created: later, to the second
+    world_clock.advance(datetime.timedelta(seconds=1.01))  # a use over a second after its successor
     signed_with(superseded).get_caller_identity()
     keys = keys_of(iam)
 
