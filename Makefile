@@ -40,6 +40,10 @@ test-unit: venv ## Unit tests and workflow tests (moto executes the real state m
 	@mkdir -p $(BUILD)
 	$(PYTEST) tests/unit tests/workflow --junitxml=$(BUILD)/junit-unit.xml
 
+.PHONY: test-quick
+test-quick: venv ## The day-to-day loop (a few minutes): lint, unit + workflow; `make test` runs every tier
+	$(BIN)/python scripts/run_tiers.py lint test-unit
+
 .PHONY: test-faults
 test-faults: venv ## Fault tier: every crash point, stop and unknown handoff of every row, in moto
 	@mkdir -p $(BUILD)

@@ -14,7 +14,9 @@ second.
 What stays real: ``time.monotonic`` and ``time.sleep`` (a test's own time limits, moto's Lambda
 and task timeouts, which wait on ``threading.Event``). Two waits are moved onto the clock:
 - the engine's (``clock.sleep``, ``clock.monotonic``: ``engine_waits``) advance a clock of the
-  waiting thread only: one invocation's wait is not the others', which run alongside it in AWS;
+  waiting thread only, which moves with its waits and nothing else: one invocation's wait is not
+  the others', which run alongside it in AWS, and a time limit counts the same waits however
+  busy the machine is;
 - a Step Functions ``Wait`` state (``wait_states_on_the_clock``) ends when the world clock passes
   its end: in real time as in moto, or at once when a test moves the clock past it.
 """
@@ -77,19 +79,23 @@ def travelling() -> Iterator[WorldClock]:
         yield WorldClock(traveller)
 
 
-class _ThreadWaits(threading.local):
-    seconds = 0.0
+class _ThreadClock(threading.local):
+    """A thread's ``clock.monotonic``: where the real one stood when the thread first read it,
+    plus what the thread has waited since."""
+
+    def __init__(self) -> None:
+        self.at = time.monotonic()
 
 
 def engine_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine's waits (``clock.sleep``) advance the waiting thread's ``clock.monotonic``
     instead of sleeping."""
-    waited = _ThreadWaits()
+    thread_clock = _ThreadClock()
 
     def sleep(seconds: float) -> None:
-        waited.seconds += seconds
+        thread_clock.at += seconds
 
-    monkeypatch.setattr(clock, "monotonic", lambda: time.monotonic() + waited.seconds)
+    monkeypatch.setattr(clock, "monotonic", lambda: thread_clock.at)
     monkeypatch.setattr(clock, "sleep", sleep)
 
 
