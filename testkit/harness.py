@@ -111,6 +111,9 @@ PAYLOAD_LIMIT = 262_144
 CAUSE_LIMIT = 32_768
 # Lambda's own time limit for the functions the harness runs, as their context reports it.
 FUNCTION_TIMEOUT_MS = 900_000
+# How long a wait for a run sleeps at most before it asks moto again; an event of any execution
+# wakes it sooner.
+WAIT_SECONDS = 0.05
 
 
 def batches_of(users: int) -> int:
@@ -334,6 +337,30 @@ def _function_name(params: dict[str, Any]) -> str:
     return str(params.get("FunctionName", "")).rsplit(":", 1)[-1]
 
 
+class Progress:
+    """Counts the events of every execution (``_report_state_entries``): a wait for a run sleeps
+    until something happened instead of asking moto all the time, which would take the
+    interpreter from the run it waits for."""
+
+    def __init__(self) -> None:
+        self._events = 0
+        self._changed = threading.Condition()
+
+    def happened(self) -> None:
+        with self._changed:
+            self._events += 1
+            self._changed.notify_all()
+
+    def mark(self) -> int:
+        with self._changed:
+            return self._events
+
+    def wait_after(self, mark: int) -> None:
+        """Return once an event came after ``mark``, or after ``WAIT_SECONDS``."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._events != mark, WAIT_SECONDS)
+
+
 @dataclass(frozen=True)
 class RunResult:
     arn: str
@@ -410,6 +437,7 @@ class Harness:
         self._session = session
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
+        self.progress = Progress()
         # The clock of moto and the engine alike (testkit/world_clock.py).
         self.clock = world_clock
         # The clients Step Functions' tasks use, one per region and service (see
@@ -608,12 +636,13 @@ class Harness:
     def wait(self, arn: str, timeout: float = 30.0) -> RunResult:
         deadline = time.monotonic() + timeout
         while True:
+            mark = self.progress.mark()
             described = self.sfn.describe_execution(executionArn=arn)
             if described["status"] != "RUNNING":
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {arn} still running after {timeout} s")
-            time.sleep(0.002)
+            self.progress.wait_after(mark)
         output = described.get("output")
         return RunResult(
             arn=arn,
@@ -634,10 +663,12 @@ class Harness:
     def wait_for_state(self, arn: str, state: str, timeout: float = 30.0) -> None:
         """Wait until the execution has entered ``state``."""
         deadline = time.monotonic() + timeout
+        mark = self.progress.mark()
         while state not in self.states_entered(arn):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {arn} did not reach {state}")
-            time.sleep(0.002)
+            self.progress.wait_after(mark)
+            mark = self.progress.mark()
 
     def history(self, arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
@@ -935,7 +966,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         index_moto_secrets(environment)
         parse_each_definition_once(environment)
         one_client_per_service(world, environment)
-        abort_at_once(environment)
+        abort_at_once(environment, world.progress)
         iam_times_to_the_second(environment)
         sts_as_aws(environment, lambda: world.propagation)
         engine_waits(environment)
@@ -956,9 +987,9 @@ def iam_times_to_the_second(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(MotoAccessKey, "__init__", init)
 
 
-def abort_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def abort_at_once(monkeypatch: pytest.MonkeyPatch, progress: Progress) -> None:
     """Make StopExecution behave as in AWS: the execution is ABORTED at once, while a Lambda
-    invocation it started runs on to its end.
+    invocation it started runs on to its end. ``progress`` hears of each execution's end.
 
     moto stops its interpreter at the next state but keeps the execution RUNNING, with no stop
     date, until the task in flight returns. AWS answers ABORTED, with the stop date, at once.
@@ -975,17 +1006,20 @@ def abort_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     def reflect(communication: Any) -> None:
         if communication.execution.exec_status != ExecutionStatus.ABORTED:
             original_reflect(communication)
+        progress.happened()
 
     monkeypatch.setattr(MotoExecution, "stop", stop)
     monkeypatch.setattr(BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect)
 
 
 def _report_state_entries(world: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Call ``world.state_hooks`` with the name of every state any execution enters."""
+    """Call ``world.state_hooks`` with the name of every state any execution enters, and tell
+    ``world.progress`` of every event."""
     original = EventManager.add_event
 
     def add_event(manager: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
         event_id: int = original(manager, context, event_type, *args, **kwargs)
+        world.progress.happened()
         details = kwargs.get("event_details") or (args[0] if args else None)
         if str(event_type).endswith("StateEntered") and world.state_hooks and details:
             name = details.get("stateEnteredEventDetails", {}).get("name")
