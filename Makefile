@@ -38,7 +38,7 @@ lint: venv ## ruff, mypy (strict on lambda_src/) and terraform fmt
 .PHONY: test-unit
 test-unit: venv ## Unit tests and workflow tests (moto executes the real state machine)
 	@mkdir -p $(BUILD)
-	$(PYTEST) tests/unit tests/workflow --junitxml=$(BUILD)/junit-unit.xml
+	$(PYTEST) tests/unit tests/workflow -n 2 --junitxml=$(BUILD)/junit-unit.xml
 
 .PHONY: test-quick
 test-quick: venv ## The day-to-day loop (a few minutes): lint, unit + workflow; `make test` runs every tier
