@@ -78,7 +78,7 @@ def settings(engine_env: pytest.MonkeyPatch) -> Config:
 @pytest.fixture
 def dated(s3: Any) -> dict[str, datetime.datetime]:
     """Object key -> the LastModified that ``s3`` reports for it, set by the test (moto dates
-    objects with the real clock)."""
+    objects when they are written)."""
     dates: dict[str, datetime.datetime] = {}
 
     def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
