@@ -38,7 +38,11 @@ lint: venv ## ruff, mypy (strict on lambda_src/ and handlers_src/) and terraform
 .PHONY: test-unit
 test-unit: venv ## Unit tests, workflow tests (moto executes the real state machine) and the credentials handlers against their vendors' stand-ins
 	@mkdir -p $(BUILD)
-	$(PYTEST) tests/unit tests/workflow tests/handlers --junitxml=$(BUILD)/junit-unit.xml
+	$(PYTEST) tests/unit tests/workflow tests/handlers -n 2 --junitxml=$(BUILD)/junit-unit.xml
+
+.PHONY: test-quick
+test-quick: venv ## The day-to-day loop (a few minutes): lint, unit + workflow; `make test` runs every tier
+	$(BIN)/python scripts/run_tiers.py lint test-unit
 
 .PHONY: test-faults
 test-faults: venv ## Fault tier: every crash point, stop and unknown handoff of every row, in moto
