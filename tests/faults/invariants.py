@@ -90,7 +90,9 @@ def recovered(harness: Harness, username: str) -> list[str]:
         current, stages = harness.secret_key_id(username), harness.current_stages(username)
     except Exception:
         return [f"{username} has no delivered key after a run that could deliver one"]
-    if held != current or stages != ["AWSCURRENT"]:
+    # Settled: the current version is delivered (no pending handoff); a deferral's stage may
+    # stay on it while the superseded key is still in use.
+    if held != current or "PENDING_HANDOFF" in stages or "AWSCURRENT" not in stages:
         return [f"{username} did not recover: its handler holds {held}, the secret {current} "
                 f"({', '.join(stages)})"]  # fmt: skip
     return []
