@@ -149,6 +149,7 @@ run "every_function_gets_the_same_environment" {
       VERIFY_NEW_KEY_SECONDS = "45"
       IN_USE_KEY_ACTION      = "deactivate"
       MAX_DEFERRALS          = "5"
+      GRACE_WAIT_SECONDS     = "300"
       USER_PATH_PREFIX       = ""
       USER_TAG               = ""
       EXCLUDE_USERS          = "[]"

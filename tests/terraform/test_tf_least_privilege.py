@@ -53,9 +53,9 @@ LISTING_BY_INSTANCE = {
 # finish retires the delivered key as old_key_action says, and is granted only that action.
 RETIRE_ACTIONS = {"delete": "iam:DeleteAccessKey", "deactivate": "iam:UpdateAccessKey"}
 OLD_KEY_ACTION = {"full": "deactivate", "minimal": "delete", "path": "delete"}
-# A previous key still in use (in_use_key_action): finish asks when it was last used unless
-# "retire", tags the user's secret with a deferral for "defer", and finish and rotate deactivate
-# it for "deactivate".
+# A previous key still in use (in_use_key_action): finish asks when it was last used (listing the
+# user's keys when that is denied) unless "retire", records a deferral on the user's secret (a stage
+# and a tag) for "defer", and finish and rotate deactivate it for "deactivate".
 IN_USE_KEY_ACTION = {"full": "deactivate", "minimal": "retire", "path": "defer"}
 
 
@@ -94,9 +94,13 @@ def _not_granted(instance: str, entry_point: str) -> set[str]:
         skipped.add("events:PutEvents")
     skipped -= deactivates
     if in_use == "retire":
-        skipped.add("iam:GetAccessKeyLastUsed")
+        skipped |= {"iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"}
     if in_use != "defer":
-        skipped.add("secretsmanager:TagResource")
+        skipped |= {
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:TagResource",
+            "secretsmanager:UpdateSecretVersionStage",
+        }
     return skipped
 
 
