@@ -12,9 +12,10 @@ them by the principal that uses the role: a Lambda function's key in the module 
 module attaches to the credentials handler's role are in ``others``.
 
 Member accounts are inputs like any other (``users[].account_id``, ``accounts``,
-``member_role_name``, ``member_external_id``): the managed policy that lets the functions assume
-the member roles (``<name>-member-roles``) is gathered with the rest. The member roles themselves
-are another module's (``modules/member-role``), planned by testkit/authz/members.py.
+``member_role_name``, ``member_external_id``): the managed policies that let the functions assume
+the member roles (``<function name>-member-roles-<n>``) are gathered with the rest. The member
+roles themselves are another module's (``modules/member-role``), planned by
+testkit/authz/members.py.
 
 Each distinct configuration is planned once: the result is cached under ``.build/authz/``, keyed
 by a hash of every ``*.tf`` file of the module, the state machine template, the fixture and the

@@ -195,15 +195,13 @@ def function_statements(plan: dict[str, Any], instance: str, function: str) -> l
     """Every statement a function's role gets: its inline policy, the managed policies of the
     listed users attached to it (iam_listed_users.tf) and the member roles' (accounts.tf)."""
     statements = policy(plan, instance, f'aws_iam_role_policy.function["{function}"]')
-    attached = f'module.{instance}.aws_iam_role_policy_attachment.member_roles["{function}"]'
-    if any(change["address"] == attached for change in plan["resource_changes"]):
-        statements += policy(plan, instance, "aws_iam_policy.member_roles[0]")
-    prefix = f'module.{instance}.aws_iam_policy.listed_users["{function}-'
-    for change in plan["resource_changes"]:
-        if change["address"].startswith(prefix):
-            statements += policy(
-                plan, instance, change["address"].removeprefix(f"module.{instance}.")
-            )
+    for managed in ("listed_users", "member_roles"):
+        prefix = f'module.{instance}.aws_iam_policy.{managed}["{function}-'
+        for change in plan["resource_changes"]:
+            if change["address"].startswith(prefix):
+                statements += policy(
+                    plan, instance, change["address"].removeprefix(f"module.{instance}.")
+                )
     return statements
 
 
