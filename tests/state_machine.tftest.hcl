@@ -250,29 +250,3 @@ run "renders_every_arn_in_the_china_partition" {
     error_message = "Every ARN of the definition (the six functions, the handler, and the lambda:invoke, s3:getObject and aws-sdk integrations) must be in the aws-cn partition."
   }
 }
-
-run "renders_every_arn_in_the_govcloud_partition" {
-  command = plan
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-us-gov" }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "us-gov-west-1" }
-  }
-
-  variables {
-    credentials_handler_arn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:ci-keys-consumer"
-  }
-
-  assert {
-    condition = (
-      length(regexall("\"arn:[^\"]*\"", aws_sfn_state_machine.this.definition)) >= 16
-      && alltrue([for arn in regexall("\"arn:[^\"]*\"", aws_sfn_state_machine.this.definition) : startswith(arn, "\"arn:aws-us-gov:")])
-    )
-    error_message = "Every ARN of the definition (the six functions, the handler, and the lambda:invoke, s3:getObject and aws-sdk integrations) must be in the aws-us-gov partition."
-  }
-}

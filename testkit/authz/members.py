@@ -238,31 +238,13 @@ def _from_cache(key: str, configuration: MemberRoleConfiguration) -> MemberRole 
 
 def _terraform_plan(configuration: MemberRoleConfiguration, key: str) -> dict[str, Any]:
     terraform = hub._terraform()
-    variables = hub.CACHE / f"{key}.tfvars.json"
-    plan_file = hub.CACHE / f"{key}.tfplan"
-    try:
-        variables.write_text(json.dumps(configuration.variables(), indent=1))
-        terraform.init(FIXTURE)
-        with hub.moto_server({"MOTO_ACCOUNT_ID": configuration.account_id}) as endpoint:
-            planning = terraform.run(
-                FIXTURE, "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false",
-                f"-var-file={variables}", f"-var=endpoint={endpoint}", f"-out={plan_file}",
-                timeout=600, check=False,
-            )  # fmt: skip
-        if planning.returncode != 0:
-            output = f"{planning.stdout}\n{planning.stderr}"
-            start = output.find("Error:")
-            refused = "checked by the validation rule" in output
-            raise (hub.PlanRefused if refused else hub.PlanError)(
-                f"terraform plan {'refused' if refused else 'failed for'} "
-                f"{configuration.describe()}:\n"
-                + (output[start:] if start >= 0 else output[-4000:]).strip()[:4000]
-            )
-        shown = terraform.run(FIXTURE, "show", "-json", str(plan_file), timeout=300)
-    finally:
-        plan_file.unlink(missing_ok=True)
-        variables.unlink(missing_ok=True)
-    plan: dict[str, Any] = json.loads(shown.stdout)
+    terraform.init(FIXTURE)
+    with hub.moto_server({"MOTO_ACCOUNT_ID": configuration.account_id}) as endpoint:
+        plan, output = terraform.plan_json(
+            FIXTURE, configuration.variables(), endpoint, hub.CACHE / key
+        )
+    if plan is None:
+        raise hub.refusal(output, configuration.describe())
     return plan
 
 

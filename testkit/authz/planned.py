@@ -469,32 +469,24 @@ class PlanRefused(PlanError):
 
 def _terraform_plan(configuration: PlanConfiguration, key: str) -> dict[str, Any]:
     terraform = _terraform()
-    variables = CACHE / f"{key}.tfvars.json"
-    plan_file = CACHE / f"{key}.tfplan"
-    try:
-        variables.write_text(json.dumps(configuration.variables(), indent=1))
-        terraform.init(FIXTURE)
-        with moto_server() as endpoint:
-            planning = terraform.run(
-                FIXTURE, "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false",
-                f"-var-file={variables}", f"-var=endpoint={endpoint}", f"-out={plan_file}",
-                timeout=600, check=False,
-            )  # fmt: skip
-        if planning.returncode != 0:
-            output = f"{planning.stdout}\n{planning.stderr}"
-            start = output.find("Error:")
-            refused = "checked by the validation rule" in output
-            raise (PlanRefused if refused else PlanError)(
-                f"terraform plan {'refused' if refused else 'failed for'} the module's "
-                f"configuration ({configuration.describe()}):\n"
-                + (output[start:] if start >= 0 else output[-4000:]).strip()[:4000]
-            )
-        shown = terraform.run(FIXTURE, "show", "-json", str(plan_file), timeout=300)
-    finally:
-        plan_file.unlink(missing_ok=True)
-        variables.unlink(missing_ok=True)
-    plan: dict[str, Any] = json.loads(shown.stdout)
+    terraform.init(FIXTURE)
+    with moto_server() as endpoint:
+        plan, output = terraform.plan_json(
+            FIXTURE, configuration.variables(), endpoint, CACHE / key
+        )
+    if plan is None:
+        raise refusal(output, f"the module's configuration ({configuration.describe()})")
     return plan
+
+
+def refusal(output: str, planned: str) -> PlanError:
+    """The error of a plan that failed: ``PlanRefused`` when an input validation refused it."""
+    start = output.find("Error:")
+    refused = "checked by the validation rule" in output
+    return (PlanRefused if refused else PlanError)(
+        f"terraform plan {'refused' if refused else 'failed for'} {planned}:\n"
+        + (output[start:] if start >= 0 else output[-4000:]).strip()[:4000]
+    )
 
 
 # --- reading the plan ----------------------------------------------------------------------------

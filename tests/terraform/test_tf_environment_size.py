@@ -111,23 +111,9 @@ def plan(
 ) -> tuple[dict[str, Any] | None, str]:
     """The fixture planned with these instances: (the plan, "") or, refused, (None, its output)."""
     terraform.init(FIXTURE)
-    BUILD.mkdir(parents=True, exist_ok=True)
-    variables = BUILD / f"environment-{label}.tfvars.json"
-    plan_file = BUILD / f"environment-{label}.tfplan"
-    variables.write_text(json.dumps({"instances": instances}))
-    try:
-        planned = terraform.run(
-            FIXTURE, "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false",
-            f"-var-file={variables}", f"-var=endpoint={endpoint}", f"-out={plan_file}",
-            timeout=600, check=False,
-        )  # fmt: skip
-        if planned.returncode != 0:
-            return None, planned.stdout + planned.stderr
-        shown = terraform.run(FIXTURE, "show", "-json", str(plan_file), timeout=300)
-    finally:
-        variables.unlink(missing_ok=True)
-        plan_file.unlink(missing_ok=True)
-    return json.loads(shown.stdout), ""
+    return terraform.plan_json(
+        FIXTURE, {"instances": instances}, endpoint, BUILD / f"environment-{label}"
+    )
 
 
 def environments(planned: Mapping[str, Any]) -> dict[str, dict[str, dict[str, str]]]:
