@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from testkit.authz.planned import PlanningUnavailable, moto_server
 from testkit.terraform import BUILD, Terraform
 
 FIXTURE = Path(__file__).parent / "fixtures" / "environment"
@@ -97,15 +96,6 @@ def same_length(name: str, tag: str) -> str:
     return name[: len(name) - len(tag)] + tag
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    try:
-        with moto_server() as endpoint:
-            yield endpoint
-    except PlanningUnavailable as exc:
-        pytest.skip(str(exc))
-
-
 def plan(
     terraform: Terraform, endpoint: str, instances: Mapping[str, Mapping[str, Any]], label: str
 ) -> tuple[dict[str, Any] | None, str]:
@@ -170,9 +160,7 @@ def cases(bases: dict[str, dict[str, str]]) -> dict[str, tuple[dict[str, Any], i
     return found
 
 
-def test_the_module_plans_environments_lambda_accepts(
-    terraform: Terraform, moto_endpoint: str, bases: dict[str, dict[str, str]]
-) -> None:
+def test_the_module_plans_environments_lambda_accepts(bases: dict[str, dict[str, str]]) -> None:
     """GIVEN the bases WHEN planned THEN each function's environment measures at most 4 KB."""
     for instance, environment in bases.items():
         assert aws_measure(environment) <= LIMIT, instance

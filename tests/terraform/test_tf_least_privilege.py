@@ -21,7 +21,6 @@ import pytest
 from engine_actions import Package
 
 from testkit.authz.guard import LOG_DELIVERY_ACTIONS
-from testkit.authz.planned import PlanningUnavailable, moto_server
 from testkit.terraform import BUILD, REPO, Terraform
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan"
@@ -148,16 +147,6 @@ def implied_actions(actions: set[str], with_kms: bool) -> set[str]:
         if "s3:PutObject" in actions:
             implied.add("kms:GenerateDataKey")
     return implied
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """moto's server, answering the provider's account lookups while the fixture is planned."""
-    try:
-        with moto_server() as endpoint:
-            yield endpoint
-    except PlanningUnavailable as exc:
-        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
