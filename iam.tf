@@ -71,15 +71,19 @@ locals {
     }
     finish = {
       # It retires the delivered key as old_key_action says, unless in_use_key_action says what to
-      # do with a key still in use: check when it was last used, then keep it (tagging the user's
-      # secret with the deferral) or deactivate it (credentials_rotator.in_use).
+      # do with a key still in use: check when it was last used (listing the user's keys when
+      # AWS denies that for a key deleted by hand), then keep it (recording the deferral on the
+      # user's secret: a stage on its current version and a tag) or deactivate it
+      # (credentials_rotator.in_use, credentials_rotator.deferrals).
       iam = distinct(concat(
         [var.old_key_action == "delete" ? "iam:DeleteAccessKey" : "iam:UpdateAccessKey"],
-        var.in_use_key_action == "retire" ? [] : ["iam:GetAccessKeyLastUsed"],
+        var.in_use_key_action == "retire" ? [] : ["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"],
         var.in_use_key_action == "deactivate" ? ["iam:UpdateAccessKey"] : [],
       ))
-      secretsmanager = var.in_use_key_action == "defer" ? ["secretsmanager:TagResource"] : []
-      s3             = ["s3:GetObject", "s3:PutObject"]
+      secretsmanager = var.in_use_key_action == "defer" ? [
+        "secretsmanager:DescribeSecret", "secretsmanager:TagResource", "secretsmanager:UpdateSecretVersionStage",
+      ] : []
+      s3 = ["s3:GetObject", "s3:PutObject"]
     }
   }
 

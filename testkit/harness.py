@@ -506,11 +506,16 @@ class Harness:
             UserName=name, Path=path, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
         )
 
+    def next_second(self) -> None:
+        """Let the next whole second begin. AWS gives times to the second, and on AWS the steps
+        of a run are seconds apart; the engine compares such times."""
+        time.sleep(1.0 - time.time() % 1.0 + 0.01)
+
     def use_previous_key(self, username: str) -> None:
         """Sign a call with the key of the secret's AWSPREVIOUS version, as a consumer that kept
         it would: IAM (moto alike) records the key's last use. In the next whole second: on AWS
         the grace wait lasts seconds, and the engine compares the use with times to the second."""
-        time.sleep(1.0 - time.time() % 1.0 + 0.01)
+        self.next_second()
         self._sign_with(username, self._previous_value(username))
 
     def _previous_value(self, username: str) -> dict[str, Any]:
@@ -546,7 +551,7 @@ class Harness:
             if self.keys(username).get(value.get("AccessKeyId", "")) == "Active":
                 values.append((username, value))
         if values:
-            time.sleep(1.0 - time.time() % 1.0 + 0.01)  # as in use_previous_key
+            self.next_second()  # as in use_previous_key
         for username, value in values:
             self._sign_with(username, value)
 

@@ -41,7 +41,8 @@ LAMBDA_TASKS = {
 
 @dataclass(frozen=True)
 class Fault:
-    """One fault. ``kind``: ``die`` (``function`` dies ``when`` its ``call``-th AWS call happens),
+    """One fault. ``kind``: ``die`` (``function`` dies ``when`` its ``call``-th AWS call happens,
+    or, with ``operation``, each of its calls of that operation),
     ``stop`` (the run is stopped when it enters ``state``; with ``in_flight`` while that Task's
     invocation runs), ``mark-delivered-fails``, or a handler behaviour (``store-then-time-out``,
     ``time-out``). ``refuse``: the run's handler refuses keys (to reach roll_back);
@@ -55,6 +56,7 @@ class Fault:
     in_flight: bool = False
     refuse: bool = False
     unusable: bool = False
+    operation: str | None = None
 
     @property
     def leaves_a_stray(self) -> bool:
@@ -65,7 +67,8 @@ class Fault:
         refusing = " (handler refuses)" if self.refuse else ""
         refusing += " (new key never works)" if self.unusable else ""
         if self.kind == "die":
-            return f"{self.function} dies {self.when} call {self.call}{refusing}"
+            call = f"call {self.call}" if self.operation is None else self.operation
+            return f"{self.function} dies {self.when} {call}{refusing}"
         if self.kind == "stop":
             where = "during" if self.in_flight else "entering"
             return f"run stopped {where} {self.state}{refusing}"
@@ -152,7 +155,7 @@ class Injector:
                 return
             calls.append(model.name)
             ordinal = len(calls) - 1
-        if self._dies(invocation, ordinal, "before"):
+        if self._dies(invocation, ordinal, "before", model.name):
             self._dead.add(key)
             self.fired = True
             raise FunctionDied(f"{invocation.function} died before {model.name}")
@@ -164,19 +167,19 @@ class Injector:
         if (
             invocation is not None
             and ordinal is not None
-            and self._dies(invocation, ordinal, "after")
+            and self._dies(invocation, ordinal, "after", model.name)
         ):
             self._dead.add(id(invocation))
             self.fired = True
             raise FunctionDied(f"{invocation.function} died after {model.name}")
 
-    def _dies(self, invocation: Invocation, ordinal: int, when: str) -> bool:
+    def _dies(self, invocation: Invocation, ordinal: int, when: str, operation: str) -> bool:
         fault = self.fault
         return bool(
             fault
             and fault.kind == "die"
             and fault.function == invocation.function
-            and fault.call == ordinal
+            and (fault.call == ordinal if fault.operation is None else fault.operation == operation)
             and fault.when == when
         )
 

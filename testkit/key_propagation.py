@@ -36,13 +36,14 @@ IAM_USER_KEY_PREFIX = "AKIA"
 @dataclass
 class Propagation:
     """How long IAM refuses a new key: AWS's answer to a key's first ``checks`` checks, or during
-    its first ``seconds`` from its first check; the new keys of the users in ``forever`` never
-    work. A key that worked once has propagated: it is never refused again. The default refuses
-    nothing."""
+    its first ``seconds`` from its first check; the new keys of the users in ``forever``, and the
+    keys in ``broken``, never work. A key that worked once has propagated: it is never refused
+    again, unless it is broken. The default refuses nothing."""
 
     checks: int = 0
     seconds: float = 0.0
     forever: set[str] = field(default_factory=set)
+    broken: set[str] = field(default_factory=set)
     # access key id -> (checks so far, the virtual time of the first)
     seen: dict[str, tuple[int, float]] = field(default_factory=dict)
     worked: set[str] = field(default_factory=set)
@@ -53,6 +54,8 @@ class Propagation:
         with self.lock:
             count, first = self.seen.get(access_key_id, (0, now))
             self.seen[access_key_id] = (count + 1, first)
+            if access_key_id in self.broken:
+                return True
             if access_key_id in self.worked:
                 return False
             refused = username in self.forever or count < self.checks or now - first < self.seconds

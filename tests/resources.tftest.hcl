@@ -205,10 +205,10 @@ run "both_checks_are_on_by_default" {
 
   assert {
     condition = (
-      [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallSecretsmanager"] == [["secretsmanager:TagResource"]]
-      && [for s in jsondecode(aws_iam_policy.listed_users["finish-0"].policy).Statement : s.Action] == [["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed"]]
+      [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallSecretsmanager"] == [["secretsmanager:DescribeSecret", "secretsmanager:TagResource", "secretsmanager:UpdateSecretVersionStage"]]
+      && [for s in jsondecode(aws_iam_policy.listed_users["finish-0"].policy).Statement : s.Action] == [["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]]
     )
-    error_message = "With defer, finish may ask when a key was last used and tag the user's secret with the deferral, and delete as old_key_action says."
+    error_message = "With defer, finish may ask when a key was last used (and list the user's keys when that is denied), record the deferral on the user's secret (its stages and a tag), and delete as old_key_action says."
   }
 }
 
@@ -238,7 +238,7 @@ run "deactivate_mode_lets_finish_and_rotate_deactivate" {
 
   assert {
     condition = (
-      [for s in jsondecode(aws_iam_policy.listed_users["finish-0"].policy).Statement : s.Action] == [["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey"]]
+      [for s in jsondecode(aws_iam_policy.listed_users["finish-0"].policy).Statement : s.Action] == [["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"]]
       && strcontains(aws_iam_policy.listed_users["rotate-0"].policy, "iam:UpdateAccessKey")
       && length([for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s if s.Sid == "CallSecretsmanager"]) == 0
     )
@@ -506,7 +506,7 @@ run "selection_by_path_scopes_key_actions_to_the_path" {
     condition = (
       [for s in jsondecode(aws_iam_role_policy.function["rotate"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]]
       && [for s in jsondecode(aws_iam_role_policy.function["roll_back"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey"]]
-      && [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed"]]
+      && [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallIamOnSelectedUsers"] == [["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"]]
     )
     error_message = "The selected users get the same key actions as the listed ones, function by function (finish: the retire action of old_key_action, and the last-use check of in_use_key_action)."
   }

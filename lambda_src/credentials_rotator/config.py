@@ -20,6 +20,7 @@ from credentials_rotator.config_values import (
     parse_optional_count,
     parse_path_prefix,
     parse_required,
+    parse_seconds,
     parse_tags,
     parse_user_tag,
     split_user_name,
@@ -46,6 +47,7 @@ REQUIRED_VARIABLES = (
     "VERIFY_NEW_KEY_SECONDS",
     "IN_USE_KEY_ACTION",
     "MAX_DEFERRALS",
+    "GRACE_WAIT_SECONDS",
     "ROTATOR_NAME",
     "EVENT_BUS_NAME",
     "EVENT_SOURCE",
@@ -81,6 +83,8 @@ class Config:
     # What happens to a previous key still used after its successor's handoff (``in_use``).
     in_use_key_action: InUseKeyAction = "defer"
     max_deferrals: int = 3
+    # The run's grace wait (cleanup_wait_seconds): the time a consumer is given to switch keys.
+    grace_wait_seconds: int = 0
     # How the run tells people (``notifications``, ``metrics``): the module's name, the bus of
     # the per-user events (None: no events) and their source, the metrics' namespace.
     rotator_name: str = "credentials-rotator"
@@ -153,6 +157,7 @@ class Config:
             ),
             in_use_key_action=parse_in_use_key_action(environ["IN_USE_KEY_ACTION"]),
             max_deferrals=parse_count("MAX_DEFERRALS", environ["MAX_DEFERRALS"]),
+            grace_wait_seconds=parse_seconds("GRACE_WAIT_SECONDS", environ["GRACE_WAIT_SECONDS"]),
             rotator_name=parse_required("ROTATOR_NAME", environ["ROTATOR_NAME"]),
             event_bus_name=environ["EVENT_BUS_NAME"].strip() or None,
             event_source=parse_required("EVENT_SOURCE", environ["EVENT_SOURCE"]),

@@ -62,6 +62,13 @@ def parse_count(name: str, raw: str) -> int:
     return int(value)
 
 
+def parse_seconds(name: str, raw: str) -> int:
+    value = raw.strip()
+    if not value.isdigit():
+        raise ConfigError(f"environment variable {name} must be a number of seconds, not {raw!r}")
+    return int(value)
+
+
 def parse_tags(raw: str) -> dict[str, str]:
     if not raw.strip():
         return {}

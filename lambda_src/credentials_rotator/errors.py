@@ -73,6 +73,11 @@ class UnconfirmedKeyInactive(RotatorError):
     """A key handed off without confirmation was deactivated by hand; nothing was changed."""
 
 
+class UnconfirmedKeyNotUsable(RotatorError):
+    """A key handed off without confirmation does not authenticate: it was not handed off again,
+    and both keys stay (the handler may hold it)."""
+
+
 class SecretWriteFailed(RotatorError):
     """The new key could not be stored in the user's secret; the new key was deleted again."""
 

@@ -47,7 +47,10 @@ def _hint(value: object, entry_point: str) -> RecordHint | None:
     for key in _HINT_STRINGS:
         _field(value, key, (str, type(None)), entry_point)
     _field(value, "pending", bool, entry_point)
-    return cast(RecordHint, {key: value[key] for key in (*_HINT_STRINGS, "pending")})  # type: ignore[index]
+    hint = cast(RecordHint, {key: value[key] for key in (*_HINT_STRINGS, "pending")})  # type: ignore[index]
+    if "deferred" in value:  # type: ignore[operator]
+        hint["deferred"] = _field(value, "deferred", bool, entry_point)
+    return hint
 
 
 def _entries(event: object, entry_point: str) -> list[BatchEntry]:

@@ -119,7 +119,10 @@ def finish_run(
             if not run["dryRun"]:
                 _tell(eventbridge, settings, execution_arn, done)
             summary.extend(entries, done)
-    return _conclude(s3, settings, run, resume, entries, planned_at=planned_at)
+    unreachable = run_outcomes.unreachable_accounts(s3, settings, run)
+    if not run["dryRun"]:
+        _tell(eventbridge, settings, execution_arn, unreachable)
+    return _conclude(s3, settings, run, resume, [entries, unreachable], planned_at=planned_at)
 
 
 def _tell(
@@ -146,17 +149,17 @@ def _pause(
 
 
 def _conclude(
-    s3: S3Client, settings: config.Config, run: RunData, resume: Resume, entries: Entries, *,
+    s3: S3Client, settings: config.Config, run: RunData, resume: Resume, last: list[Entries], *,
     planned_at: datetime.datetime,
 ) -> FinishResult:  # fmt: skip
+    """Merge the saved parts with ``last`` (this invocation's entries); write and return the
+    summary."""
     bucket, prefix = settings.run_data_bucket, run["prefix"]
     parts = [
         run_data.get_json(s3, bucket, run_data.part_key(prefix, n)) for n in range(resume["parts"])
     ]
     now = clock.now()
-    whole = summary.merge(
-        [*parts, entries, run_outcomes.unreachable_accounts(s3, settings, run)], run["dryRun"]
-    )
+    whole = summary.merge([*parts, *last], run["dryRun"])
     whole["oldestKey"] = summary.aged(whole["oldestKey"], now)
     counts = summary.counts(whole)
     written = {**whole, "counts": counts}

@@ -25,6 +25,7 @@ NO_SECRET: RecordHint = {
     "accessKeyId": None,
     "createDate": None,
     "pending": False,
+    "deferred": False,
 }
 
 

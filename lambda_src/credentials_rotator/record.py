@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from credentials_rotator import secret_lifecycle
 from credentials_rotator.failures import error_code
 from credentials_rotator.log import get_logger
-from credentials_rotator.shapes import PENDING_STAGE, RecordHint
+from credentials_rotator.shapes import DEFERRED_STAGE, PENDING_STAGE, RecordHint
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -40,6 +40,8 @@ class Version:
     access_key_id: str | None
     create_date: datetime.datetime | None
     pending: bool
+    # It carries DEFERRED_STAGE: its predecessor was kept because a consumer still used it.
+    deferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,20 @@ class DeliveryRecord:
         if self.settled and _holds_key(self.previous):
             return self.previous
         return None
+
+    @property
+    def superseded(self) -> Version | None:
+        """The retired version when its key was delivered before its successor was confirmed:
+        the only retired key a consumer may still use. A retired version still pending holds a
+        refused key, which the handler never kept."""
+        retired = self.retired
+        return retired if retired is not None and not retired.pending else None
+
+    @property
+    def retirement_deferred(self) -> bool:
+        """Whether the current version says its predecessor was kept for a consumer that still
+        used it (``in_use``)."""
+        return self.current is not None and self.current.deferred
 
     @property
     def replaced_while_pending(self) -> bool:
@@ -113,7 +129,11 @@ def record_from_hint(secret_name: str, hint: RecordHint) -> DeliveryRecord:
     if hint["secretArn"] is None or hint["versionId"] is None:
         return DeliveryRecord(secret_name, None, None)
     current = Version(
-        hint["versionId"], hint["accessKeyId"], parse_date(hint["createDate"]), hint["pending"]
+        hint["versionId"],
+        hint["accessKeyId"],
+        parse_date(hint["createDate"]),
+        hint["pending"],
+        hint.get("deferred", False),
     )
     return DeliveryRecord(secret_name, hint["secretArn"], current)
 
@@ -121,12 +141,14 @@ def record_from_hint(secret_name: str, hint: RecordHint) -> DeliveryRecord:
 def hint_of(value: dict[str, Any]) -> RecordHint:
     """A batch read's hint from one secret value it returned (ARN, version, stages, string)."""
     access_key_id, create_date = parse_value(value.get("SecretString"))
+    stages = value.get("VersionStages", [])
     return {
         "secretArn": value["ARN"],
         "versionId": value["VersionId"],
         "accessKeyId": access_key_id,
         "createDate": create_date.isoformat() if create_date is not None else None,
-        "pending": PENDING_STAGE in value.get("VersionStages", []),
+        "pending": PENDING_STAGE in stages,
+        "deferred": DEFERRED_STAGE in stages,
     }
 
 
@@ -147,8 +169,15 @@ def _read_version(
             "secret version holds no access key record",
             extra={"secret_name": secret_name, "version_id": response["VersionId"], "stage": stage},
         )
-    pending = PENDING_STAGE in response.get("VersionStages", [])
-    return response["ARN"], Version(response["VersionId"], access_key_id, create_date, pending)
+    stages = response.get("VersionStages", [])
+    version = Version(
+        response["VersionId"],
+        access_key_id,
+        create_date,
+        pending=PENDING_STAGE in stages,
+        deferred=DEFERRED_STAGE in stages,
+    )
+    return response["ARN"], version
 
 
 def parse_value(secret_string: str | None) -> tuple[str | None, datetime.datetime | None]:

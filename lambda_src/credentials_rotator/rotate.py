@@ -12,14 +12,26 @@ import datetime
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from credentials_rotator import clients, clock, config, decision, in_use, record, strays, versions
+from credentials_rotator import (
+    clients,
+    clock,
+    config,
+    decision,
+    deferrals,
+    in_use,
+    record,
+    strays,
+    versions,
+)
 from credentials_rotator.access_keys import create_access_key, delete_access_key, list_access_keys
-from credentials_rotator.accounts import handoff_names, iam_for
+from credentials_rotator.accounts import iam_for
 from credentials_rotator.decision import KeyPlan, decide, key_age_days, rotation_due, unexplained
 from credentials_rotator.entry import entry_point
 from credentials_rotator.events import parse_rotate_event
 from credentials_rotator.log import get_logger
-from credentials_rotator.shapes import PENDING_STAGE, RotateEvent, RotateOutcome, RotateResult
+from credentials_rotator.resume import handoff_again
+from credentials_rotator.rotate_result import result
+from credentials_rotator.shapes import RotateEvent, RotateOutcome, RotateResult
 from credentials_rotator.verification import prove_usable
 
 if TYPE_CHECKING:
@@ -67,8 +79,9 @@ def rotate_user(
         hinted = record.record_from_hint(config.secret_name(event["user"]["username"]), hint)
         if hinted.settled:
             settled = hinted
-            done = _skip_for_age(event, config, settled, now) or _create_first(
-                aws, config, event, settled
+        if hinted.settled and not hinted.retirement_deferred:
+            done = _skip_for_age(event, config, hinted, now) or _create_first(
+                aws, config, event, hinted
             )
             if done is not None:
                 return done
@@ -104,7 +117,7 @@ def _rotate_with_decision(
     A settled record from the batch's read needs its AWSPREVIOUS version only to explain a key."""
     username = event["user"]["username"]
     full = settled or record.read_record(aws.secretsmanager, config.secret_name(username))
-    if settled is None and full.settled:
+    if settled is None and full.settled and not full.retirement_deferred:
         skipped = _skip_for_age(event, config, full, now)
         if skipped is not None:
             return skipped
@@ -122,12 +135,16 @@ def _rotate_with_decision(
     plan = decide(username, keys, full, proven)
     if event["dryRun"]:
         LOGGER.info("planned rotation", extra={"username": username, "detail": plan.describe()})
-        return _result(event, config, "planned", "would " + plan.describe())
+        return result(event, config, "planned", "would " + plan.describe())
     if plan.resume is not None:
-        return _resume(event, config, full, plan)
+        return handoff_again(aws.secretsmanager, event, config, full, plan)
     kept = in_use.still_in_use((aws.iam, aws.secretsmanager), config, event, keys, full)
     if kept is not None:
-        return _result(event, config, "deferred", kept[1], deferral=kept[0])
+        return result(event, config, "deferred", kept[1], deferral=kept[0])
+    if full.retirement_deferred:
+        skipped = _skip_for_age(event, config, full, now)
+        if skipped is not None:
+            return _retire_then_skip(aws, config, username, full, plan, skipped=skipped)
     previous_version_id = _prepare(aws, config, username, full, plan)
     new_key = create_access_key(aws.iam, username, tolerate_limit=False)
     assert new_key is not None
@@ -156,7 +173,25 @@ def _skip_for_age(
     LOGGER.info(
         "skipped user", extra={"username": username, "access_key_id": delivered.access_key_id}
     )
-    return _result(event, config, "skipped", detail)
+    return result(event, config, "skipped", detail)
+
+
+def _retire_then_skip(
+    aws: Clients,
+    config: config.Config,
+    username: str,
+    full: record.DeliveryRecord,
+    plan: KeyPlan,
+    *,
+    skipped: RotateResult,
+) -> RotateResult:
+    """A deferred key no longer in use, of a user the key-age policy skips: retire it (with any
+    other key the plan deletes) and take the deferral's stage off, so later runs skip at once."""
+    _prepare(aws, config, username, full, plan)
+    assert full.current is not None
+    deferrals.clear_deferral(aws.secretsmanager, config, username, full.current.version_id)
+    retired = ", ".join(deletion.access_key_id for deletion in plan.delete) or "no key"
+    return {**skipped, "detail": f"retired {retired} (no longer in use); {skipped['detail']}"}
 
 
 def _prepare(
@@ -194,57 +229,15 @@ def _store(
     new_key_id = new_key["AccessKeyId"]
     secret_arn, version_id = versions.store_new_key(aws.iam, aws.secretsmanager, config, new_key)
     limit = config.verify_new_key_seconds
-    refusal = None if limit is None else prove_usable(new_key, limit)
+    refusal = None
+    if limit is not None:
+        refusal = prove_usable(new_key, limit, hub_account_id=config.hub_account_id)
     del new_key
     then = f"retires access key {previous_key_id}" if previous_key_id else "nothing to retire"
     outcome: RotateOutcome = "ready" if refusal is None else "unusable"
-    return _result(
+    return result(
         event, config, outcome,
         refusal or f"created access key {new_key_id}; {then} after the handoff",
         secretArn=secret_arn, versionId=version_id, accessKeyId=new_key_id,
         previousKeyId=previous_key_id, previousVersionId=previous_version_id,
     )  # fmt: skip
-
-
-def _resume(
-    event: RotateEvent, config: config.Config, full: record.DeliveryRecord, plan: KeyPlan
-) -> RotateResult:
-    """Hand off again the key whose earlier handoff was never confirmed: the handler may hold it."""
-    unconfirmed = plan.resume
-    assert unconfirmed is not None
-    previous_key_id = plan.previous.access_key_id if plan.previous else None
-    LOGGER.info(
-        "handing off an unconfirmed access key again",
-        extra={"username": event["user"]["username"], "access_key_id": unconfirmed.access_key_id},
-    )
-    return _result(
-        event, config, "ready", f"hands off access key {unconfirmed.access_key_id} again",
-        secretArn=full.secret_arn, versionId=unconfirmed.version_id,
-        accessKeyId=unconfirmed.access_key_id, previousKeyId=previous_key_id,
-        previousVersionId=plan.previous_version.version_id if plan.previous_version else None,
-        resumed=True,
-    )  # fmt: skip
-
-
-def _result(
-    event: RotateEvent, config: config.Config, outcome: RotateOutcome, detail: str, **ids: Any
-) -> RotateResult:
-    user = event["user"]
-    result: RotateResult = {
-        "username": user["username"],
-        **handoff_names(user["username"], config),
-        "metadata": user["metadata"],
-        "outcome": outcome,
-        "secretName": config.secret_name(user["username"]),
-        "secretArn": None,
-        "versionId": None,
-        "accessKeyId": None,
-        "previousKeyId": None,
-        "previousVersionId": None,
-        "resumed": False,
-        "pendingStage": PENDING_STAGE,
-        "detail": detail,
-        "deferral": None,
-    }
-    result.update(ids)  # type: ignore[typeddict-item]
-    return result

@@ -156,9 +156,7 @@ def users_to_rotate(
             accounts.split(name)[0] for name in requested if name.lower() not in candidates
         }  # fmt: skip
         add(member_selection.member_users(settings, unreachable, among), "members")
-    users = (
-        list(candidates.values()) if requested is None else _pick(candidates, requested, settings)
-    )
+    users, unreachable = _pick(candidates, requested, settings, unreachable)
     _refuse_commas(users, settings)
     return Selection(users, unreachable)
 
@@ -174,15 +172,31 @@ def list_selected_users(iam: IAMClient, settings: Config) -> list[User]:
         ) from exc
 
 
-def _pick(candidates: dict[str, User], requested: list[str], settings: Config) -> list[User]:
+def _pick(
+    candidates: dict[str, User],
+    requested: list[str] | None,
+    settings: Config,
+    unreachable: list[FailedEntry],
+) -> tuple[list[User], list[FailedEntry]]:
+    """The requested users (None: every candidate), in the order asked, and the failures to
+    report: in an on-demand run, a name of a member account whose users could not be listed
+    fails alone (``AccountUnreachable``), as its account's users do in a scheduled run. Raises
+    ``UnknownUser`` for any other name that is not a candidate."""
+    if requested is None:
+        return list(candidates.values()), unreachable
     picked: dict[str, User] = {}
     unknown: list[str] = []
+    account_failures = {accounts.split(entry["username"])[0]: entry for entry in unreachable}
+    failed: dict[str, FailedEntry] = {}
     for name in requested:
         user = candidates.get(name.lower())
-        if user is None:
-            unknown.append(name)
-        else:
+        account_failure = account_failures.get(accounts.split(name)[0])
+        if user is not None:
             picked.setdefault(name.lower(), user)
+        elif account_failure is not None and not settings.is_excluded(name):
+            failed.setdefault(name.lower(), {**account_failure, "username": name})
+        else:
+            unknown.append(name)
     if unknown:
         first, others = unknown[0], unknown[1:]
         if settings.is_excluded(first):
@@ -196,7 +210,7 @@ def _pick(candidates: dict[str, User], requested: list[str], settings: Config) -
         raise UnknownUser(
             f"user {first} is {reason}" + (f" (nor {name_list(others)})" if others else "")
         )
-    return list(picked.values())
+    return list(picked.values()), list(failed.values())
 
 
 def _refuse_commas(users: list[User], settings: Config) -> None:

@@ -33,6 +33,10 @@ __all__ = [
 
 # The staging label of a secret version whose handoff is not confirmed (docs/design.md).
 PENDING_STAGE = "PENDING_HANDOFF"
+# The staging label of the delivered version while its predecessor is kept because a consumer
+# still uses it (``in_use``): the batch's read of the current version then tells ``rotate`` to
+# check that key before anything else, the key-age policy included.
+DEFERRED_STAGE = "RETIREMENT_DEFERRED"
 
 
 class User(TypedDict):
@@ -79,6 +83,8 @@ class RecordHint(TypedDict):
     accessKeyId: str | None
     createDate: str | None
     pending: bool
+    # The version carries DEFERRED_STAGE; absent from a hint an earlier release read.
+    deferred: NotRequired[bool]
 
 
 class BatchEntry(TypedDict):

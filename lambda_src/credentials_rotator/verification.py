@@ -9,7 +9,8 @@ limit has passed. The key stays in this function: only its id appears in what it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -20,7 +21,7 @@ from credentials_rotator.failures import describe_error
 from credentials_rotator.log import get_logger
 
 if TYPE_CHECKING:
-    from mypy_boto3_iam.type_defs import AccessKeyTypeDef
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sts import STSClient
 
 LOGGER = get_logger(__name__)
@@ -31,15 +32,44 @@ INTERVAL_SECONDS = 1.0
 NEW_KEY_NOT_USABLE = NewKeyNotUsable.__name__
 
 
-def prove_usable(key: AccessKeyTypeDef, limit_seconds: float) -> str | None:
-    """None once ``key`` authenticated as its user enough times in a row; else why it did not."""
+class SigningKey(TypedDict):
+    """An access key with its secret, and its user by the rotator's name (a member account's
+    user is ``<account_id>/<username>``)."""
+
+    UserName: str
+    AccessKeyId: str
+    SecretAccessKey: str
+
+
+def recorded_key(
+    secretsmanager: SecretsManagerClient, secret_arn: str, version_id: str, username: str
+) -> SigningKey | None:
+    """The key a version records, with its secret, to prove it before it is handed off again;
+    None when the version holds no secret (a key the rotator adopted and never had)."""
+    response = secretsmanager.get_secret_value(SecretId=secret_arn, VersionId=version_id)
+    try:
+        value: Any = json.loads(response.get("SecretString") or "null")
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    key_id, secret = value.get("AccessKeyId"), value.get("SecretAccessKey")
+    if not isinstance(key_id, str) or not isinstance(secret, str):
+        return None
+    return {"UserName": username, "AccessKeyId": key_id, "SecretAccessKey": secret}
+
+
+def prove_usable(key: SigningKey, limit_seconds: float, *, hub_account_id: str) -> str | None:
+    """None once ``key`` authenticated as its user, in its user's account (the hub's for a user
+    without one), enough times in a row; else why it did not."""
     username, key_id = key["UserName"], key["AccessKeyId"]
+    account_id, iam_name = split_user_name(username)
     sts = clients.sts_client_signed_with(key_id, key["SecretAccessKey"])
     deadline = clock.monotonic() + limit_seconds
     streak, checks, last_refusal = 0, 0, "none"
     while True:
         checks += 1
-        refusal = _refusal(sts, *split_user_name(username))
+        refusal = _refusal(sts, account_id or hub_account_id, iam_name)
         if refusal is None:
             streak += 1
             if streak == REQUIRED_SUCCESSES:
@@ -59,16 +89,16 @@ def prove_usable(key: AccessKeyTypeDef, limit_seconds: float) -> str | None:
         clock.sleep(INTERVAL_SECONDS)
 
 
-def _refusal(sts: STSClient, account_id: str | None, username: str) -> str | None:
-    """None when the key authenticates as ``username`` (of the member account ``account_id``,
-    when it is one); else what STS answered instead."""
+def _refusal(sts: STSClient, account_id: str, username: str) -> str | None:
+    """None when the key authenticates as ``username`` of the account ``account_id``; else what
+    STS answered instead."""
     try:
         arn = sts.get_caller_identity()["Arn"]
     except (ClientError, BotoCoreError) as exc:
         return describe_error(exc)
     # arn:<partition>:iam::<account>:user/<path>/<name>; IAM user names ignore case.
     fields = arn.split(":", 5)
-    resource, in_account = fields[-1], account_id is None or fields[4] == account_id
+    resource, in_account = fields[-1], fields[4] == account_id
     if (
         in_account
         and resource.startswith("user/")

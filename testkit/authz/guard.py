@@ -113,7 +113,7 @@ from testkit.authz.policy import (
     PolicySet,
     evaluate,
 )
-from testkit.authz.requests import iam_prefix, requests_after, requests_for
+from testkit.authz.requests import NO_OWNER_NOTE, iam_prefix, requests_after, requests_for
 from testkit.authz.unneeded import UnneededGrant, unneeded_grants
 
 __all__ = [
@@ -353,7 +353,13 @@ class AuthorizationGuard:
 
     @property
     def denials(self) -> list[Check]:
-        return [check for check in self.checks if not check.allowed]
+        """The checks AWS would deny for a missing grant (not those it denies whatever the grant:
+        a key without an owner, ``NO_OWNER_NOTE``)."""
+        return [
+            check
+            for check in self.checks
+            if not check.allowed and check.request.note != NO_OWNER_NOTE
+        ]
 
     @property
     def errors(self) -> list[str]:

@@ -43,6 +43,11 @@ class UnmappedCall(LookupError):
 # botocore's service names whose IAM prefix differs.
 _PREFIXES = {"stepfunctions": "states"}
 
+# The owner of an access key that belongs to no user: not a valid IAM user name, so no ARN but a
+# wildcard covers it (``_on_key_owner``).
+NO_OWNER = "<no-owner>"
+NO_OWNER_NOTE = "the key belongs to no user: AWS cannot tell whom to authorize it on"
+
 # Calls AWS does not authorize at all.
 _UNAUTHORIZED = {("sts", "GetCallerIdentity")}
 
@@ -179,14 +184,19 @@ def _on_named_user(action: str) -> Rule:
 
 
 def _on_key_owner(action: str) -> Rule:
+    """A call that names a key only: AWS authorizes it on the key's owner. A key that belongs to
+    no user (deleted) has none: AWS may then answer AccessDenied, as only a grant on every user
+    can cover an owner it cannot tell; the request names such an owner (``NO_OWNER``), which no
+    user's ARN pattern but a wildcard matches, and its denial is AWS's answer, not a missing
+    grant (``NO_OWNER_NOTE``)."""
+
     def rule(call: _Call) -> list[AuthorizationRequest]:
         key_id = str(call.param("AccessKeyId"))
         owner = call.facts.access_key_owner(key_id)
         if owner is None:
-            raise UnmappedCall(
-                f"{call.where}: access key {key_id} belongs to no user of the account, so the "
-                "resource AWS authorizes it on is unknown"
-            )
+            facts = call.facts
+            arn = f"arn:{facts.partition}:iam::{facts.account}:user/{NO_OWNER}"
+            return [call.request(action, arn, note=NO_OWNER_NOTE)]
         arn, context = call.user(owner)
         return [call.request(action, arn, context)]
 

@@ -4,7 +4,8 @@ safety"), checked on the emulated account.
 - The key the handler stores last is never deleted nor deactivated, nor is the previous key a
   consumer that has not moved still uses (``in_use_key_action = "defer"``): a guard sees every
   DeleteAccessKey and UpdateAccessKey the functions send, before it happens.
-- After each run that key exists and is Active, and the user has at most two keys.
+- After each run that key exists, is Active and works (a handler is never left with a key that
+  never authenticates), and the user has at most two keys.
 - The first run after a fault recovers the user (its handler then holds the delivered key),
   unless the user's row is one the rotator must not touch.
 - After the second run following a fault, every key the rotator created that still exists is
@@ -77,6 +78,8 @@ def after_run(harness: Harness, username: str) -> list[str]:
     held = harness.consumer.stored.get(username)
     if held is not None and keys.get(held) != "Active":
         problems.append(f"the key {username}'s handler holds, {held}, is {keys.get(held, 'gone')}")
+    if held is not None and held in harness.propagation.broken:
+        problems.append(f"the key {username}'s handler holds, {held}, never worked")
     return problems
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from testkit.harness import STORE_THEN_TIME_OUT, TIME_OUT, Harness
+from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness
 from testkit.injector import Fault, Injector
 
 
@@ -63,6 +63,44 @@ def delivered_and_deferred(harness: Harness, injector: Injector, users: list[str
     """The last run kept the previous keys in use (a deferral); the consumers have moved since."""
     delivered_and_in_use(harness, injector, users)
     harness.not_moved.difference_update(users)
+
+
+def delivered_and_deferred_aged(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """As ``delivered_and_deferred``, with a key-age limit the delivered keys are far from: a run
+    retires the deferred keys no longer in use, then skips the users."""
+    delivered_and_deferred(harness, injector, users)
+    harness.set_engine_variable("MAX_KEY_AGE_DAYS", "30")
+
+
+def rolled_back_key_left(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """The handlers refused the new keys and roll_back died before deleting them: each refused
+    key stays, its version retired but still pending, used only by the rotator's proofs (seconds
+    after the delivered key was created, as on AWS)."""
+    _run(harness)
+    harness.next_second()
+    for user in users:
+        harness.consumer.behaviour[user] = REFUSE
+    _run(
+        harness,
+        injector,
+        Fault("die", function="roll_back", when="before", operation="DeleteAccessKey"),
+    )
+    for user in users:
+        harness.consumer.behaviour.pop(user)
+
+
+def written_never_works(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """rotate died right after it recorded the new keys, before it proved them, and those keys
+    never work: pending, never handed off, never to be (the consumers keep the delivered keys)."""
+    _run(harness)
+    delivered_keys = {user: harness.secret_key_id(user) for user in users}
+    _run(
+        harness, injector, Fault("die", function="rotate", when="after", operation="PutSecretValue")
+    )
+    for user in users:
+        written = harness.secret_key_id(user)
+        if written != delivered_keys[user]:
+            harness.propagation.broken.add(written)
 
 
 def unconfirmed(harness: Harness, injector: Injector, users: list[str]) -> None:
@@ -121,8 +159,9 @@ def _with_behaviour(harness: Harness, users: list[str], behaviour: str) -> None:
         harness.consumer.behaviour.pop(user)
 
 
-# Rows the rotator must leave as they are (it cannot tell which key the handler holds).
-UNTOUCHABLE = frozenset({"unknown-key", "two-active-never-delivered"})
+# Rows the rotator must leave as they are: it cannot tell which key the handler holds, or the only
+# key it could hand off (again) never works.
+UNTOUCHABLE = frozenset({"unknown-key", "two-active-never-delivered", "written-never-works"})
 
 ROWS: dict[str, Callable[[Harness, Injector, list[str]], None]] = {
     "fresh": fresh,
@@ -132,6 +171,9 @@ ROWS: dict[str, Callable[[Harness, Injector, list[str]], None]] = {
     "delivered+retired": delivered_and_retired,
     "delivered+in-use": delivered_and_in_use,
     "delivered+deferred": delivered_and_deferred,
+    "delivered+deferred+key-age": delivered_and_deferred_aged,
+    "rolled-back-key-left": rolled_back_key_left,
+    "written-never-works": written_never_works,
     "unconfirmed": unconfirmed,
     "unconfirmed-held": unconfirmed_and_held,
     "stray": stray,

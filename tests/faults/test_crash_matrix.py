@@ -27,7 +27,6 @@ and the member role's planned policy must allow every call.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 
 import pytest
@@ -37,12 +36,10 @@ from rows import ROWS, UNTOUCHABLE
 from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, captured_text, deployed
 from testkit.injector import LAMBDA_TASKS, MATRIX_PROPERTY, CallRecord, Fault, Injector
 from testkit.member_accounts import create_member_role
+from testkit.stories import AFTER_A_STOP
 
 pytestmark = pytest.mark.faults
 
-# The run guard refuses for 15 minutes after a stopped run (a function it invoked may still run):
-# the next run of a scenario comes later than that.
-AFTER_A_STOP = datetime.timedelta(minutes=16)
 # Users made ready for each row: three probes and at most this many scenarios.
 MOST_SCENARIOS = 80
 # A member account, and the rows (with their old-key action) played for its users: the normal

@@ -32,6 +32,9 @@ from aws_state import (
 from botocore.exceptions import ClientError, EndpointConnectionError
 from credentials_rotator import events, finish, record_outcomes, rotate, run_data
 from credentials_rotator.config import Config
+from moto.core.exceptions import ServiceException
+from moto.iam.exceptions import NotFoundException
+from moto.iam.models import IAMBackend
 
 SUMMARY_KEY = f"{PREFIX}summary.json"
 LOCATION = f"s3://{BUCKET}/{SUMMARY_KEY}"
@@ -179,6 +182,65 @@ def test_given_an_old_key_already_gone_when_finished_then_the_user_still_counts_
     answer = finished(iam, s3, settings, [handed_off(result)])
     assert [entry["username"] for entry in answer["summary"]["rotated"]] == ["homer"]
     assert answer["failure"] is None
+
+
+class _AccessDenied(ServiceException):
+    code = "AccessDenied"
+
+
+@pytest.fixture
+def last_use_denied(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """IAM's answer to ``GetAccessKeyLastUsed`` under a policy scoped to users: AWS authorizes it
+    on the key's owner, and for a key that no longer exists it may answer AccessDenied rather
+    than NoSuchEntity (moto always answers NoSuchEntity). Keys added to the returned set are
+    denied even while they exist (a policy that really lacks the grant)."""
+    denied: set[str] = set()
+    original = IAMBackend.get_access_key_last_used
+
+    def get_access_key_last_used(backend: IAMBackend, access_key_id: str) -> dict[str, Any]:
+        if access_key_id in denied:
+            raise _AccessDenied("not authorized to perform iam:GetAccessKeyLastUsed")
+        try:
+            return original(backend, access_key_id)
+        except NotFoundException as gone:
+            raise _AccessDenied("not authorized to perform iam:GetAccessKeyLastUsed") from gone
+
+    monkeypatch.setattr(IAMBackend, "get_access_key_last_used", get_access_key_last_used)
+    return denied
+
+
+def test_given_an_old_key_deleted_by_hand_and_its_last_use_denied_then_it_counts_as_retired(
+    iam: Any, s3: Any, settings: Config, rotated: Any, last_use_denied: set[str]
+) -> None:
+    """GIVEN homer's old key deleted by hand, and AWS answering AccessDenied when asked when it
+    was last used WHEN finished THEN finish finds it gone from homer's keys: homer is rotated,
+    nothing failed, nothing deferred."""
+    delivered, result = rotated
+    iam.delete_access_key(UserName="homer", AccessKeyId=delivered["AccessKeyId"])
+
+    answer = finished(iam, s3, settings, [handed_off(result)])
+
+    assert [entry["username"] for entry in answer["summary"]["rotated"]] == ["homer"]
+    assert answer["summary"]["deferred"] == []
+    assert answer["failure"] is None
+    assert keys_of(iam) == {result["accessKeyId"]: "Active"}
+
+
+def test_given_an_old_key_whose_last_use_is_really_denied_then_it_stays_and_the_user_fails(
+    iam: Any, s3: Any, settings: Config, rotated: Any, last_use_denied: set[str]
+) -> None:
+    """GIVEN homer's old key still there but its last use denied (a policy without the grant)
+    WHEN finished THEN the key is not retired unchecked: it stays Active and homer fails
+    (RetireFailed, naming the denial)."""
+    delivered, result = rotated
+    last_use_denied.add(delivered["AccessKeyId"])
+
+    answer = finished(iam, s3, settings, [handed_off(result)])
+
+    (failed,) = answer["summary"]["failed"]
+    assert (failed["username"], failed["error"]) == ("homer", "RetireFailed")
+    assert "AccessDenied" in failed["message"]
+    assert keys_of(iam) == {delivered["AccessKeyId"]: "Active", result["accessKeyId"]: "Active"}
 
 
 def test_given_a_first_rotation_when_finished_then_nothing_is_retired(

@@ -17,6 +17,7 @@ NO_SECRET = {
     "accessKeyId": None,
     "createDate": None,
     "pending": False,
+    "deferred": False,
 }
 
 
@@ -52,6 +53,7 @@ def test_given_a_batch_when_its_records_are_read_then_one_call_reads_them_withou
         "accessKeyId": homer["AccessKeyId"],
         "createDate": homer["CreateDate"].isoformat(),
         "pending": False,
+        "deferred": False,
     }
     assert hints["marge"] is not None
     assert (hints["marge"]["accessKeyId"], hints["marge"]["pending"]) == (

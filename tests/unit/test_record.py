@@ -216,6 +216,7 @@ def test_given_a_hint_when_made_a_record_then_it_knows_the_current_version_only(
         "accessKeyId": "AKIAAAAAAAAAAAAAAAAA",
         "createDate": "2026-01-01T00:00:00+00:00",
         "pending": True,
+        "deferred": False,
     }
     found = delivery_record.record_from_hint("ci-keys/homer", hint)  # type: ignore[arg-type]
     assert found == DeliveryRecord(
@@ -262,6 +263,7 @@ def test_given_a_batch_read_value_when_hinted_then_only_ids_dates_and_stages_rem
         "accessKeyId": "AKIAAAAAAAAAAAAAAAAA",
         "createDate": "2026-01-01T00:00:00+00:00",
         "pending": True,
+        "deferred": False,
     }
 
 

@@ -42,6 +42,7 @@ from credentials_rotator import rotate
 from credentials_rotator.config import Config
 from credentials_rotator.errors import (
     AmbiguousAccessKeys,
+    KeyStillInUse,
     RecordReplaced,
     SecretWriteFailed,
     UnconfirmedKeyInactive,
@@ -331,6 +332,52 @@ def test_given_the_superseded_key_used_since_its_successor_when_rotated_then_not
     (tag,) = [t["Value"] for t in tags if t["Key"] == "credentials-rotator:in-use"]
     assert tag.split(" ")[:2] == [superseded["AccessKeyId"], "1"]
     assert tag.split(" ")[3] == rotate_event()["prefix"]
+
+
+def test_given_the_max_deferrals_th_run_when_its_rotate_is_retried_then_the_retry_fails_too(
+    iam: Any, secretsmanager: Any, settings: Config, homer: str
+) -> None:
+    """GIVEN max_deferrals = 1 and homer's superseded key used after its successor WHEN rotate
+    fails him with KeyStillInUse and Step Functions retries the invocation (its answer was lost)
+    THEN the retry, which finds its own run's deferral, fails him the same way: the alarm is not
+    silenced for a run."""
+    settings = Config(**{**settings.__dict__, "max_deferrals": 1})
+    superseded = new_key(iam)
+    record(secretsmanager, superseded)
+    delivered = new_key(iam)
+    record(secretsmanager, delivered)
+    time.sleep(1.01)  # a use a second after the successor was created: later, to the second
+    signed_with(superseded).get_caller_identity()
+
+    with pytest.raises(KeyStillInUse, match="runs in a row: 1"):
+        run(iam, secretsmanager, settings, record=hint(secretsmanager, settings))
+    with pytest.raises(KeyStillInUse, match="runs in a row: 1"):
+        run(iam, secretsmanager, settings, record=None, attempt=1)
+    assert superseded["AccessKeyId"] in keys_of(iam)
+
+
+def test_given_a_refused_key_left_as_the_retired_version_when_rotated_then_it_goes_unchecked(
+    iam: Any, secretsmanager: Any, settings: Config, homer: str
+) -> None:
+    """GIVEN a refused key R that roll back could not delete (its version retired but still
+    pending), whose only uses are the rotator's proofs, a second after the delivered key WHEN
+    rotated THEN R is deleted without asking IAM when it was used (nobody ever kept it), and a
+    new key is created: no deferral."""
+    delivered = new_key(iam)
+    delivered_version = record(secretsmanager, delivered)
+    time.sleep(1.01)  # the proofs of R come over a second after the delivered key's creation
+    refused = new_key(iam)
+    record(secretsmanager, refused, stages=("AWSCURRENT", PENDING))
+    signed_with(refused).get_caller_identity()  # the rotator's proof
+    make_current(secretsmanager, delivered_version)  # roll back's first step
+    calls = record_calls(iam)
+
+    result = run(iam, secretsmanager, settings, record=hint(secretsmanager, settings))
+
+    assert result["outcome"] == "ready"
+    assert result["deferral"] is None
+    assert "GetAccessKeyLastUsed" not in calls
+    assert set(keys_of(iam)) == {delivered["AccessKeyId"], result["accessKeyId"]}
 
 
 def test_given_deactivate_mode_when_rotated_then_keys_are_listed_before_creating(

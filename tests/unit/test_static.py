@@ -217,7 +217,11 @@ def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:
             "iam:delete_access_key",
             "iam:update_access_key",
             "iam:get_access_key_last_used",  # in_use: is the previous key still used
-            "secretsmanager:tag_resource",  # in_use: the deferral, on the user's secret
+            "iam:list_access_keys",  # in_use: a key AWS denies the last use of may be gone
+            # deferrals: the deferral, on the user's secret (a stage and a tag)
+            "secretsmanager:describe_secret",
+            "secretsmanager:update_secret_version_stage",
+            "secretsmanager:tag_resource",
             "s3:get_object",
             "s3:put_object",
             "sts:assume_role",

@@ -11,6 +11,10 @@ import pytest
 from credentials_rotator.verification import REQUIRED_SUCCESSES, prove_usable
 
 from testkit.key_propagation import Propagation
+from testkit.member_accounts import client_in
+
+HUB = "123456789012"  # moto's default account: the module's own
+OTHER_ACCOUNT = "210987654321"
 
 
 @pytest.fixture
@@ -22,7 +26,7 @@ def key(iam: Any) -> Any:
 def test_given_a_working_key_when_proved_then_three_checks_signed_with_it_suffice(
     key: Any, propagation: Propagation
 ) -> None:
-    assert prove_usable(key, 60) is None
+    assert prove_usable(key, 60, hub_account_id=HUB) is None
     assert propagation.checks_of(key["AccessKeyId"]) == REQUIRED_SUCCESSES == 3
 
 
@@ -31,7 +35,7 @@ def test_given_a_key_refused_at_first_when_proved_then_it_passes_once_it_works(
 ) -> None:
     propagation.checks = 4
 
-    assert prove_usable(key, 60) is None
+    assert prove_usable(key, 60, hub_account_id=HUB) is None
     assert propagation.checks_of(key["AccessKeyId"]) == 4 + 3
 
 
@@ -49,7 +53,7 @@ def test_given_a_key_that_works_only_now_and_then_when_proved_then_successes_mus
 
     monkeypatch.setattr(propagation, "refuses", refuses)
 
-    assert prove_usable(key, 60) is None
+    assert prove_usable(key, 60, hub_account_id=HUB) is None
     assert propagation.checks_of(key["AccessKeyId"]) == 8
 
 
@@ -59,7 +63,7 @@ def test_given_a_key_that_never_works_when_proved_then_it_is_refused_at_the_limi
     propagation.forever.add("homer")
     started = time.monotonic()
 
-    refusal = prove_usable(key, 30)
+    refusal = prove_usable(key, 30, hub_account_id=HUB)
 
     assert time.monotonic() - started < 10  # the 30 s were waited on the virtual clock
     assert refusal is not None
@@ -84,7 +88,7 @@ def test_given_a_key_deactivated_or_deleted_when_proved_then_it_is_refused(
     else:
         iam.update_access_key(UserName="homer", AccessKeyId=key["AccessKeyId"], Status="Inactive")
 
-    refusal = prove_usable(key, 5)
+    refusal = prove_usable(key, 5, hub_account_id=HUB)
 
     assert refusal is not None and "InvalidClientTokenId" in refusal
 
@@ -95,7 +99,7 @@ def test_given_a_key_of_another_user_when_proved_then_it_is_refused_naming_who_i
     """GIVEN homer's key presented as bart's WHEN proved THEN it authenticates as homer: refused."""
     iam.create_user(UserName="bart")
 
-    refusal = prove_usable({**key, "UserName": "bart"}, 5)
+    refusal = prove_usable({**key, "UserName": "bart"}, 5, hub_account_id=HUB)
 
     assert refusal is not None
     assert refusal.endswith(
@@ -105,4 +109,22 @@ def test_given_a_key_of_another_user_when_proved_then_it_is_refused_naming_who_i
 
 def test_given_a_user_name_in_another_case_when_proved_then_it_is_the_same_user(key: Any) -> None:
     """IAM user names ignore case: HOMER's key authenticating as homer is his."""
-    assert prove_usable({**key, "UserName": "HOMER"}, 5) is None
+    assert prove_usable({**key, "UserName": "HOMER"}, 5, hub_account_id=HUB) is None
+
+
+def test_given_a_key_of_a_same_named_user_in_another_account_when_proved_then_it_is_refused(
+    key: Any,
+) -> None:
+    """GIVEN a key of a user named homer in another account WHEN it is proved as the module's own
+    homer THEN it is refused: a user of the module's account must authenticate in that account,
+    as a member account's user in its own."""
+    other = client_in(OTHER_ACCOUNT, "iam")
+    other.create_user(UserName="homer")
+    foreign = other.create_access_key(UserName="homer")["AccessKey"]
+
+    refusal = prove_usable(foreign, 5, hub_account_id=HUB)
+
+    assert refusal is not None
+    assert refusal.endswith(
+        f"last refusal: it authenticated as arn:aws:iam::{OTHER_ACCOUNT}:user/homer)"
+    )

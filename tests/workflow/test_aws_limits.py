@@ -11,14 +11,9 @@ import json
 import pytest
 
 from testkit.harness import Harness
+from testkit.stories import delivered_once
 
 pytestmark = pytest.mark.workflow
-
-
-def delivered_once(harness: Harness, *users: str) -> dict[str, str]:
-    harness.configure_users(*users)
-    assert harness.run().status == "SUCCEEDED"
-    return {user: harness.secret_key_id(user) for user in users}
 
 
 def test_given_a_secret_at_its_version_quota_when_run_then_that_user_fails_clearly(

@@ -6,7 +6,6 @@ user of the module sees: the summary, the keys, the secret, the next runs.
 
 from __future__ import annotations
 
-import datetime
 import json
 from typing import Any
 
@@ -16,27 +15,9 @@ from credentials_rotator import clients
 
 from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, RunResult
 from testkit.injector import Fault, Injector
+from testkit.stories import AFTER_A_STOP, delivered_once, run_with
 
 pytestmark = pytest.mark.workflow
-
-AFTER_A_STOP = datetime.timedelta(minutes=16)
-
-
-def delivered_once(harness: Harness, *users: str) -> dict[str, str]:
-    harness.configure_users(*users)
-    assert harness.run().status == "SUCCEEDED"
-    return {user: harness.secret_key_id(user) for user in users}
-
-
-def run_with(harness: Harness, fault: Fault, run_input: Any = None) -> RunResult:
-    injector = Injector(harness)
-    arn: list[str] = []
-    with injector.injecting(fault, arn):
-        arn.append(harness.start(run_input))
-        result = harness.wait(arn[0])
-    harness.wait_until_quiet()
-    assert injector.fired, f"{fault} never struck"
-    return result
 
 
 def only_failure(run: RunResult) -> dict[str, Any]:

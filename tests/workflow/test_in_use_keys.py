@@ -15,16 +15,11 @@ from botocore.exceptions import EndpointConnectionError
 from credentials_rotator import clients
 
 from testkit.harness import Harness, RunResult
+from testkit.stories import delivered_once
 
 pytestmark = pytest.mark.workflow
 
 DEFERRAL_TAG = "credentials-rotator:in-use"
-
-
-def delivered_once(harness: Harness, *users: str) -> dict[str, str]:
-    harness.configure_users(*users)
-    assert harness.run().status == "SUCCEEDED"
-    return {user: harness.secret_key_id(user) for user in users}
 
 
 def deferral_tag(harness: Harness, username: str) -> str | None:
@@ -200,3 +195,105 @@ def test_given_a_retirement_that_failed_when_the_next_run_checks_then_a_key_used
     assert (deferred["accessKeyId"], deferred["runs"]) == (delivered, 1)
     assert run.summary["rotated"] == []
     assert harness.keys("bart") == keys
+
+
+def test_given_a_retirement_that_failed_when_the_consumer_switched_in_its_grace_wait_then_it_goes(
+    harness: Harness,
+) -> None:
+    """GIVEN bart's old key survived its retirement (no deferral recorded), and his consumer used
+    it only until it switched, within the grace wait (300 s) after its successor's creation WHEN
+    the next run comes THEN the old key is retired and bart rotated: a use before the switch is
+    not a use after it."""
+    harness.set_engine_variable("GRACE_WAIT_SECONDS", "300")
+    delivered = delivered_once(harness, "bart")["bart"]
+
+    def lose_connection(params: dict[str, Any], **_: Any) -> None:
+        if params.get("AccessKeyId") == delivered:
+            raise EndpointConnectionError(endpoint_url="https://iam.amazonaws.com")
+
+    events = clients.iam_client().meta.events
+    events.register("before-parameter-build.iam.DeleteAccessKey", lose_connection)
+    assert only(harness.run().summary["failed"])["error"] == "RetireFailed"
+    events.unregister("before-parameter-build.iam.DeleteAccessKey", lose_connection)
+    harness.use_previous_key("bart")  # seconds after the successor's creation: before the switch
+
+    run = harness.run()
+
+    assert run.status == "SUCCEEDED"
+    assert run.summary["deferred"] == []
+    entry = only(run.summary["rotated"])
+    assert delivered not in harness.keys("bart")
+    assert harness.keys("bart") == {entry["accessKeyId"]: "Active"}
+
+
+def test_given_a_refused_key_roll_back_could_not_delete_when_the_next_run_comes_then_it_just_goes(
+    harness: Harness,
+) -> None:
+    """GIVEN max_deferrals = 1, and bart's handler refused key R whose deletion then failed (R
+    stays, retired; the only uses IAM saw of it are the rotator's three proofs, seconds after the
+    delivered key) WHEN the next run comes THEN R is deleted without a use check and bart rotates:
+    no deferral, no KeyStillInUse for a key nobody held."""
+    harness.set_engine_variable("MAX_DEFERRALS", "1")
+    delivered = delivered_once(harness, "bart")["bart"]
+    harness.next_second()
+    harness.consumer.fail_for.add("bart")
+
+    def lose_connection(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="https://iam.amazonaws.com")
+
+    events = clients.iam_client().meta.events
+    events.register("before-parameter-build.iam.DeleteAccessKey", lose_connection)
+    refused_run = harness.run()
+    events.unregister("before-parameter-build.iam.DeleteAccessKey", lose_connection)
+    harness.consumer.fail_for.clear()
+    assert refused_run.status == "FAILED"
+    (refused,) = set(harness.keys("bart")) - {delivered}
+    assert harness.secret_key_id("bart") == delivered
+    harness.calls.reset()
+
+    run = harness.run()
+
+    assert run.status == "SUCCEEDED"
+    assert run.summary["deferred"] == []
+    entry = only(run.summary["rotated"])
+    assert entry["previousKeyId"] == delivered
+    assert refused not in harness.keys("bart")
+    assert harness.calls.per_user("bart")["GetAccessKeyLastUsed"] == 1  # finish's, of the delivered
+
+
+def test_given_a_key_age_limit_when_a_deferred_key_stays_in_use_then_each_run_checks_it_first(
+    harness: Harness,
+) -> None:
+    """GIVEN max_key_age_days = 30 and bart's consumer still on his old key after a forced
+    rotation (deferred) and once more after it WHEN the next run comes THEN it checks that key
+    before the age policy: deferred again (two runs in a row, not "skipped"); WHEN the consumer
+    has moved since THEN the next run retires the old key and skips bart for his young key; the
+    run after skips him at once, without listing his keys."""
+    harness.set_engine_variable("MAX_KEY_AGE_DAYS", "30")
+    delivered_once(harness, "bart")
+    harness.not_moved.add("bart")
+    forced = harness.run({"force": True})
+    assert only(forced.summary["deferred"])["runs"] == 1
+    old, current = harness.secret_key_id("bart", "AWSPREVIOUS"), harness.secret_key_id("bart")
+    harness.not_moved.discard("bart")
+    harness.use_previous_key("bart")  # still on the old key after the forced run; not after this
+
+    again = harness.run()
+
+    assert again.summary["skipped"] == []
+    deferred = only(again.summary["deferred"])
+    assert (deferred["accessKeyId"], deferred["runs"]) == (old, 2)
+    assert harness.keys("bart") == {old: "Active", current: "Active"}
+
+    moved = harness.run()
+
+    assert moved.summary["deferred"] == []
+    skipped = only(moved.summary["skipped"])
+    assert skipped["detail"].startswith(f"retired {old} (no longer in use); ")
+    assert harness.keys("bart") == {current: "Active"}
+    harness.calls.reset()
+
+    quiet = harness.run()
+
+    assert only(quiet.summary["skipped"])["username"] == "bart"
+    assert harness.calls.per_user("bart")["ListAccessKeys"] == 0

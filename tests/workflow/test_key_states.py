@@ -6,15 +6,9 @@ import pytest
 from credentials_rotator import rotate
 
 from testkit.harness import IN_USE_CHECK, VERIFICATION, Harness
+from testkit.stories import delivered_once
 
 pytestmark = pytest.mark.workflow
-
-
-def delivered_once(harness: Harness, *users: str) -> dict[str, str]:
-    """Configure ``users`` and rotate them once; return each one's delivered key."""
-    harness.configure_users(*users)
-    assert harness.run().status == "SUCCEEDED"
-    return {user: harness.secret_key_id(user) for user in users}
 
 
 def test_given_a_user_without_keys_when_run_then_a_key_is_created_and_nothing_retired(

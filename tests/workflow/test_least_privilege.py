@@ -64,12 +64,34 @@ def die_after_creating_the_keys(harness: Harness, injector: Injector, users: lis
     assert struck == set(users)
 
 
+def delete_the_old_keys_by_hand_during_the_grace_wait(harness: Harness, users: list[str]) -> None:
+    """A run during whose grace wait someone deletes the keys finish is about to retire: AWS may
+    deny their last use (no owner to authorize it on), and finish then finds them gone among the
+    users' keys."""
+
+    def delete(state: str) -> None:
+        if state != "GraceWait":
+            return
+        for user in users:
+            old = harness.secret_key_id(user, "AWSPREVIOUS")
+            harness.iam.delete_access_key(UserName=user, AccessKeyId=old)
+
+    harness.state_hooks.append(delete)
+    try:
+        run = harness.run()
+    finally:
+        harness.state_hooks.remove(delete)
+    assert run.status == "SUCCEEDED"
+    assert sorted(entry["username"] for entry in run.summary["rotated"]) == sorted(users)
+
+
 def rotate_through_every_path(harness: Harness, users: list[str]) -> None:
     """For each user: a rotation (the first creates its secret), a handoff the handler refuses
     (rolled back), a value written over its delivered version by hand (put back), a secret
     scheduled for deletion (restored), previous keys still in use (kept by finish, then by the
     next rotate, retired once no longer used), keys the rotator never recorded (proven strays and
-    deleted), and rotations that retire the delivered key."""
+    deleted), old keys deleted by hand before finish retires them, and rotations that retire the
+    delivered key."""
     injector = Injector(harness)
     assert harness.run().status == "SUCCEEDED"
     for user in users:
@@ -92,6 +114,7 @@ def rotate_through_every_path(harness: Harness, users: list[str]) -> None:
         harness.use_previous_key(user)
     assert harness.run().status == "SUCCEEDED"
     assert harness.run().status == "SUCCEEDED"  # unused since: rotate retires them
+    delete_the_old_keys_by_hand_during_the_grace_wait(harness, users)
     die_after_creating_the_keys(harness, injector, users)
     assert harness.run().status == "SUCCEEDED"
 

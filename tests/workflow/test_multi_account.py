@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from credentials_rotator import clients
 
+from testkit.event_subscriber import Subscriber
 from testkit.harness import NORMAL_PATH, Harness
 from testkit.member_accounts import HUB_ACCOUNT, MEMBER_ROLE_NAME, create_member_role
 
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.workflow
 
 PATHS, TAGS, DOWN = "111122223333", "444455556666", "777788889999"
 EXTERNAL_ID = "ci-keys-7f3c"
+FAILED_EVENT = "IAM Access Key Rotation Failed"
 ACCOUNTS = {
     PATHS: {"userPathPrefix": "/ci/", "excludeUsers": ["break-glass"]},
     TAGS: {"userTag": {"key": "rotate", "value": "yes"}},
@@ -298,3 +300,44 @@ def test_given_an_unreachable_account_when_a_run_names_another_accounts_user_the
 
     assert listed.status == "SUCCEEDED"
     assert selected.status == "SUCCEEDED", selected.summary["failed"]
+
+
+def test_given_an_unreachable_account_when_a_run_names_its_user_then_that_user_fails_alone(
+    harness: Harness,
+) -> None:
+    """GIVEN DOWN unreachable WHEN an on-demand run names DOWN's deployer (selected by DOWN's own
+    path, so only DOWN's listing could find him) and homer THEN the run is not refused as a whole:
+    DOWN's deployer fails with AccountUnreachable, as DOWN's users do in a scheduled run, homer is
+    rotated, and the run ends FAILED so the alarm fires."""
+    three_member_accounts(harness)
+
+    run = harness.run({"users": [f"{DOWN}/deployer", "homer"]})
+
+    assert (run.status, run.error) == ("FAILED", "RotationFailed")
+    failed = failed_by_name(run.summary)
+    assert set(failed) == {f"{DOWN}/deployer"}
+    assert failed[f"{DOWN}/deployer"]["error"] == "AccountUnreachable"
+    assert f"account {DOWN} is unreachable" in failed[f"{DOWN}/deployer"]["message"]
+    assert [entry["username"] for entry in run.summary["rotated"]] == ["homer"]
+
+
+def test_given_an_unreachable_account_when_a_run_ends_then_its_failure_has_its_event_once(
+    harness: Harness,
+) -> None:
+    """GIVEN DOWN unreachable WHEN a scheduled run ends THEN every entry of its summary's failed
+    list has its "IAM Access Key Rotation Failed" event, once: DOWN's selection (``DOWN/*``), whose
+    users plan could not list, as well as carl, whom the users parameter lists."""
+    three_member_accounts(harness)
+    subscriber = Subscriber()
+
+    run = harness.run()
+
+    failed_events = Counter(
+        event["detail"]["username"] for event in subscriber.of_type(FAILED_EVENT)
+    )
+    assert failed_events == Counter(entry["username"] for entry in run.summary["failed"])
+    assert failed_events == {f"{DOWN}/*": 1, f"{DOWN}/carl": 1}
+    (down,) = [
+        e for e in subscriber.of_type(FAILED_EVENT) if e["detail"]["username"] == f"{DOWN}/*"
+    ]
+    assert (down["detail"]["error"], down["detail"]["accountId"]) == ("AccountUnreachable", DOWN)

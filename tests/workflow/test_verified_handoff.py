@@ -21,14 +21,10 @@ from testkit.harness import (
     Harness,
     RunResult,
 )
+from testkit.injector import Fault
+from testkit.stories import AFTER_A_STOP, delivered_once, run_with
 
 pytestmark = pytest.mark.workflow
-
-
-def delivered_once(harness: Harness, *users: str) -> dict[str, str]:
-    harness.configure_users(*users)
-    assert harness.run().status == "SUCCEEDED"
-    return {user: harness.secret_key_id(user) for user in users}
 
 
 def only_failure(run: RunResult) -> dict[str, Any]:
@@ -139,22 +135,56 @@ def test_given_verification_off_when_run_then_no_check_and_the_normal_path_is_fi
     assert VERIFICATION == {"GetCallerIdentity": 3}
 
 
-def test_given_an_unconfirmed_key_when_handed_off_again_then_it_is_not_checked_again(
+def test_given_an_unconfirmed_key_when_handed_off_again_then_it_proves_itself_first(
     harness: Harness,
 ) -> None:
-    """GIVEN homer's handler timed out on a key (it may hold it) WHEN the next run hands that key
-    off again while IAM refuses it THEN it is not checked, nor rolled back: it may be held."""
+    """GIVEN homer's handler timed out on key N (it may hold it) WHEN the next run hands N off
+    again THEN N proves it works first (three checks) and is handed off; nothing is rolled back
+    and no key is created."""
     delivered = delivered_once(harness, "homer")["homer"]
     harness.consumer.behaviour["homer"] = TIME_OUT
     assert only_failure(harness.run())["error"] == "HandoffUnconfirmed"
     unconfirmed = harness.secret_key_id("homer")
     harness.consumer.behaviour.pop("homer")
-    harness.propagation.forever.add("homer")
     harness.calls.reset()
 
     run = harness.run()
 
     (entry,) = run.summary["rotated"]
     assert (entry["accessKeyId"], entry["previousKeyId"]) == (unconfirmed, delivered)
-    assert harness.calls.per_user("homer")["GetCallerIdentity"] == 0
+    assert harness.calls.per_user("homer")["GetCallerIdentity"] == 3
+    assert harness.calls.per_user("homer")["CreateAccessKey"] == 0
     assert harness.keys("homer") == {unconfirmed: "Active"}
+
+
+def test_given_a_run_stopped_while_a_key_that_never_works_proves_itself_then_it_is_never_handed_off(
+    harness: Harness,
+) -> None:
+    """GIVEN a run stopped while rotate proves homer's new key N, which never works (the
+    invocation runs on and leaves N recorded, pending, never handed off) WHEN the next run comes
+    THEN it proves N before any handoff, hands nothing off, keeps both keys and fails homer
+    (UnconfirmedKeyNotUsable): the key that worked is never retired for one that does not."""
+    delivered = delivered_once(harness, "homer")["homer"]
+    handoffs = len(harness.consumer.for_user("homer"))
+    harness.propagation.forever.add("homer")
+
+    stopped = run_with(harness, Fault("stop", state="Rotate", in_flight=True))
+
+    assert stopped.status == "ABORTED"
+    (never_works,) = set(harness.keys("homer")) - {delivered}
+    assert harness.current_stages("homer") == ["AWSCURRENT", "PENDING_HANDOFF"]
+    harness.advance_clock(AFTER_A_STOP)
+    harness.calls.reset()
+
+    run = harness.run()
+
+    assert (run.status, run.error) == ("FAILED", "RotationFailed")
+    failed = only_failure(run)
+    assert (failed["username"], failed["error"]) == ("homer", "UnconfirmedKeyNotUsable")
+    assert f"access key {never_works} of user homer" in failed["message"]
+    assert "did not authenticate" in failed["message"]
+    assert harness.calls.per_user("homer")["GetCallerIdentity"] >= 60
+    assert len(harness.consumer.for_user("homer")) == handoffs
+    assert harness.keys("homer") == {delivered: "Active", never_works: "Active"}
+    assert harness.current_stages("homer") == ["AWSCURRENT", "PENDING_HANDOFF"]
+    assert harness.secret_key_id("homer", "AWSPREVIOUS") == delivered
