@@ -29,16 +29,20 @@ lock: ## Re-pin requirements-dev.txt from requirements-dev.in
 	  $(BUILD)/lock-venv/bin/pip freeze; } > requirements-dev.txt
 
 .PHONY: lint
-lint: venv ## ruff, mypy (strict on lambda_src/) and terraform fmt
+lint: venv ## ruff, mypy (strict on lambda_src/ and handlers_src/) and terraform fmt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	terraform fmt -check -recursive
 
 .PHONY: test-unit
-test-unit: venv ## Unit tests and workflow tests (moto executes the real state machine)
+test-unit: venv ## Unit tests, workflow tests (moto executes the real state machine) and the credentials handlers against their vendors' stand-ins
 	@mkdir -p $(BUILD)
-	$(PYTEST) tests/unit tests/workflow --junitxml=$(BUILD)/junit-unit.xml
+	$(PYTEST) tests/unit tests/workflow tests/handlers -n 2 --junitxml=$(BUILD)/junit-unit.xml
+
+.PHONY: test-quick
+test-quick: venv ## The day-to-day loop (a few minutes): lint, unit + workflow; `make test` runs every tier
+	$(BIN)/python scripts/run_tiers.py lint test-unit
 
 .PHONY: test-faults
 test-faults: venv ## Fault tier: every crash point, stop and unknown handoff of every row, in moto
@@ -63,15 +67,24 @@ node_modules/.installed: package.json package-lock.json
 node-deps: node_modules/.installed ## Install asl-validator (pinned in package-lock.json) with npm ci
 
 .PHONY: build
-build: ## Build the Lambda zips from lambda_src/ and the example consumer, byte for byte
+build: ## Build the Lambda zips (lambda_src/, the example consumer, the handlers of handlers_src/ with their wheels), byte for byte
 	$(PYTHON) scripts/build_lambda_zip.py
+
+WHEELS_STAMP := $(BUILD)/wheels/.downloaded
+
+$(WHEELS_STAMP): handlers_src/requirements-github-actions.txt
+	$(PYTHON) scripts/build_lambda_zip.py --wheels
+	touch $@
+
+.PHONY: wheels
+wheels: $(WHEELS_STAMP) ## Download the pinned wheels the handler zips bundle (Lambda's python3.13, x86_64) into .build/wheels
 
 .PHONY: readme
 readme: ## Regenerate the Inputs and Outputs tables of README.md and modules/*/README.md from their variables.tf and outputs.tf
 	$(PYTHON) scripts/readme_tables.py
 
 .PHONY: test-tf
-test-tf: venv checkov-venv node-deps ## Terraform tier: fmt, offline init + validate, terraform test, checkov, ASL, least privilege
+test-tf: venv checkov-venv node-deps wheels ## Terraform tier: fmt, offline init + validate, terraform test, checkov, ASL, least privilege
 	@mkdir -p $(BUILD)
 	$(PYTEST) tests/terraform --junitxml=$(BUILD)/junit-tf.xml
 

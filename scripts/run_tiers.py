@@ -1,4 +1,5 @@
-"""Run each test tier through make, then print one line per tier with its counts.
+"""Run each test tier through make, then print each tier's duration and the total, and one line
+per tier with its counts (the last lines, in the form CI reads: "unit: N passed, N failed, ...").
 
 Every tier runs even when an earlier one failed, so one run shows the whole picture. The exit
 status is non-zero when any tier failed, or when any test was skipped: on the project's machines
@@ -32,7 +33,7 @@ class TierResult:
         name = self.target.removeprefix("test-")
         if self.counts is None:
             verdict = "passed" if self.exit_code == 0 else f"FAILED (exit {self.exit_code})"
-            return f"{name}: {verdict} in {self.seconds:.0f}s"
+            return f"{name}: {verdict} in {duration(self.seconds)}"
         c = self.counts
         failed = c["failed"] + c["errors"]
         if self.exit_code != 0 and failed == 0:
@@ -41,6 +42,12 @@ class TierResult:
         if c.get("fault scenarios"):
             line += f" (fault matrix: {c['fault scenarios']} scenarios)"
         return line
+
+
+def duration(seconds: float) -> str:
+    """``7 s``, ``4 min 05 s``."""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
 
 
 def junit_counts(path: Path) -> dict[str, int] | None:
@@ -78,6 +85,10 @@ def run_tier(target: str) -> TierResult:
 def main(targets: list[str]) -> int:
     BUILD.mkdir(exist_ok=True)
     results = [run_tier(target) for target in targets]
+    print("\n==> durations")
+    for result in results:
+        print(f"{result.target.removeprefix('test-'):<10} {duration(result.seconds)}")
+    print(f"{'total':<10} {duration(sum(r.seconds for r in results))}")
     print("\n==> summary")
     for result in results:
         print(result.line())

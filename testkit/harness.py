@@ -42,7 +42,6 @@ import pytest
 from botocore.config import Config
 from credentials_rotator import (
     clients,
-    clock,
     config,
     finish,
     log,
@@ -59,6 +58,7 @@ from moto.iam.models import AccessKey as MotoAccessKey
 from moto.iam.models import iam_backends
 from moto.secretsmanager.models import SecretsStore
 from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
     resource_eval_s3 as item_reader_s3,
 )
@@ -71,7 +71,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution import (
     BaseExecutionWorkerCommunication,
 )
@@ -79,8 +79,9 @@ from moto.stepfunctions.parser.backend.execution import Execution as MotoExecuti
 
 from testkit import asl_render
 from testkit.authorization import Authorization
-from testkit.key_propagation import Propagation, sts_as_aws, virtual_waits
+from testkit.key_propagation import Propagation, sts_as_aws
 from testkit.member_accounts import account_of_access_key, client_in, rotator_name, split
+from testkit.world_clock import WorldClock, engine_waits, travelling, wait_states_on_the_clock
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -111,6 +112,9 @@ PAYLOAD_LIMIT = 262_144
 CAUSE_LIMIT = 32_768
 # Lambda's own time limit for the functions the harness runs, as their context reports it.
 FUNCTION_TIMEOUT_MS = 900_000
+# How long a wait for a run sleeps at most before it asks moto again; an event of any execution
+# wakes it sooner.
+WAIT_SECONDS = 0.05
 
 
 def batches_of(users: int) -> int:
@@ -334,6 +338,30 @@ def _function_name(params: dict[str, Any]) -> str:
     return str(params.get("FunctionName", "")).rsplit(":", 1)[-1]
 
 
+class Progress:
+    """Counts the events of every execution (``_report_state_entries``): a wait for a run sleeps
+    until something happened instead of asking moto all the time, which would take the
+    interpreter from the run it waits for."""
+
+    def __init__(self) -> None:
+        self._events = 0
+        self._changed = threading.Condition()
+
+    def happened(self) -> None:
+        with self._changed:
+            self._events += 1
+            self._changed.notify_all()
+
+    def mark(self) -> int:
+        with self._changed:
+            return self._events
+
+    def wait_after(self, mark: int) -> None:
+        """Return once an event came after ``mark``, or after ``WAIT_SECONDS``."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._events != mark, WAIT_SECONDS)
+
+
 @dataclass(frozen=True)
 class RunResult:
     arn: str
@@ -375,6 +403,7 @@ class Harness:
         watch: SecretWatch,
         calls: CallLog,
         environment: pytest.MonkeyPatch,
+        world_clock: WorldClock,
         authorization: Authorization | None = None,
     ) -> None:
         session = boto3.Session(region_name=REGION)  # not hooked: the test's own calls
@@ -409,7 +438,9 @@ class Harness:
         self._session = session
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
-        self.clock_offset = datetime.timedelta(0)
+        self.progress = Progress()
+        # The clock of moto and the engine alike (testkit/world_clock.py).
+        self.clock = world_clock
         # The clients Step Functions' tasks use, one per region and service (see
         # ``one_client_per_service``).
         self.task_clients: dict[tuple[str, str], Any] = {}
@@ -508,8 +539,9 @@ class Harness:
 
     def next_second(self) -> None:
         """Let the next whole second begin. AWS gives times to the second, and on AWS the steps
-        of a run are seconds apart; the engine compares such times."""
-        time.sleep(1.0 - time.time() % 1.0 + 0.01)
+        of a run are seconds apart; the engine compares such times. The clock moves: nothing
+        waits."""
+        self.clock.to_next_second()
 
     def use_previous_key(self, username: str) -> None:
         """Sign a call with the key of the secret's AWSPREVIOUS version, as a consumer that kept
@@ -611,12 +643,13 @@ class Harness:
     def wait(self, arn: str, timeout: float = 30.0) -> RunResult:
         deadline = time.monotonic() + timeout
         while True:
+            mark = self.progress.mark()
             described = self.sfn.describe_execution(executionArn=arn)
             if described["status"] != "RUNNING":
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {arn} still running after {timeout} s")
-            time.sleep(0.002)
+            self.progress.wait_after(mark)
         output = described.get("output")
         return RunResult(
             arn=arn,
@@ -637,10 +670,12 @@ class Harness:
     def wait_for_state(self, arn: str, state: str, timeout: float = 30.0) -> None:
         """Wait until the execution has entered ``state``."""
         deadline = time.monotonic() + timeout
+        mark = self.progress.mark()
         while state not in self.states_entered(arn):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {arn} did not reach {state}")
-            time.sleep(0.002)
+            self.progress.wait_after(mark)
+            mark = self.progress.mark()
 
     def history(self, arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
@@ -770,10 +805,8 @@ class Harness:
             time.sleep(0.005)
 
     def advance_clock(self, delta: datetime.timedelta) -> None:
-        """Move the functions' clock forward (the emulated AWS keeps real time)."""
-        self.clock_offset += delta
-        offset = self.clock_offset
-        self.environment.setattr(clock, "now", lambda: _real_now() + offset)
+        """Move the clock of the functions and of the emulated AWS forward."""
+        self.clock.advance(delta)
 
     # --- AWS's limits, which moto does not enforce ------------------------------------------
 
@@ -824,10 +857,6 @@ class Invocation:
 INVOCATION: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar(
     "INVOCATION", default=None
 )
-
-
-def _real_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
 
 
 def _username_of(event: Any) -> str | None:
@@ -909,7 +938,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
     own = frozenset(v for k, v in names.items() if k != "credentials_handler")
     calls = CallLog(prefix=os.environ["SECRET_NAME_PREFIX"], own_functions=own)
     log.configure()
-    with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+    with travelling() as world_clock, mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
         # moto resets boto3's default session when the mock starts: hook the new one, which
         # creates the engine's clients and the ones Step Functions uses for its tasks.
         boto3.setup_default_session(region_name=REGION)
@@ -926,7 +955,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
             factory()
         for service in ("lambda", "secretsmanager", "s3"):
             boto3.client(service)  # type: ignore[call-overload]
-        world = Harness(watch, calls, environment, authorization)
+        world = Harness(watch, calls, environment, world_clock, authorization)
 
         def invoke(
             backend: LambdaSimpleBackend,
@@ -943,11 +972,13 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         _keep_child_histories(world, environment)
         index_moto_secrets(environment)
         parse_each_definition_once(environment)
+        parse_each_json_path_once(environment)
         one_client_per_service(world, environment)
-        abort_at_once(environment)
+        abort_at_once(environment, world.progress)
         iam_times_to_the_second(environment)
         sts_as_aws(environment, lambda: world.propagation)
-        virtual_waits(environment)
+        engine_waits(environment)
+        wait_states_on_the_clock(environment, world_clock)
         _report_state_entries(world, environment)
         yield world
 
@@ -964,9 +995,9 @@ def iam_times_to_the_second(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(MotoAccessKey, "__init__", init)
 
 
-def abort_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def abort_at_once(monkeypatch: pytest.MonkeyPatch, progress: Progress) -> None:
     """Make StopExecution behave as in AWS: the execution is ABORTED at once, while a Lambda
-    invocation it started runs on to its end.
+    invocation it started runs on to its end. ``progress`` hears of each execution's end.
 
     moto stops its interpreter at the next state but keeps the execution RUNNING, with no stop
     date, until the task in flight returns. AWS answers ABORTED, with the stop date, at once.
@@ -983,17 +1014,20 @@ def abort_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     def reflect(communication: Any) -> None:
         if communication.execution.exec_status != ExecutionStatus.ABORTED:
             original_reflect(communication)
+        progress.happened()
 
     monkeypatch.setattr(MotoExecution, "stop", stop)
     monkeypatch.setattr(BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect)
 
 
 def _report_state_entries(world: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Call ``world.state_hooks`` with the name of every state any execution enters."""
+    """Call ``world.state_hooks`` with the name of every state any execution enters, and tell
+    ``world.progress`` of every event."""
     original = EventManager.add_event
 
     def add_event(manager: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
         event_id: int = original(manager, context, event_type, *args, **kwargs)
+        world.progress.happened()
         details = kwargs.get("event_details") or (args[0] if args else None)
         if str(event_type).endswith("StateEntered") and world.state_hooks and details:
             name = details.get("stateEnteredEventDetails", {}).get("name")
@@ -1034,6 +1068,18 @@ def parse_each_definition_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     parse = functools.lru_cache(maxsize=16)(AmazonStateLanguageParser.parse)
     monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(parse))
+
+
+def parse_each_json_path_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse each JSONPath of the state machine once, not at every evaluation.
+
+    moto parses a state's paths (``InputPath``, ``ResultPath``, a Choice's variables, ...) each
+    time it evaluates them, and jsonpath-ng builds a new parser for every parse: about a tenth
+    of the CPU a run takes here. A parsed path is only read when it is applied, so caching the
+    parse by the path's text changes no answer.
+    """
+    for module in (json_path, result_path):
+        monkeypatch.setattr(module, "parse", functools.lru_cache(maxsize=1024)(module.parse))
 
 
 def index_moto_secrets(monkeypatch: pytest.MonkeyPatch) -> None:

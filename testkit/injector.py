@@ -13,7 +13,6 @@ its end (the harness patches moto so, see ``harness.abort_at_once``).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -142,7 +141,7 @@ class Injector:
         invocation = INVOCATION.get()
         strays = self.latency_for_strays or (self.fault and self.fault.leaves_a_stray)
         if strays and invocation is not None:
-            _take_aws_time(invocation.function, model.name)
+            self._take_aws_time(invocation.function, model.name)
         if invocation is None:
             self._state_machine_call(model.name)
             return
@@ -183,6 +182,19 @@ class Injector:
             and fault.when == when
         )
 
+    def _take_aws_time(self, function: str, operation: str) -> None:
+        """Let the next whole second begin before a run creates a key, and before a batch records
+        its outcomes. On AWS each takes longer than a second after what precedes it (the Map Run,
+        a child execution and two invocations start before a key is created; a crashed rotate is
+        reported when its invocation ends), and IAM and S3 give times to the second: the engine
+        relies on that to tell its strays (``strays``). The harness runs all of it in
+        milliseconds, so it moves the clock instead."""
+        if (function, operation) in (
+            ("rotate", "CreateAccessKey"),
+            ("record_outcomes", "PutObject"),
+        ):
+            self.harness.clock.to_next_second()
+
     def _state_machine_call(self, operation: str) -> None:
         """A call of the state machine itself (an aws-sdk Task, the Map's reader)."""
         fault = self.fault
@@ -195,16 +207,6 @@ class Injector:
             error = {"Code": "InternalServiceError", "Message": "Secrets Manager is down"}
             metadata = {"HTTPStatusCode": 500, "RequestId": "fault", "HTTPHeaders": {}}
             raise ClientError({"Error": error, "ResponseMetadata": metadata}, operation)
-
-
-def _take_aws_time(function: str, operation: str) -> None:
-    """Let the next whole second begin before a run creates a key, and before a batch records
-    its outcomes. On AWS each takes longer than a second after what precedes it (the Map Run, a
-    child execution and two invocations start before a key is created; a crashed rotate is
-    reported when its invocation ends), and IAM and S3 give times to the second: the engine
-    relies on that to tell its strays (``strays``). The harness runs all of it in milliseconds."""
-    if (function, operation) in (("rotate", "CreateAccessKey"), ("record_outcomes", "PutObject")):
-        time.sleep(1.0 - time.time() % 1.0 + 0.01)
 
 
 def _is_harness_call(context: dict[str, Any]) -> bool:

@@ -1,4 +1,4 @@
-"""STS as AWS answers a new access key, and the waits of the engine without sleeping.
+"""STS as AWS answers a new access key.
 
 moto's ``sts:GetCallerIdentity`` authenticates any access key: one that belongs to no IAM user
 gets a default identity (``user/moto``) and an inactive or deleted key still works. AWS refuses
@@ -10,15 +10,14 @@ eventually consistent and AWS gives no figure. ``sts_as_aws`` patches moto so, a
 ``<account_id>/<username>`` in a member account), ``forever``. Keys that are not IAM
 users' keys (the functions' ``testing`` credentials, standing for their roles) keep moto's answer.
 
-The engine waits between checks through ``credentials_rotator.clock``; ``virtual_waits`` makes a
-wait advance a clock of the waiting thread instead of sleeping, and a refusal "for a time" reads
-that clock (moto answers in the caller's thread).
+The engine waits between checks through ``credentials_rotator.clock``, whose waits advance a clock
+of the waiting thread instead of sleeping (``world_clock.engine_waits``); a refusal "for a time"
+reads that clock (moto answers in the caller's thread).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,18 +86,3 @@ def sts_as_aws(monkeypatch: pytest.MonkeyPatch, propagation: Any) -> None:
         return user.id, user.arn, user.account_id
 
     monkeypatch.setattr(STSBackend, "get_caller_identity", get_caller_identity)
-
-
-class _VirtualClock(threading.local):
-    offset = 0.0
-
-
-def virtual_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The engine's waits advance the waiting thread's clock instead of sleeping."""
-    virtual = _VirtualClock()
-
-    def sleep(seconds: float) -> None:
-        virtual.offset += seconds
-
-    monkeypatch.setattr(clock, "monotonic", lambda: time.monotonic() + virtual.offset)
-    monkeypatch.setattr(clock, "sleep", sleep)

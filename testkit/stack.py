@@ -25,6 +25,8 @@ from testkit.terraform import REPO, Terraform, find_terraform
 EXAMPLE = REPO / "examples" / "complete"
 REGION = "us-east-1"
 PENDING_STAGE = "PENDING_HANDOFF"
+# How often a run's status is asked while it runs.
+POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ class Stack:
                 break
             if time.monotonic() > deadline:
                 raise AssertionError(f"run {execution_arn} still RUNNING after {timeout:g} s")
-            time.sleep(1)
+            time.sleep(POLL_SECONDS)
         if execution["status"] == "SUCCEEDED":
             return RunResult(execution_arn, "SUCCEEDED", json.loads(execution["output"]), None)
         cause = execution.get("cause") or "{}"

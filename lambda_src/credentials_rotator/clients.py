@@ -19,7 +19,7 @@ import botocore.regions
 import botocore.session
 from botocore.config import Config
 
-from credentials_rotator import throttling
+from credentials_rotator import clock, throttling
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -126,7 +126,7 @@ def assumed_role_client(
     ``AssumeRole`` per role and process serves every user of that role's account."""
     with _ASSUMING:  # the threads of one function assume a role once
         cached = _assumed.get((service, role_arn))
-        now = datetime.datetime.now(datetime.UTC)
+        now = clock.now()
         if cached is not None and cached[1] - CREDENTIALS_MARGIN > now:
             return cached[0]
         credentials = assume()

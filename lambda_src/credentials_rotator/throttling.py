@@ -17,10 +17,11 @@ from __future__ import annotations
 import random
 import re
 import threading
-import time
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from credentials_rotator import clock
 
 THROTTLING_CODES = frozenset(
     {
@@ -79,7 +80,7 @@ def set_deadline(context: object) -> None:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     with _DEADLINE.lock:
         if callable(remaining):
-            _DEADLINE.at = time.monotonic() + float(remaining()) / 1000 - RESERVE_SECONDS
+            _DEADLINE.at = clock.monotonic() + float(remaining()) / 1000 - RESERVE_SECONDS
         else:
             _DEADLINE.at = None
 
@@ -121,4 +122,4 @@ def ends_before_deadline(delay: float) -> bool:
     one)."""
     with _DEADLINE.lock:
         deadline = _DEADLINE.at
-    return deadline is None or time.monotonic() + delay <= deadline
+    return deadline is None or clock.monotonic() + delay <= deadline

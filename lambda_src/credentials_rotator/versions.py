@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from credentials_rotator import secret_lifecycle
+from credentials_rotator import clock, secret_lifecycle
 from credentials_rotator.access_keys import delete_access_key
 from credentials_rotator.config import Config
 from credentials_rotator.config_values import split_user_name
@@ -57,7 +57,7 @@ def adopted_value(username: str, access_key_id: str, create_date: datetime.datet
 
 
 def _iso(value: datetime.datetime | None) -> str:
-    moment = value or datetime.datetime.now(datetime.UTC)
+    moment = value or clock.now()
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
     return moment.isoformat()

@@ -19,7 +19,13 @@ testkit/authz/members.py.
 
 Each distinct configuration is planned once: the result is cached under ``.build/authz/``, keyed
 by a hash of every ``*.tf`` file of the module, the state machine template, the fixture and the
-parameters. Planning takes 10 to 30 s; a cached plan loads in milliseconds. Without Terraform,
+parameters, so a plan is never older than the files it came from. A cached plan loads in
+milliseconds. A plan takes 10 to 30 s, and most of it is Terraform's and the provider's own work,
+which one plan of many configurations shares (the fixture plans the module once per
+configuration, ``for_each``): so a configuration missing from the cache is planned together with
+every other configuration of the set (``configuration_set``: those the tiers plan, and those
+cached for earlier versions of the files) whose plan is missing too. A clean clone, or an edited
+``.tf`` file, costs one plan of the set instead of one plan per configuration. Without Terraform,
 the provider mirror or moto's server, ``PlanningUnavailable`` names what is missing.
 """
 
@@ -42,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from testkit import terraform as tf
+from testkit.authz import configuration_set
 from testkit.authz.policy import Policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -170,6 +177,32 @@ class PlanConfiguration:
     member_role_name: str = MEMBER_ROLE_NAME
     member_external_id: str | None = None
 
+    @classmethod
+    def from_variables(cls, variables: Mapping[str, Any]) -> PlanConfiguration:
+        """The configuration whose ``variables()`` these are."""
+        tag = variables["user_tag"]
+        return cls(
+            users=tuple(User.of(user) for user in variables["users"]),
+            user_path_prefix=variables["user_path_prefix"],
+            user_tag=None if tag is None else (str(tag["key"]), tag.get("value")),
+            exclude_users=tuple(sorted(variables["exclude_users"])),
+            old_key_action=variables["old_key_action"],
+            in_use_key_action=variables["in_use_key_action"],
+            kms_key_arn=variables["kms_key_arn"],
+            event_bus_name=variables["event_bus_name"],
+            tags=tuple(sorted(variables["tags"].items())),
+            credentials_handler_arn=variables["credentials_handler_arn"],
+            credentials_handler_role_name=variables["credentials_handler_role_name"],
+            accounts=tuple(
+                sorted(
+                    (account_id, MemberAccountConfiguration.of(entry))
+                    for account_id, entry in variables["accounts"].items()
+                )
+            ),
+            member_role_name=variables["member_role_name"],
+            member_external_id=variables["member_external_id"],
+        )
+
     def describe(self) -> str:
         parts = [f"{len(self.users)} listed users"]
         shown = ("user_path_prefix", "user_tag", "exclude_users", "kms_key_arn", "accounts")
@@ -182,7 +215,7 @@ class PlanConfiguration:
         return ", ".join(parts)
 
     def variables(self) -> dict[str, Any]:
-        """The fixture's variables (its -var-file)."""
+        """The module's inputs (one configuration of the fixture's ``configurations``)."""
         return {
             "users": [user.variables() for user in self.users],
             "user_path_prefix": self.user_path_prefix,
@@ -351,14 +384,50 @@ def plan_configuration(configuration: PlanConfiguration) -> PlannedPolicies:
         found = _from_cache(key, configuration)  # planned by another process meanwhile
         if found is not None:
             return found
+        others = {
+            cache_key(other): other for other in _configuration_set() if other != configuration
+        }
+        missing = {k: c for k, c in others.items() if not _cached(k)}
         try:
-            plan = _terraform_plan(configuration, key)
-        except PlanRefused as exc:
+            _plan_into_cache({key: configuration, **missing})
+        except PlanError:
+            if not missing:
+                raise
+            _plan_into_cache({key: configuration})  # one refused configuration fails a plan
+    found = _from_cache(key, configuration)
+    assert found is not None, f"{configuration.describe()} was planned but not cached"
+    return found
+
+
+def _configuration_set() -> list[PlanConfiguration]:
+    """The configurations worth planning with a missing one; an entry of another shape (the
+    configuration's fields changed since it was listed) is left out."""
+    found = []
+    for variables in configuration_set.known(CACHE):
+        try:
+            found.append(PlanConfiguration.from_variables(variables))
+        except (KeyError, TypeError, AttributeError):
+            continue
+    return found
+
+
+def _plan_into_cache(batch: Mapping[str, PlanConfiguration]) -> None:
+    """Plan the configurations of ``batch`` (by cache key) in one plan and cache each; a
+    refusal of a batch of one is cached too."""
+    try:
+        plan = _terraform_plan(batch)
+    except PlanRefused as exc:
+        if len(batch) == 1:
+            (key,) = batch
             _write(CACHE / f"{key}.refused.txt", str(exc))
-            raise
-        planned = policies_from_plan(plan, configuration)
+        raise
+    for key, configuration in batch.items():
+        planned = policies_from_plan(plan, configuration, instance=key)
         _write(CACHE / f"{key}.json", json.dumps(planned.to_json(), indent=1, sort_keys=True))
-    return planned
+
+
+def _cached(key: str) -> bool:
+    return (CACHE / f"{key}.json").exists() or (CACHE / f"{key}.refused.txt").exists()
 
 
 def _from_cache(key: str, configuration: PlanConfiguration) -> PlannedPolicies | None:
@@ -467,15 +536,23 @@ class PlanRefused(PlanError):
     """The module's input validation refused the configuration (cached like a plan)."""
 
 
-def _terraform_plan(configuration: PlanConfiguration, key: str) -> dict[str, Any]:
+def _terraform_plan(batch: Mapping[str, PlanConfiguration]) -> dict[str, Any]:
+    """One plan of the fixture with ``batch`` as its ``configurations`` (by cache key)."""
     terraform = _terraform()
+    name = min(batch)
+    described = (
+        next(iter(batch.values())).describe()
+        if len(batch) == 1
+        else f"{len(batch)} configurations at once"
+    )
+    configurations = {key: c.variables() for key, c in batch.items()}
     terraform.init(FIXTURE)
     with moto_server() as endpoint:
         plan, output = terraform.plan_json(
-            FIXTURE, configuration.variables(), endpoint, CACHE / key
+            FIXTURE, {"configurations": configurations}, endpoint, CACHE / name
         )
     if plan is None:
-        raise refusal(output, f"the module's configuration ({configuration.describe()})")
+        raise refusal(output, f"the module's configuration ({described})")
     return plan
 
 
@@ -511,8 +588,11 @@ def _instance_address(type_: str, name: str, index: Any) -> str:
 
 
 def _module_instances(
-    plan: Mapping[str, Any], module_call: str = MODULE_CALL
+    plan: Mapping[str, Any], module_call: str = MODULE_CALL, instance: str | None = None
 ) -> dict[str, _Instance]:
+    """The resources planned in the module call (its ``instance``, for a call with
+    ``for_each``)."""
+    call = f"module.{module_call}" + ("" if instance is None else f"[{json.dumps(instance)}]")
     configuration = plan["configuration"]["root_module"]["module_calls"][module_call]["module"]
     expressions = {
         resource["address"]: resource.get("expressions", {})
@@ -520,7 +600,7 @@ def _module_instances(
     }
     instances: dict[str, _Instance] = {}
     for change in plan["resource_changes"]:
-        if change.get("module_address") != f"module.{module_call}" or change["mode"] != "managed":
+        if change.get("module_address") != call or change["mode"] != "managed":
             continue
         index = change.get("index")
         address = _instance_address(change["type"], change["name"], index)
@@ -702,10 +782,11 @@ def _role_policies(
 
 
 def policies_from_plan(
-    plan: Mapping[str, Any], configuration: PlanConfiguration
+    plan: Mapping[str, Any], configuration: PlanConfiguration, instance: str | None = None
 ) -> PlannedPolicies:
-    """Gather the policies of ``terraform show -json``'s plan, by principal (see the module)."""
-    instances = _module_instances(plan)
+    """Gather the policies of ``terraform show -json``'s plan, by principal (see the module);
+    ``instance``: the fixture's key of ``configuration``."""
+    instances = _module_instances(plan, instance=instance)
     roles = {a: i for a, i in instances.items() if i.type == "aws_iam_role"}
     for unsupported in ("aws_iam_policy_attachment", "aws_iam_role_policies_exclusive"):
         if any(i.type == unsupported for i in instances.values()):

@@ -45,9 +45,8 @@ MOST_SCENARIOS = 80
 # A member account, and the rows (with their old-key action) played for its users: the normal
 # path in both actions (rotate, roll_back and finish through the member role: keys created,
 # deleted, deactivated, last run's Inactive key deleted, the previous key's last use asked) and a
-# stray proven there. Not the rows of a previous key in use: their consumers sign with the old
-# key in every run, in whole seconds (``Harness.use_previous_key``), so each costs five minutes;
-# tests/workflow/test_multi_account.py keeps a member user's key in use instead.
+# stray proven there. Not the rows of a previous key in use: tests/workflow/test_multi_account.py
+# keeps a member user's key in use.
 MEMBER = "111122223333"
 MEMBER_ROWS = (("delivered", "delete"), ("delivered", "deactivate"), ("stray", "delete"))
 # A member user's run has a crash point more in each rotate that assumes the role.

@@ -69,12 +69,23 @@ def test_only_the_aws_provider_is_required(terraform: Terraform, configuration: 
 
 
 def test_submodules_exist_with_a_readme() -> None:
-    assert set(SUBMODULES) == {"modules/member-role"}
+    assert set(SUBMODULES) == {
+        "modules/handler-function",
+        "modules/handler-github-actions",
+        "modules/handler-gitlab-ci",
+        "modules/member-role",
+    }
     for submodule in SUBMODULES:
         assert (REPO / submodule / "README.md").is_file(), f"{submodule} needs a README.md"
 
 
 def test_examples_exist_with_a_readme() -> None:
-    assert set(EXAMPLES) == {"examples/basic", "examples/complete", "examples/multi-account"}
+    assert set(EXAMPLES) == {
+        "examples/basic",
+        "examples/complete",
+        "examples/github-actions",
+        "examples/gitlab-ci",
+        "examples/multi-account",
+    }
     for example in EXAMPLES:
         assert (REPO / example / "README.md").is_file(), f"{example} needs a README.md"

@@ -12,7 +12,8 @@ import pytest
 from credentials_rotator.config import Config
 from moto import mock_aws
 
-from testkit.key_propagation import Propagation, sts_as_aws, virtual_waits
+from testkit.key_propagation import Propagation, sts_as_aws
+from testkit.world_clock import WorldClock, engine_waits, travelling
 
 
 @pytest.fixture
@@ -22,13 +23,24 @@ def propagation() -> Propagation:
 
 
 @pytest.fixture
+def world_clock() -> Iterator[WorldClock]:
+    """The clock moto and the engine read in this test (testkit/world_clock.py)."""
+    with travelling() as world:
+        yield world
+
+
+@pytest.fixture
 def aws(
-    engine_env: pytest.MonkeyPatch, moto_secret_stages: None, propagation: Propagation
+    engine_env: pytest.MonkeyPatch,
+    moto_secret_stages: None,
+    propagation: Propagation,
+    world_clock: WorldClock,
 ) -> Iterator[None]:
-    """moto, with STS answering new access keys as AWS does and the engine's waits virtual."""
+    """moto on the world clock, with STS answering new access keys as AWS does and the engine's
+    waits virtual."""
     with mock_aws():
         sts_as_aws(engine_env, lambda: propagation)
-        virtual_waits(engine_env)
+        engine_waits(engine_env)
         yield
 
 
@@ -66,7 +78,7 @@ def settings(engine_env: pytest.MonkeyPatch) -> Config:
 @pytest.fixture
 def dated(s3: Any) -> dict[str, datetime.datetime]:
     """Object key -> the LastModified that ``s3`` reports for it, set by the test (moto dates
-    objects with the real clock)."""
+    objects when they are written)."""
     dates: dict[str, datetime.datetime] = {}
 
     def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

@@ -9,13 +9,15 @@ time on this machine, milliseconds after).
 from __future__ import annotations
 
 import json
+import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from testkit.authz import planned
+from testkit.authz import configuration_set, planned
 from testkit.authz.facts import MotoFacts
 from testkit.authz.planned import (
     STATE_MACHINE,
@@ -312,6 +314,66 @@ def test_given_configurations_when_keyed_then_each_parameter_changes_the_key() -
     }
     assert len(keys) == 4
     assert planned.User.of({"username": "bart", "metadata": "school"}).metadata == "school"
+
+
+def test_given_a_tf_file_edited_when_keyed_then_the_key_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan cached for the module's files is never used once one of them changed."""
+    for path in [*planned.REPO.glob("*.tf"), planned.TEMPLATE]:
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(planned.FIXTURE, tmp_path / "fixture")
+    monkeypatch.setattr(planned, "REPO", tmp_path)
+    monkeypatch.setattr(planned, "TEMPLATE", tmp_path / planned.TEMPLATE.name)
+    monkeypatch.setattr(planned, "FIXTURE", tmp_path / "fixture")
+    configuration = planned.PlanConfiguration(users=(planned.User.of("homer"),))
+    before = planned.cache_key(configuration)
+
+    with (tmp_path / "iam.tf").open("a") as edited:
+        edited.write("\n# edited\n")
+
+    assert planned.cache_key(configuration) != before
+
+
+def test_given_a_configuration_when_its_variables_are_read_back_then_it_is_the_same() -> None:
+    configuration = planned.PlanConfiguration(
+        users=(planned.User("homer", "dad"), planned.User("bart", account_id="111122223333")),
+        user_path_prefix="/ci/",
+        user_tag=("rotate", None),
+        exclude_users=("moe",),
+        old_key_action="deactivate",
+        kms_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k",
+        event_bus_name=None,
+        accounts=(("111122223333", planned.MemberAccountConfiguration(exclude_users=("ned",))),),
+        member_external_id="x",
+    )
+    assert planned.PlanConfiguration.from_variables(configuration.variables()) == configuration
+
+
+def test_given_a_set_of_configurations_when_one_is_planned_then_the_others_are_planned_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN two configurations in the set and nothing cached WHEN one is planned THEN one plan
+    made both: the other one is cached, and matches a plan of its own."""
+    asked, other = (planned.PlanConfiguration(users=(planned.User.of(n),)) for n in ("ned", "rod"))
+    listed = tmp_path / "configurations.json"
+    listed.write_text(json.dumps([asked.variables(), other.variables()]))
+    monkeypatch.setattr(configuration_set, "SET_FILE", listed)
+    monkeypatch.setattr(planned, "CACHE", tmp_path / "cache")
+    plans: list[int] = []
+    terraform_plan = planned._terraform_plan
+    monkeypatch.setattr(
+        planned, "_terraform_plan", lambda batch: plans.append(len(batch)) or terraform_plan(batch)
+    )
+
+    planned.plan_configuration(asked)
+    together = planned.plan_configuration(other)
+
+    assert plans == [2]
+    (tmp_path / "cache" / f"{planned.cache_key(other)}.json").unlink()
+    listed.write_text("[]")
+    assert planned.plan_configuration(other).to_json() == together.to_json()
+    assert plans == [2, 1]
 
 
 def test_given_an_input_the_module_refuses_when_planned_then_terraforms_error_is_shown() -> None:

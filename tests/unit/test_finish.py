@@ -4,8 +4,8 @@ failure, and resuming when an invocation's time runs short."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
-import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -35,6 +35,8 @@ from credentials_rotator.config import Config
 from moto.core.exceptions import ServiceException
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import IAMBackend
+
+from testkit.world_clock import WorldClock
 
 SUMMARY_KEY = f"{PREFIX}summary.json"
 LOCATION = f"s3://{BUCKET}/{SUMMARY_KEY}"
@@ -141,7 +143,7 @@ def test_given_deactivate_mode_when_finished_then_the_old_key_is_made_inactive(
 @pytest.mark.parametrize(("in_use", "status"), [("defer", "Active"), ("deactivate", "Inactive")])
 def test_given_an_old_key_used_after_the_handoff_when_finished_then_it_is_not_deleted(
     iam: Any, secretsmanager: Any, s3: Any, settings: Config, rotated: Any, in_use: str,
-    status: str,
+    status: str, world_clock: WorldClock,
 ) -> None:  # fmt: skip
     """GIVEN homer's old key used over a second after his batch recorded its outcomes WHEN
     finished THEN it is kept (defer: Active, the secret tagged with one run) or deactivated, and
@@ -149,7 +151,7 @@ def test_given_an_old_key_used_after_the_handoff_when_finished_then_it_is_not_de
     delivered, result = rotated
     settings = dataclasses.replace(settings, in_use_key_action=in_use)
     recorded(s3, settings, [handed_off(result)])
-    time.sleep(1.01)
+    world_clock.advance(datetime.timedelta(seconds=1.01))
     boto3.client(
         "sts", region_name="us-east-1", aws_access_key_id=delivered["AccessKeyId"],
         aws_secret_access_key=delivered["SecretAccessKey"], aws_session_token=None,

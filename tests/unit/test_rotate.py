@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from typing import Any
 
 import boto3
@@ -51,6 +50,7 @@ from credentials_rotator.errors import (
 )
 
 from testkit.key_propagation import Propagation
+from testkit.world_clock import WorldClock
 
 SECRET_FIELDS = {"UserName", "AccessKeyId", "Status", "SecretAccessKey", "CreateDate"}
 MINUTE = datetime.timedelta(minutes=1)
@@ -305,7 +305,7 @@ def test_given_the_superseded_key_still_active_when_rotated_then_it_is_deleted_a
 
 
 def test_given_the_superseded_key_used_since_its_successor_when_rotated_then_nothing_changes(
-    iam: Any, secretsmanager: Any, settings: Config, homer: str
+    iam: Any, secretsmanager: Any, settings: Config, homer: str, world_clock: WorldClock
 ) -> None:
     """GIVEN the AWSPREVIOUS key is still Active and was used after its successor was created
     (over a second later: IAM gives its creation to the second) WHEN rotated THEN rotate
@@ -315,7 +315,7 @@ def test_given_the_superseded_key_used_since_its_successor_when_rotated_then_not
     record(secretsmanager, superseded)
     delivered = new_key(iam)
     record(secretsmanager, delivered)
-    time.sleep(1.01)  # a use a second after the successor was created: later, to the second
+    world_clock.advance(datetime.timedelta(seconds=1.01))  # a use over a second after its successor
     signed_with(superseded).get_caller_identity()
     keys = keys_of(iam)
 
@@ -335,7 +335,7 @@ def test_given_the_superseded_key_used_since_its_successor_when_rotated_then_not
 
 
 def test_given_the_max_deferrals_th_run_when_its_rotate_is_retried_then_the_retry_fails_too(
-    iam: Any, secretsmanager: Any, settings: Config, homer: str
+    iam: Any, secretsmanager: Any, settings: Config, homer: str, world_clock: WorldClock
 ) -> None:
     """GIVEN max_deferrals = 1 and homer's superseded key used after its successor WHEN rotate
     fails him with KeyStillInUse and Step Functions retries the invocation (its answer was lost)
@@ -346,7 +346,7 @@ def test_given_the_max_deferrals_th_run_when_its_rotate_is_retried_then_the_retr
     record(secretsmanager, superseded)
     delivered = new_key(iam)
     record(secretsmanager, delivered)
-    time.sleep(1.01)  # a use a second after the successor was created: later, to the second
+    world_clock.advance(datetime.timedelta(seconds=1.01))  # a use over a second after its successor
     signed_with(superseded).get_caller_identity()
 
     with pytest.raises(KeyStillInUse, match="runs in a row: 1"):
@@ -357,7 +357,7 @@ def test_given_the_max_deferrals_th_run_when_its_rotate_is_retried_then_the_retr
 
 
 def test_given_a_refused_key_left_as_the_retired_version_when_rotated_then_it_goes_unchecked(
-    iam: Any, secretsmanager: Any, settings: Config, homer: str
+    iam: Any, secretsmanager: Any, settings: Config, homer: str, world_clock: WorldClock
 ) -> None:
     """GIVEN a refused key R that roll back could not delete (its version retired but still
     pending), whose only uses are the rotator's proofs, a second after the delivered key WHEN
@@ -365,7 +365,8 @@ def test_given_a_refused_key_left_as_the_retired_version_when_rotated_then_it_go
     new key is created: no deferral."""
     delivered = new_key(iam)
     delivered_version = record(secretsmanager, delivered)
-    time.sleep(1.01)  # the proofs of R come over a second after the delivered key's creation
+    # the proofs of R come over a second after the delivered key's creation
+    world_clock.advance(datetime.timedelta(seconds=1.01))
     refused = new_key(iam)
     record(secretsmanager, refused, stages=("AWSCURRENT", PENDING))
     signed_with(refused).get_caller_identity()  # the rotator's proof

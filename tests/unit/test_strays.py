@@ -4,10 +4,9 @@ user's batch wrote its outcomes, or else the run's end, or 15 minutes after an a
 while it runs), and nobody ever used it.
 
 Step Functions answers from a stub (the runs' ends must be chosen); IAM and S3 are moto. S3 dates
-its objects with the real clock, so the tests date the run's files themselves (``dated``,
-conftest.py), and
-give each candidate the creation date under test, to the second as IAM does; only whether the key
-was used is asked of IAM.
+its objects when they are written, so the tests date the run's files themselves (``dated``,
+conftest.py), and give each candidate the creation date under test, to the second as IAM does;
+only whether the key was used is asked of IAM.
 """
 
 from __future__ import annotations
