@@ -31,43 +31,41 @@ locals {
   configured_accounts  = { for id, settings in local.account_settings : id => settings if length(settings) > 0 }
   accounts_environment = length(local.configured_accounts) == 0 ? "" : jsonencode(local.configured_accounts)
 
-  # The member roles by exact ARN while they fit a managed policy (6,144 characters); past that,
-  # by role name in any account, limited to the member accounts by aws:ResourceAccount. Either
-  # way a member account decides by its role's trust policy (modules/member-role), which names
-  # these functions' roles.
-  member_role_arn_list = sort(values(local.member_role_arns))
-  member_roles_by_arn  = length(jsonencode(local.member_role_arn_list)) <= local.managed_policy_limit - 400
-  member_roles_statement = merge(
-    {
-      Sid      = "AssumeMemberRoles"
-      Effect   = "Allow"
-      Action   = "sts:AssumeRole"
-      Resource = local.member_roles_by_arn ? local.member_role_arn_list : sort(distinct([for name in values(local.member_role_names) : "arn:${local.partition}:iam::*:role/${name}"]))
-    },
-    local.member_roles_by_arn ? {} : { Condition = { StringEquals = { "aws:ResourceAccount" = local.member_account_ids } } },
-  )
-  member_roles_policy = jsonencode({ Version = "2012-10-17", Statement = [local.member_roles_statement] })
-}
-
-resource "aws_iam_policy" "member_roles" {
-  count = length(local.member_account_ids) == 0 ? 0 : 1
-
-  name        = "${var.name}-member-roles"
-  description = "Lets the ${var.name} functions that act on member accounts' keys assume their member roles."
-  policy      = local.member_roles_policy
-  tags        = var.tags
-
-  lifecycle {
-    precondition {
-      condition     = length(local.member_roles_policy) <= local.managed_policy_limit
-      error_message = "The member accounts' roles need a policy of ${length(local.member_roles_policy)} characters, more than the 6,144 IAM allows a managed policy: split the member accounts between two instances of the module."
-    }
+  # The member roles by exact ARN, split into managed policies as the listed users are
+  # (iam_listed_users.tf). Never a role name in any account narrowed by aws:ResourceAccount: AWS
+  # does not document that key as present in sts:AssumeRole's request context, and without it
+  # every member account would be unreachable. Either way a member account decides by its role's
+  # trust policy (modules/member-role), which names these functions' roles.
+  member_role_arn_list   = sort(values(local.member_role_arns))
+  member_role_arn_chunks = local.arn_chunks.member_roles
+  member_role_policies = {
+    for pair in setproduct(local.member_functions, range(length(local.member_role_arn_chunks))) :
+    "${pair[0]}-${pair[1]}" => { function = pair[0], chunk = pair[1] }
   }
 }
 
-resource "aws_iam_role_policy_attachment" "member_roles" {
-  for_each = toset(length(local.member_account_ids) == 0 ? [] : local.member_functions)
+resource "aws_iam_policy" "member_roles" {
+  for_each = local.member_role_policies
 
-  role       = aws_iam_role.function[each.key].name
-  policy_arn = aws_iam_policy.member_roles[0].arn
+  name        = "${local.function_names[each.value.function]}-member-roles-${each.value.chunk}"
+  description = "Lets ${local.function_names[each.value.function]} assume the member roles of the accounts whose keys it acts on (part ${each.value.chunk + 1} of ${length(local.member_role_arn_chunks)})."
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "AssumeMemberRoles"
+        Effect   = "Allow"
+        Action   = "sts:AssumeRole"
+        Resource = local.member_role_arn_chunks[each.value.chunk]
+      },
+    ]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "member_roles" {
+  for_each = local.member_role_policies
+
+  role       = aws_iam_role.function[each.value.function].name
+  policy_arn = aws_iam_policy.member_roles[each.key].arn
 }

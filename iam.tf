@@ -368,6 +368,13 @@ resource "aws_iam_role" "function" {
   description        = "Runs the ${each.value} function of the ${var.name} credentials rotator."
   assume_role_policy = local.trust_policy.lambda
   tags               = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.managed_policies[each.key] <= local.managed_policies_a_role
+      error_message = "The role of ${each.value} needs ${local.managed_policies[each.key]} managed policies (${length(local.user_arn_chunks)} naming the listed users, ${length(local.member_role_arn_chunks)} the member roles), and IAM attaches at most ${local.managed_policies_a_role} to a role by default: list fewer users (select them with user_path_prefix or user_tag, in their own account too), or split the users and member accounts between two instances of the module."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "function" {

@@ -2,17 +2,32 @@
 # 10,240 characters, and a user list the module accepts (up to 8,192 bytes in its parameter) names
 # up to about 480 users, two ARNs each: too many for one role's inline policies. Managed policies
 # hold 6,144 characters each, and a role takes 10 of them; the ARNs are split into as few policies
-# as their longest ARN allows, the same split for every function that acts on keys.
+# as their longest ARN allows, the same split for every function that acts on keys. The member
+# roles' ARNs are split the same way (accounts.tf).
 
 locals {
-  # What a managed policy of the split holds besides its ARNs, and what each ARN adds to it
-  # (quotes and a comma); whitespace does not count (jsonencode writes none).
-  managed_policy_limit    = 6144
-  listed_users_statement  = 400
-  longest_user_arn        = max(0, [for arn in local.user_arns : length(arn)]...)
-  user_arns_per_policy    = floor((local.managed_policy_limit - local.listed_users_statement) / (local.longest_user_arn + 3))
-  user_arn_chunks         = length(local.user_arns) == 0 ? [] : chunklist(local.user_arns, local.user_arns_per_policy)
-  managed_policies_a_role = 10
+  # What a managed policy of a split holds besides its ARNs, and what each ARN adds to it (quotes
+  # and a comma); whitespace does not count (jsonencode writes none).
+  managed_policy_limit     = 6144
+  managed_policy_statement = 400
+  managed_policies_a_role  = 10
+  arns_to_split = {
+    listed_users = local.user_arns
+    member_roles = local.member_role_arn_list
+  }
+  arn_chunks = {
+    for kind, arns in local.arns_to_split : kind => length(arns) == 0 ? [] : chunklist(arns, floor(
+      (local.managed_policy_limit - local.managed_policy_statement) / (max([for arn in arns : length(arn)]...) + 3)
+    ))
+  }
+  user_arn_chunks = local.arn_chunks.listed_users
+  # The managed policies each function's role gets: the listed users' and the member roles'.
+  managed_policies = {
+    for key in keys(local.functions) : key => (
+      (contains(keys(local.key_actions), key) ? length(local.user_arn_chunks) : 0)
+      + (contains(local.member_functions, key) ? length(local.member_role_arn_chunks) : 0)
+    )
+  }
 
   # The functions that act on the users' keys, and their IAM actions.
   key_actions = {
@@ -41,13 +56,6 @@ resource "aws_iam_policy" "listed_users" {
     ]
   })
   tags = var.tags
-
-  lifecycle {
-    precondition {
-      condition     = length(local.user_arn_chunks) <= local.managed_policies_a_role
-      error_message = "The listed users need ${length(local.user_arn_chunks)} managed policies per function, and IAM attaches at most ${local.managed_policies_a_role} to a role: list fewer users, or select them with user_path_prefix or user_tag."
-    }
-  }
 }
 
 resource "aws_iam_role_policy_attachment" "listed_users" {

@@ -77,6 +77,31 @@ locals {
     BATCH_SIZE        = tostring(local.batch_size)
     MAX_CONCURRENCY   = tostring(var.max_concurrency)
   }
+
+  # Lambda refuses an environment of more than 4 KB, measured on the JSON of the whole map: names,
+  # quotes and escapes included (its error prints what it measured: "String measured:
+  # {\"KEY\":\"value\",…}"). Counted here in bytes of that JSON with every character beyond ASCII
+  # escaped as \uXXXX (6 bytes, 12 for one outside the Basic Multilingual Plane), the largest
+  # form AWS could measure; Terraform also writes <, > and & as \u003c, \u003e and \u0026, which
+  # counts each 5 bytes more than AWS would. Each variable as the map holds it, "NAME":"value",
+  # then the braces and the commas between them.
+  environment_limit = 4096
+  environment_entries = {
+    for name, value in local.environment : name => trimsuffix(trimprefix(jsonencode({ (name) = value }), "{"), "}")
+  }
+  environment_variable_bytes = {
+    for name, entry in local.environment_entries : name => (
+      length(regexall("[\\x00-\\x7f]", entry))
+      + 6 * length(regexall("[^\\x00-\\x7f]", entry))
+      + 6 * length(regexall("[\\x{10000}-\\x{10ffff}]", entry))
+    )
+  }
+  environment_bytes = sum(values(local.environment_variable_bytes)) + length(local.environment_variable_bytes) + 1
+  # The three largest variables, largest first, for the error that refuses the environment.
+  environment_largest = [
+    for entry in slice(reverse(sort([for name, bytes in local.environment_variable_bytes : format("%05d %s", bytes, name)])), 0, 3) :
+    "${split(" ", entry)[1]} (${tonumber(split(" ", entry)[0])} bytes)"
+  ]
 }
 
 resource "aws_cloudwatch_log_group" "function" {
@@ -115,4 +140,11 @@ resource "aws_lambda_function" "this" {
   tags = var.tags
 
   depends_on = [aws_iam_role_policy.function, aws_iam_role_policy_attachment.listed_users, aws_iam_role_policy_attachment.member_roles]
+
+  lifecycle {
+    precondition {
+      condition     = local.environment_bytes <= local.environment_limit
+      error_message = "The environment variables of ${local.function_names[each.key]} measure ${local.environment_bytes} bytes as Lambda counts them (the JSON of all of them, names, quotes and escapes included), more than the ${local.environment_limit} Lambda allows, so the apply would fail. The largest: ${join(", ", local.environment_largest)}. They grow with exclude_users and each account's exclude_users, tags, accounts, user_tag, user_path_prefix, event_bus_name, member_external_id, kms_key_arn and name: shorten them, list member users in users with their account_id rather than selecting them per account, or split the users between two instances of the module."
+    }
+  }
 }

@@ -50,6 +50,7 @@ locals {
 
   # Exactly the variables of step_function.asl.json.tpl (docs/design.md).
   state_machine_variables = {
+    partition               = local.partition
     function_arns           = local.function_arns
     credentials_handler_arn = var.credentials_handler_arn
     user_concurrency        = local.user_concurrency

@@ -5,7 +5,7 @@
     "Plan": {
       "Comment": "Writes the run's batches to the run-data bucket and returns where they are; the state becomes {run, resume}.",
       "Type": "Task",
-      "Resource": "arn:aws:states:::lambda:invoke",
+      "Resource": "arn:${partition}:states:::lambda:invoke",
       "Parameters": {
         "FunctionName": "${function_arns.plan}",
         "Payload": {
@@ -37,7 +37,7 @@
       "Comment": "One child execution per batch of users, each with its own history; the items are read from the run-data bucket, not passed in the state. Every child records its batch's outcomes itself, so one failed child fails no other: every batch may fail (ToleratedFailureCountPath, the number of batches) without failing the Map Run, which would abort the children still running. Finish reports a batch without outcomes as failed.",
       "Type": "Map",
       "ItemReader": {
-        "Resource": "arn:aws:states:::s3:getObject",
+        "Resource": "arn:${partition}:states:::s3:getObject",
         "ReaderConfig": {
           "InputType": "JSON"
         },
@@ -63,7 +63,7 @@
           "ReadRecords": {
             "Comment": "One call per 20 of the batch's users reads their delivery records (ids and stages, never a secret); a user whose record is missing here reads it itself.",
             "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke",
+            "Resource": "arn:${partition}:states:::lambda:invoke",
             "Parameters": {
               "FunctionName": "${function_arns.read_records}",
               "Payload": {
@@ -114,7 +114,7 @@
                 "Rotate": {
                   "Comment": "A retried rotate is told so (attempt): it then ignores the batch's record and may find a key of its own earlier attempt.",
                   "Type": "Task",
-                  "Resource": "arn:aws:states:::lambda:invoke",
+                  "Resource": "arn:${partition}:states:::lambda:invoke",
                   "Parameters": {
                     "FunctionName": "${function_arns.rotate}",
                     "Payload": {
@@ -168,7 +168,7 @@
                 "Handoff": {
                   "Comment": "The credentials handler gets names and ids (the IAM user name and its account); it reads the key from the secret. Its own errors are refusals, retried then rolled back. An error that leaves the outcome unknown (a timeout, a crash, a failure of Lambda itself) is never retried here and never rolled back: the handler may hold the key.",
                   "Type": "Task",
-                  "Resource": "arn:aws:states:::lambda:invoke",
+                  "Resource": "arn:${partition}:states:::lambda:invoke",
                   "Parameters": {
                     "FunctionName": "${credentials_handler_arn}",
                     "Payload": {
@@ -227,7 +227,7 @@
                 "MarkDelivered": {
                   "Comment": "The handler confirmed the key: its version becomes the delivered one (its pending-handoff stage goes).",
                   "Type": "Task",
-                  "Resource": "arn:aws:states:::aws-sdk:secretsmanager:updateSecretVersionStage",
+                  "Resource": "arn:${partition}:states:::aws-sdk:secretsmanager:updateSecretVersionStage",
                   "Parameters": {
                     "SecretId.$": "$.secretArn",
                     "VersionStage.$": "$.pendingStage",
@@ -291,7 +291,7 @@
                 },
                 "RollBack": {
                   "Type": "Task",
-                  "Resource": "arn:aws:states:::lambda:invoke",
+                  "Resource": "arn:${partition}:states:::lambda:invoke",
                   "Parameters": {
                     "FunctionName": "${function_arns.roll_back}",
                     "Payload.$": "$"
@@ -337,7 +337,7 @@
           "RecordOutcomes": {
             "Comment": "The batch's outcomes go to the run-data bucket, where Finish reads them; the batch's read records tell which key each user not handed a new one still holds.",
             "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke",
+            "Resource": "arn:${partition}:states:::lambda:invoke",
             "Parameters": {
               "FunctionName": "${function_arns.record_outcomes}",
               "Payload": {
@@ -412,7 +412,7 @@
     "Finish": {
       "Comment": "Retires the previously delivered keys and writes the full summary; when its time runs short it returns where to resume.",
       "Type": "Task",
-      "Resource": "arn:aws:states:::lambda:invoke",
+      "Resource": "arn:${partition}:states:::lambda:invoke",
       "Parameters": {
         "FunctionName": "${function_arns.finish}",
         "Payload": {

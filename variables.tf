@@ -336,7 +336,7 @@ variable "lambda_runtime" {
 }
 
 variable "tags" {
-  description = "Tags merged into every taggable resource, including the secrets the rotator creates at run time. Default `{}`."
+  description = "Tags merged into every taggable resource, including the secrets the rotator creates at run time. They also travel in the functions' environment (Lambda's 4 KB, shared with `exclude_users` and the other settings; the plan refuses one that would not fit). Default `{}`."
   type        = map(string)
   default     = {}
   nullable    = false
@@ -350,10 +350,8 @@ variable "tags" {
     error_message = "Tags must be at most 49 pairs (the rotator adds one to a secret) with keys of 1 to 128 characters that do not start with \"aws:\" and values of at most 256 characters."
   }
 
-  validation {
-    condition     = length(jsonencode(var.tags)) <= 3072
-    error_message = "The tags encode to more than 3072 characters of JSON; they travel to the functions in an environment variable, and Lambda limits all of them together to 4 KB."
-  }
+  # Their size with the other settings the functions' environment carries is checked where the
+  # environment is built (lambda.tf), as Lambda measures it.
 }
 
 variable "user_path_prefix" {
@@ -397,7 +395,7 @@ variable "user_tag" {
 }
 
 variable "exclude_users" {
-  description = "Names of IAM users never rotated, whether listed in `users` or selected by `user_path_prefix` or `user_tag` (names ignore case, as IAM's do). Default `[]`."
+  description = "Names of IAM users never rotated, whether listed in `users` or selected by `user_path_prefix` or `user_tag` (names ignore case, as IAM's do). They travel in the functions' environment, which Lambda limits to 4 KB with `tags`, `accounts` and the other settings: the plan refuses one that would not fit. Default `[]`."
   type        = set(string)
   default     = []
   nullable    = false
@@ -409,16 +407,8 @@ variable "exclude_users" {
     error_message = "Every excluded name must be an IAM user name: 1 to 64 letters, digits and _+=,.@- ."
   }
 
-  validation {
-    condition = (
-      length(jsonencode(var.exclude_users)) + length(jsonencode(var.tags)) + length(jsonencode(var.user_tag))
-      + (var.user_path_prefix == null ? 0 : length(var.user_path_prefix))
-      + (var.event_bus_name == null ? 0 : length(var.event_bus_name))
-      + length(local.accounts_environment) + length(var.member_role_name)
-      + (var.member_external_id == null ? 0 : length(var.member_external_id))
-    ) <= 3072
-    error_message = "The excluded names, tags, user_path_prefix, user_tag, event_bus_name, accounts, member_role_name and member_external_id together encode to more than 3072 characters; they travel to the functions in environment variables, and Lambda limits all of them together to 4 KB. List member users in `users` with their account_id rather than selecting them per account, or split the accounts between two instances of the module."
-  }
+  # Their size with the other settings the functions' environment carries is checked where the
+  # environment is built (lambda.tf), as Lambda measures it.
 }
 
 variable "accounts" {

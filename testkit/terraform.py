@@ -9,11 +9,14 @@ setup (the public registry, usually) is left alone. Each directory gets its own 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD = REPO / ".build" / "terraform"
@@ -89,6 +92,32 @@ class Terraform:
                 f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
             )
         return result
+
+    def plan_json(
+        self, directory: Path, variables: Mapping[str, Any], endpoint: str, files: Path
+    ) -> tuple[dict[str, Any] | None, str]:
+        """`terraform plan` of ``directory`` with ``variables`` and the ``endpoint`` variable (a
+        moto server's URL), then `terraform show -json`: (the plan, "") or, when the plan fails,
+        (None, its output). ``files`` names the variables and plan files written meanwhile
+        (``<files>.tfvars.json``, ``<files>.tfplan``), removed after."""
+        variables_file = files.with_name(f"{files.name}.tfvars.json")
+        plan_file = files.with_name(f"{files.name}.tfplan")
+        files.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            variables_file.write_text(json.dumps(variables, indent=1))
+            planning = self.run(
+                directory, "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false",
+                f"-var-file={variables_file}", f"-var=endpoint={endpoint}", f"-out={plan_file}",
+                timeout=600, check=False,
+            )  # fmt: skip
+            if planning.returncode != 0:
+                return None, f"{planning.stdout}\n{planning.stderr}"
+            shown = self.run(directory, "show", "-json", str(plan_file), timeout=300)
+        finally:
+            plan_file.unlink(missing_ok=True)
+            variables_file.unlink(missing_ok=True)
+        plan: dict[str, Any] = json.loads(shown.stdout)
+        return plan, ""
 
     def init(self, directory: Path) -> None:
         """`terraform init` once per directory and session."""

@@ -23,7 +23,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
 
-_SERVICE = re.compile(r"^https?://(?:[^/]*\.)?(iam|secretsmanager|lambda|s3|ssm|states)\.")
+_SERVICE = re.compile(r"^https?://(?:[^/]*\.)?(iam|secretsmanager|lambda|s3|ssm|states|events)\.")
 
 
 def _throttled(service: str, url: str) -> AWSResponse:

@@ -24,7 +24,7 @@ run "member_roles_are_assumed_by_exact_arn_from_the_functions_that_need_them" {
   command = plan
 
   assert {
-    condition = jsondecode(aws_iam_policy.member_roles[0].policy).Statement == [{
+    condition = length(aws_iam_policy.member_roles) == 4 && alltrue([for p in aws_iam_policy.member_roles : jsondecode(p.policy).Statement == [{
       Sid    = "AssumeMemberRoles"
       Effect = "Allow"
       Action = "sts:AssumeRole"
@@ -33,12 +33,12 @@ run "member_roles_are_assumed_by_exact_arn_from_the_functions_that_need_them" {
         "arn:aws:iam::444455556666:role/credentials-rotator-member",
         "arn:aws:iam::777788889999:role/key-rotation",
       ]
-    }]
+    }]])
     error_message = "The functions may assume exactly the member role of each member account (listed users' and accounts'), by its own role name or the default."
   }
 
   assert {
-    condition     = sort(keys(aws_iam_role_policy_attachment.member_roles)) == tolist(["finish", "plan", "roll_back", "rotate"])
+    condition     = sort(keys(aws_iam_role_policy_attachment.member_roles)) == tolist(["finish-0", "plan-0", "roll_back-0", "rotate-0"])
     error_message = "plan (accounts select users), rotate, roll_back and finish assume member roles; read_records and record_outcomes never do."
   }
 
@@ -93,7 +93,7 @@ run "without_selection_in_member_accounts_plan_assumes_no_role" {
   }
 
   assert {
-    condition     = sort(keys(aws_iam_role_policy_attachment.member_roles)) == tolist(["finish", "roll_back", "rotate"])
+    condition     = sort(keys(aws_iam_role_policy_attachment.member_roles)) == tolist(["finish-0", "roll_back-0", "rotate-0"])
     error_message = "plan needs a member role only to list an account's users."
   }
 
@@ -135,29 +135,46 @@ run "an_excluded_member_user_is_not_listed" {
   }
 }
 
-run "many_member_accounts_are_named_by_role_and_account_condition" {
+run "many_member_accounts_are_named_by_exact_arn_across_managed_policies" {
   command = plan
 
+  # AWS does not document aws:ResourceAccount as present in sts:AssumeRole's request context: a
+  # role name in any account narrowed by it could leave every member account unreachable.
   variables {
     users    = [{ username = "homer" }]
     accounts = { for n in range(300) : format("1000000%05d", n) => {} }
   }
 
   assert {
-    condition = jsondecode(aws_iam_policy.member_roles[0].policy).Statement[0].Resource == [
-      "arn:aws:iam::*:role/credentials-rotator-member",
-    ]
-    error_message = "Past what a managed policy holds by exact ARN, the member roles are named by role name in any account."
+    condition = alltrue([for function in ["rotate", "roll_back", "finish"] :
+      sort(flatten([for key, p in aws_iam_policy.member_roles : jsondecode(p.policy).Statement[0].Resource if startswith(key, "${function}-")])) == sort([
+        for n in range(300) : format("arn:aws:iam::1000000%05d:role/credentials-rotator-member", n)
+      ])
+    ])
+    error_message = "Every member role is named by its exact ARN, once among each function's member roles' policies."
   }
 
   assert {
-    condition     = length(jsondecode(aws_iam_policy.member_roles[0].policy).Statement[0].Condition.StringEquals["aws:ResourceAccount"]) == 300
-    error_message = "... and limited to the member accounts by aws:ResourceAccount."
+    condition = alltrue([for p in aws_iam_policy.member_roles :
+      !strcontains(p.policy, "*") && !can(jsondecode(p.policy).Statement[0].Condition)
+      && jsondecode(p.policy).Statement[0].Action == "sts:AssumeRole"
+    ])
+    error_message = "No wildcard and no condition: exact role ARNs only."
   }
 
   assert {
-    condition     = length(aws_iam_policy.member_roles[0].policy) <= 6144
-    error_message = "The member roles' policy fits IAM's 6,144 characters of a managed policy."
+    condition     = length(aws_iam_policy.member_roles) == 3 * 4 && alltrue([for p in aws_iam_policy.member_roles : length(p.policy) <= 6144])
+    error_message = "300 roles of the default name take 4 managed policies per function, of at most 6,144 characters each."
+  }
+
+  assert {
+    condition = (
+      length(aws_iam_role_policy_attachment.member_roles) == 3 * 4
+      && alltrue([for function in ["rotate", "roll_back", "finish"] :
+        length([for key, a in aws_iam_role_policy_attachment.member_roles : a if startswith(key, "${function}-")]) == 4
+      ])
+    )
+    error_message = "rotate, roll_back and finish each get the 4 member roles' policies."
   }
 
   assert {
@@ -166,15 +183,41 @@ run "many_member_accounts_are_named_by_role_and_account_condition" {
   }
 }
 
-run "too_many_member_accounts_for_one_policy_are_refused_at_plan" {
+run "the_most_member_accounts_fit_ten_policies_in_the_longest_partition" {
+  command = plan
+
+  # The longest partition and role names make the longest ARNs: 55 a policy.
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-iso-b" }
+  }
+
+  variables {
+    users            = [{ username = "homer" }]
+    member_role_name = replace(format("%64s", ""), " ", "r")
+    accounts         = { for n in range(9 * 55) : format("1000000%05d", n) => {} }
+  }
+
+  assert {
+    condition = (
+      length(aws_iam_policy.member_roles) == 3 * 9
+      && alltrue([for p in aws_iam_policy.member_roles : length(p.policy) <= 6144])
+      && local.managed_policies["rotate"] == 10
+    )
+    error_message = "495 member roles of 64-character names fit 9 managed policies of at most 6,144 characters; with homer's, rotate's role holds 10."
+  }
+}
+
+run "too_many_member_accounts_for_ten_policies_are_refused_at_plan" {
   command = plan
 
   variables {
-    users    = [{ username = "homer" }]
-    accounts = { for n in range(450) : format("1000000%05d", n) => {} }
+    users            = [{ username = "homer" }]
+    member_role_name = replace(format("%64s", ""), " ", "r")
+    accounts         = { for n in range(10 * 62 + 1) : format("1000000%05d", n) => {} }
   }
 
-  expect_failures = [aws_iam_policy.member_roles]
+  expect_failures = [aws_iam_role.function]
 }
 
 # --- bad input ---------------------------------------------------------------------------------

@@ -219,3 +219,34 @@ run "run_data_bucket_keeps_the_names_it_gave_before" {
     error_message = "A name whose bucket S3 accepted keeps that bucket: sthree- loses its dash, as before."
   }
 }
+
+# Step Functions runs a state machine in its account's partition and refuses, at run time, a
+# resource ARN of another ("The resource belongs to a different partition from the running
+# execution"); the apply succeeds either way. Every ARN of the definition, the integrations'
+# (lambda:invoke, s3:getObject, aws-sdk) included, must carry the account's partition.
+
+run "renders_every_arn_in_the_china_partition" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-cn" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "cn-north-1" }
+  }
+
+  variables {
+    credentials_handler_arn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:ci-keys-consumer"
+  }
+
+  assert {
+    condition = (
+      length(regexall("\"arn:[^\"]*\"", aws_sfn_state_machine.this.definition)) >= 16
+      && alltrue([for arn in regexall("\"arn:[^\"]*\"", aws_sfn_state_machine.this.definition) : startswith(arn, "\"arn:aws-cn:")])
+    )
+    error_message = "Every ARN of the definition (the six functions, the handler, and the lambda:invoke, s3:getObject and aws-sdk integrations) must be in the aws-cn partition."
+  }
+}

@@ -560,7 +560,7 @@ run "rejects_tags_too_large_for_the_environment" {
   variables {
     tags = { for i in range(20) : "tag-${i}" => replace(format("%200s", ""), " ", "v") }
   }
-  expect_failures = [var.tags]
+  expect_failures = [aws_lambda_function.this]
 }
 
 # --- selecting users at run time ------------------------------------------------------------------
@@ -691,20 +691,32 @@ run "rejects_an_excluded_name_longer_than_64" {
 run "rejects_exclusions_too_large_for_the_environment" {
   command = plan
   variables {
-    # 60 names of 50 characters: 3,180 characters of JSON with the quotes and commas.
-    exclude_users = [for i in range(60) : format("user-%045d", i)]
+    # 70 names of 50 characters: 3,710 characters of JSON with the quotes and commas, 3,850 bytes
+    # once its quotes are escaped in the environment's JSON.
+    exclude_users = [for i in range(70) : format("user-%045d", i)]
   }
-  expect_failures = [var.exclude_users]
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "rejects_200_excluded_names_of_12_characters" {
+  command = plan
+  variables {
+    # Each name is 12 characters, 17 bytes in the environment's JSON (its quotes escaped, and a
+    # comma): 3,400 bytes, past the 4,096 with the other variables (4,099 bytes as Lambda measures
+    # them), although the names alone are 2,400 characters.
+    exclude_users = [for i in range(200) : format("user-%07d", i)]
+  }
+  expect_failures = [aws_lambda_function.this]
 }
 
 run "rejects_exclusions_and_tags_too_large_together" {
   command = plan
   variables {
-    # Each fits alone; together they pass 3,072 characters.
-    exclude_users = [for i in range(30) : format("user-%045d", i)]
+    # Each fits alone; together they pass Lambda's 4 KB.
+    exclude_users = [for i in range(35) : format("user-%045d", i)]
     tags          = { for i in range(8) : "tag-${i}" => replace(format("%200s", ""), " ", "v") }
   }
-  expect_failures = [var.exclude_users]
+  expect_failures = [aws_lambda_function.this]
 }
 
 # --- observability ----------------------------------------------------------------------------

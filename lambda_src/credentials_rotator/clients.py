@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
+import botocore.loaders
+import botocore.regions
+import botocore.session
 from botocore.config import Config
 
 from credentials_rotator import clock, throttling
@@ -48,8 +52,36 @@ def with_throttling_retries(client: _Client) -> _Client:
 @functools.cache
 def client(service: str) -> Any:
     """The process's one client of ``service``."""
+    endpoint_url = sts_endpoint_url() if service == "sts" else None
     with _CREATING:
-        return with_throttling_retries(boto3.client(service, config=CLIENT_CONFIG))  # type: ignore[call-overload]
+        return with_throttling_retries(
+            boto3.client(service, config=CLIENT_CONFIG, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+        )
+
+
+def sts_endpoint_url() -> str | None:
+    """STS's endpoint in the function's own region, given to every STS client of the engine.
+
+    botocore sends STS calls to the global endpoint (served from us-east-1) by default before
+    1.40 (the boto3 of older Lambda runtimes), so a new key's proof and the member roles'
+    ``AssumeRole`` would leave the region, and fail with it. None when the process names an
+    endpoint of its own (``AWS_ENDPOINT_URL_STS``, ``AWS_ENDPOINT_URL``: an emulator's), which
+    botocore then uses, as for every other client, or when botocore knows no STS endpoint there.
+    """
+    if os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL"):
+        return None
+    region = botocore.session.get_session().get_config_variable("region")
+    hostname = _sts_hostname(region) if isinstance(region, str) and region else None
+    return None if hostname is None else f"https://{hostname}"
+
+
+@functools.cache
+def _sts_hostname(region: str) -> str | None:
+    """``sts.<region>.<the partition's domain>``, from botocore's own endpoint data."""
+    endpoints = botocore.loaders.create_loader().load_data("endpoints")
+    resolved = botocore.regions.EndpointResolver(endpoints).construct_endpoint("sts", region)
+    hostname = None if resolved is None else resolved.get("hostname")
+    return hostname if isinstance(hostname, str) else None
 
 
 def iam_client() -> IAMClient:
@@ -115,6 +147,7 @@ def assumed_role_client(
 def sts_client_signed_with(access_key_id: str, secret_access_key: str) -> STSClient:
     """A client of the region's STS endpoint that signs with the given key, not the function's
     role (``verification``); one per key, so never cached."""
+    endpoint_url = sts_endpoint_url()
     with _CREATING:
         return boto3.client(
             "sts",
@@ -122,6 +155,7 @@ def sts_client_signed_with(access_key_id: str, secret_access_key: str) -> STSCli
             aws_secret_access_key=secret_access_key,
             aws_session_token=None,
             config=CLIENT_CONFIG,
+            endpoint_url=endpoint_url,
         )
 
 

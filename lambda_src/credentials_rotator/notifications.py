@@ -3,8 +3,10 @@
 ``finish`` sends a batch's events once it has retired the batch's previous keys, ten entries a
 ``PutEvents`` call (the most it takes), on the bus of ``EVENT_BUS_NAME`` with source
 ``EVENT_SOURCE``. A detail holds names, key ids, error names and messages and the run's execution
-ARN, never a secret value. Events are a notice, not the record: the run's summary is. An event
-that cannot be sent is logged and counted (the ``EventsNotSent`` metric); it fails no user. A
+ARN, never a secret value. Events are a notice, not the record: the run's summary is. Entries
+PutEvents refuses for a reason that passes (throttling, an internal failure) are sent again after
+a jittered backoff, as throttled calls are (``throttling``). An event that cannot be sent is
+logged and counted (the ``EventsNotSent`` metric); it fails no user. A
 ``finish`` invocation that is retried after it sent a batch's events sends them again, so a
 consumer that must act once keys on the execution ARN, the username and the detail type.
 """
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from credentials_rotator import config
+from credentials_rotator import clock, config, throttling
 from credentials_rotator.accounts import handoff_names
 from credentials_rotator.failures import describe_error
 from credentials_rotator.log import get_logger
@@ -35,8 +37,12 @@ DEFERRED = "IAM Access Key Retirement Deferred"
 
 # PutEvents takes at most 10 entries a call (an AWS limit, not a setting).
 ENTRIES_PER_CALL = 10
-# Entries PutEvents reports as failed (throttled, an internal failure) are sent again this often.
-RESENDS = 2
+# The codes of an entry PutEvents refused that it may take later (AWS's "retryable errors" of a
+# PutEventsResultEntry); any other refusal (a malformed or unauthorized entry) is final.
+RETRYABLE_CODES = frozenset({"ThrottlingException", "InternalFailure"})
+# Such entries are sent again up to this many times, each after a jittered wait that grows (0.5 s
+# doubling, at most 5 s: ``throttling.backoff_seconds``), while the invocation has time.
+RESENDS = 5
 
 
 def batch_events(
@@ -90,29 +96,35 @@ def _chunks(
 
 
 def _send(eventbridge: EventBridgeClient, entries: list[PutEventsRequestEntryTypeDef]) -> int:
-    """Send up to ten entries, again those PutEvents reports failed; the number never sent."""
-    pending = entries
-    codes: set[str] = set()
-    for _ in range(1 + RESENDS):
+    """Send up to ten entries, again after a wait those refused for a reason that passes; the
+    number never sent."""
+    pending, lost, codes = entries, 0, set[str]()
+    for attempt in range(1, RESENDS + 2):
         try:
             response = eventbridge.put_events(Entries=pending)
         except (ClientError, BotoCoreError) as exc:
+            not_sent = lost + len(pending)
             LOGGER.error(
-                "events not sent",
-                extra={"events": len(pending), "error": describe_error(exc)},
+                "events not sent", extra={"events": not_sent, "error": describe_error(exc)}
             )
-            return len(pending)
-        results = response.get("Entries", [])
-        failed = [
-            entry
-            for entry, result in zip(pending, results, strict=False)
+            return not_sent
+        refused = [
+            (entry, str(result["ErrorCode"]))
+            for entry, result in zip(pending, response.get("Entries", []), strict=False)
             if result.get("ErrorCode")
         ]
-        codes |= {str(result.get("ErrorCode")) for result in results if result.get("ErrorCode")}
-        if not failed:
-            return 0
-        pending = failed
-    LOGGER.error(
-        "events not sent", extra={"events": len(pending), "error": ", ".join(sorted(codes))}
-    )
-    return len(pending)
+        codes |= {code for _, code in refused}
+        pending = [entry for entry, code in refused if code in RETRYABLE_CODES]
+        lost += len(refused) - len(pending)
+        if not pending or attempt > RESENDS:
+            break
+        delay = throttling.backoff_seconds(attempt)
+        if not throttling.ends_before_deadline(delay):
+            break
+        clock.sleep(delay)
+    not_sent = lost + len(pending)
+    if not_sent:
+        LOGGER.error(
+            "events not sent", extra={"events": not_sent, "error": ", ".join(sorted(codes))}
+        )
+    return not_sent

@@ -107,9 +107,19 @@ def retry_throttling(
         return None
     if attempts >= MAX_ATTEMPTS:
         return None
-    delay = _random.uniform(0, min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempts - 1)))
+    delay = backoff_seconds(attempts)
+    return delay if ends_before_deadline(delay) else None
+
+
+def backoff_seconds(attempts: int) -> float:
+    """The wait after ``attempts`` refused attempts: ``BASE_DELAY_SECONDS`` doubling with each, at
+    most ``MAX_DELAY_SECONDS``, with full jitter (any time from none to that)."""
+    return _random.uniform(0, min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempts - 1)))
+
+
+def ends_before_deadline(delay: float) -> bool:
+    """Whether a wait of ``delay`` seconds ends before the invocation's deadline (always, without
+    one)."""
     with _DEADLINE.lock:
         deadline = _DEADLINE.at
-    if deadline is not None and clock.monotonic() + delay > deadline:
-        return None
-    return delay
+    return deadline is None or clock.monotonic() + delay <= deadline

@@ -19,12 +19,13 @@ checked. A call without a rule (``UnmappedCall``) or by a function without plann
 at once and is kept in ``errors``, so a new call cannot slip through unchecked.
 
 Member accounts (testkit/authz/members.py): a function's ``sts:AssumeRole`` is decided against its
-own policies (the hub's ``<name>-member-roles`` included) and against the planned member role's
-trust policy, which must name the function's role. A call signed with a member role's temporary
-credentials (the guard finds the role from the access key in moto's STS backend, ``before-call``
-gets the client's request signer) acts in the member account as that role: it is decided against
-the member role's planned policy, on the member account's users, and recorded under the role's
-key (``member-role:<account>``), with the function whose code made it as ``acting``. A call
+own policies (the hub's ``<function name>-member-roles-<n>`` included) and against the planned
+member role's trust policy, which must name the function's role. A call signed with a member
+role's temporary credentials (the guard finds the role from the access key in moto's STS backend,
+``before-call`` gets the client's request signer) acts in the member account as that role: it is
+decided against the member role's planned policy, on the member account's users, and recorded
+under the role's key (``member-role:<account>``), with the function whose code made it as
+``acting``. A call
 signed by a role the plan has no member role for is an error, like an unmapped call.
 
 How to wire it (testkit/harness.py, ``deployed``)::

@@ -3,9 +3,10 @@ planned for the inputs that match the hub's configuration, and its trust decided
 
 A hub function reaches a member account's users in two steps, and AWS authorizes both:
 
-- ``sts:AssumeRole`` on the member role: the function's own (identity) policies must allow it (the
-  hub's managed policy ``<name>-member-roles``, which ``planned`` reads like any other), and the
-  member role's trust policy must name the function's role (``trust_decision``).
+- ``sts:AssumeRole`` on the member role: the function's own (identity) policies must allow it
+  (the hub's managed policies ``<function name>-member-roles-<n>``, which ``planned`` reads like
+  any other), and the member role's trust policy must name the function's role
+  (``trust_decision``).
 - every call signed with the member role's credentials: the member role's policy decides it,
   against the member account's users (their paths and tags).
 
@@ -15,15 +16,16 @@ ARNs name that account exactly as Terraform renders them there. ``member_roles_f
 member account's inputs from the hub's configuration: its listed users (``usernames``), its
 selection (``user_path_prefix``, ``user_tag``), the hub's ``member_external_id`` and role name,
 and as ``hub_role_arns`` the hub's ``function_role_arns`` output: the roles of the functions the
-module attaches ``<name>-member-roles`` to (``outputs.tf``, ``accounts.tf``). Plans are cached
-under ``.build/authz/`` as the hub's are, keyed by the submodule's files, the fixture and the
-inputs.
+module attaches ``<function name>-member-roles-<n>`` to (``outputs.tf``, ``accounts.tf``). Plans
+are cached under ``.build/authz/`` as the hub's are, keyed by the submodule's files, the fixture
+and the inputs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +46,10 @@ from testkit.authz.policy import (
 FIXTURE = Path(__file__).resolve().parent / "member_fixture"
 SUBMODULE = hub.REPO / "modules" / "member-role"
 MODULE_CALL = "member_role"
-# The hub's managed policy that lets its functions assume the member roles (accounts.tf); the
-# module's function_role_arns output is the roles it is attached to.
-MEMBER_ROLES_POLICY = f"{hub.NAME}-member-roles"
+# The hub's managed policies that let its functions assume the member roles (accounts.tf),
+# ``<function name>-member-roles-<n>``; the module's function_role_arns output is the roles they
+# are attached to.
+MEMBER_ROLES_POLICY = re.compile(rf"{re.escape(hub.NAME)}-[a-z-]+-member-roles-[0-9]+")
 # Bump when the cached format or the way the role is gathered changes.
 CACHE_FORMAT = 1
 # The note of a request decided by a role's trust policy (a resource-based policy).
@@ -133,14 +136,19 @@ def member_key(account_id: str) -> str:
 # --- the inputs of each member account ----------------------------------------------------------
 
 
+def is_member_roles_policy(name: str) -> bool:
+    """Whether ``name`` is one of the hub's member roles' policies."""
+    return MEMBER_ROLES_POLICY.fullmatch(name) is not None
+
+
 def hub_role_arns(planned: hub.PlannedPolicies) -> tuple[str, ...]:
     """The hub's ``function_role_arns`` output: the roles of the functions the module attaches
-    ``<name>-member-roles`` to, by exact ARN (the roles have the path "/")."""
+    ``<function name>-member-roles-<n>`` to, by exact ARN (the roles have the path "/")."""
     return tuple(
         sorted(
             f"arn:aws:iam::{hub.ACCOUNT}:role/{planned.role_names[function]}"
             for function in planned.functions
-            if any(policy.name == MEMBER_ROLES_POLICY for policy in planned.by_function[function])
+            if any(is_member_roles_policy(policy.name) for policy in planned.by_function[function])
         )
     )
 
@@ -158,8 +166,8 @@ def member_configurations(planned: hub.PlannedPolicies) -> list[MemberRoleConfig
     trusted = hub_role_arns(planned)
     if not trusted:
         raise hub.PlanError(
-            f"the hub has member accounts ({', '.join(ids)}) but attaches {MEMBER_ROLES_POLICY} "
-            "to none of its functions: nothing could assume their roles"
+            f"the hub has member accounts ({', '.join(ids)}) but attaches no member roles' policy "
+            "to any of its functions: nothing could assume their roles"
         )
     found = []
     for account_id in ids:
@@ -230,31 +238,13 @@ def _from_cache(key: str, configuration: MemberRoleConfiguration) -> MemberRole 
 
 def _terraform_plan(configuration: MemberRoleConfiguration, key: str) -> dict[str, Any]:
     terraform = hub._terraform()
-    variables = hub.CACHE / f"{key}.tfvars.json"
-    plan_file = hub.CACHE / f"{key}.tfplan"
-    try:
-        variables.write_text(json.dumps(configuration.variables(), indent=1))
-        terraform.init(FIXTURE)
-        with hub.moto_server({"MOTO_ACCOUNT_ID": configuration.account_id}) as endpoint:
-            planning = terraform.run(
-                FIXTURE, "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false",
-                f"-var-file={variables}", f"-var=endpoint={endpoint}", f"-out={plan_file}",
-                timeout=600, check=False,
-            )  # fmt: skip
-        if planning.returncode != 0:
-            output = f"{planning.stdout}\n{planning.stderr}"
-            start = output.find("Error:")
-            refused = "checked by the validation rule" in output
-            raise (hub.PlanRefused if refused else hub.PlanError)(
-                f"terraform plan {'refused' if refused else 'failed for'} "
-                f"{configuration.describe()}:\n"
-                + (output[start:] if start >= 0 else output[-4000:]).strip()[:4000]
-            )
-        shown = terraform.run(FIXTURE, "show", "-json", str(plan_file), timeout=300)
-    finally:
-        plan_file.unlink(missing_ok=True)
-        variables.unlink(missing_ok=True)
-    plan: dict[str, Any] = json.loads(shown.stdout)
+    terraform.init(FIXTURE)
+    with hub.moto_server({"MOTO_ACCOUNT_ID": configuration.account_id}) as endpoint:
+        plan, output = terraform.plan_json(
+            FIXTURE, configuration.variables(), endpoint, hub.CACHE / key
+        )
+    if plan is None:
+        raise hub.refusal(output, configuration.describe())
     return plan
 
 

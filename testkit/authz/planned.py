@@ -12,9 +12,10 @@ them by the principal that uses the role: a Lambda function's key in the module 
 module attaches to the credentials handler's role are in ``others``.
 
 Member accounts are inputs like any other (``users[].account_id``, ``accounts``,
-``member_role_name``, ``member_external_id``): the managed policy that lets the functions assume
-the member roles (``<name>-member-roles``) is gathered with the rest. The member roles themselves
-are another module's (``modules/member-role``), planned by testkit/authz/members.py.
+``member_role_name``, ``member_external_id``): the managed policies that let the functions assume
+the member roles (``<function name>-member-roles-<n>``) are gathered with the rest. The member
+roles themselves are another module's (``modules/member-role``), planned by
+testkit/authz/members.py.
 
 Each distinct configuration is planned once: the result is cached under ``.build/authz/``, keyed
 by a hash of every ``*.tf`` file of the module, the state machine template, the fixture and the
@@ -539,38 +540,30 @@ def _terraform_plan(batch: Mapping[str, PlanConfiguration]) -> dict[str, Any]:
     """One plan of the fixture with ``batch`` as its ``configurations`` (by cache key)."""
     terraform = _terraform()
     name = min(batch)
-    variables = CACHE / f"{name}.tfvars.json"
-    plan_file = CACHE / f"{name}.tfplan"
     described = (
         next(iter(batch.values())).describe()
         if len(batch) == 1
         else f"{len(batch)} configurations at once"
     )
-    try:
-        configurations = {key: c.variables() for key, c in batch.items()}
-        variables.write_text(json.dumps({"configurations": configurations}, indent=1))
-        terraform.init(FIXTURE)
-        with moto_server() as endpoint:
-            planning = terraform.run(
-                FIXTURE, "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false",
-                f"-var-file={variables}", f"-var=endpoint={endpoint}", f"-out={plan_file}",
-                timeout=600, check=False,
-            )  # fmt: skip
-        if planning.returncode != 0:
-            output = f"{planning.stdout}\n{planning.stderr}"
-            start = output.find("Error:")
-            refused = "checked by the validation rule" in output
-            raise (PlanRefused if refused else PlanError)(
-                f"terraform plan {'refused' if refused else 'failed for'} the module's "
-                f"configuration ({described}):\n"
-                + (output[start:] if start >= 0 else output[-4000:]).strip()[:4000]
-            )
-        shown = terraform.run(FIXTURE, "show", "-json", str(plan_file), timeout=300)
-    finally:
-        plan_file.unlink(missing_ok=True)
-        variables.unlink(missing_ok=True)
-    plan: dict[str, Any] = json.loads(shown.stdout)
+    configurations = {key: c.variables() for key, c in batch.items()}
+    terraform.init(FIXTURE)
+    with moto_server() as endpoint:
+        plan, output = terraform.plan_json(
+            FIXTURE, {"configurations": configurations}, endpoint, CACHE / name
+        )
+    if plan is None:
+        raise refusal(output, f"the module's configuration ({described})")
     return plan
+
+
+def refusal(output: str, planned: str) -> PlanError:
+    """The error of a plan that failed: ``PlanRefused`` when an input validation refused it."""
+    start = output.find("Error:")
+    refused = "checked by the validation rule" in output
+    return (PlanRefused if refused else PlanError)(
+        f"terraform plan {'refused' if refused else 'failed for'} {planned}:\n"
+        + (output[start:] if start >= 0 else output[-4000:]).strip()[:4000]
+    )
 
 
 # --- reading the plan ----------------------------------------------------------------------------

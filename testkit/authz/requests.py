@@ -446,10 +446,15 @@ def _put_events(call: _Call) -> list[AuthorizationRequest]:
 def _assume_role(call: _Call) -> list[AuthorizationRequest]:
     """``sts:AssumeRole`` on the role, with the session name and the external id as condition
     keys. This is the caller's side only: the role's trust policy must name the caller too, which
-    the guard decides against the planned member role (``members.trust_decision``)."""
+    the guard decides against the planned member role (``members.trust_decision``).
+
+    Without ``aws:ResourceAccount``: AWS does not document that key as present in this request's
+    context, so a policy may not count on it (the guard gives it to every other request on a
+    resource of an account)."""
     context: dict[str, object] = {
         "sts:RoleSessionName": call.params.get("RoleSessionName"),
         "sts:ExternalId": call.params.get("ExternalId"),
+        "aws:ResourceAccount": None,
     }
     return [call.request("sts:AssumeRole", str(call.param("RoleArn")), context)]
 

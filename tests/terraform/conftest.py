@@ -4,10 +4,12 @@ tool is missing is skipped with the reason and the command that installs it."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from testkit.authz.planned import PlanningUnavailable, moto_server
 from testkit.terraform import REPO, Terraform, find_terraform
 
 
@@ -36,3 +38,13 @@ def asl_validator() -> str:
     if shutil.which("node") is None:
         pytest.skip("node is not on PATH; asl-validator needs Node.js")
     return str(binary)
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server, answering the provider's account lookups while a fixture is planned."""
+    try:
+        with moto_server() as endpoint:
+            yield endpoint
+    except PlanningUnavailable as exc:
+        pytest.fail(str(exc))

@@ -21,7 +21,6 @@ import pytest
 from engine_actions import Package
 
 from testkit.authz.guard import LOG_DELIVERY_ACTIONS
-from testkit.authz.planned import PlanningUnavailable, moto_server
 from testkit.terraform import BUILD, REPO, Terraform
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plan"
@@ -155,16 +154,6 @@ def implied_actions(actions: set[str], with_kms: bool) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """moto's server, answering the provider's account lookups while the fixture is planned."""
-    try:
-        with moto_server() as endpoint:
-            yield endpoint
-    except PlanningUnavailable as exc:
-        pytest.fail(str(exc))
-
-
-@pytest.fixture(scope="module")
 def plan(terraform: Terraform, moto_endpoint: str) -> dict[str, Any]:
     terraform.init(FIXTURE)
     plan_file = BUILD / "least-privilege.tfplan"
@@ -199,15 +188,13 @@ def function_statements(plan: dict[str, Any], instance: str, function: str) -> l
     """Every statement a function's role gets: its inline policy, the managed policies of the
     listed users attached to it (iam_listed_users.tf) and the member roles' (accounts.tf)."""
     statements = policy(plan, instance, f'aws_iam_role_policy.function["{function}"]')
-    attached = f'module.{instance}.aws_iam_role_policy_attachment.member_roles["{function}"]'
-    if any(change["address"] == attached for change in plan["resource_changes"]):
-        statements += policy(plan, instance, "aws_iam_policy.member_roles[0]")
-    prefix = f'module.{instance}.aws_iam_policy.listed_users["{function}-'
-    for change in plan["resource_changes"]:
-        if change["address"].startswith(prefix):
-            statements += policy(
-                plan, instance, change["address"].removeprefix(f"module.{instance}.")
-            )
+    for managed in ("listed_users", "member_roles"):
+        prefix = f'module.{instance}.aws_iam_policy.{managed}["{function}-'
+        for change in plan["resource_changes"]:
+            if change["address"].startswith(prefix):
+                statements += policy(
+                    plan, instance, change["address"].removeprefix(f"module.{instance}.")
+                )
     return statements
 
 

@@ -47,7 +47,9 @@ def assume(resource: list[str]) -> dict[str, Any]:
 
 # rotate may assume both member roles; finish may assume none; record_outcomes has no policy here
 HUB_POLICIES = {
-    "rotate": [Policy("ci-keys-member-roles", document(assume([MEMBER_ROLE, OTHER_ROLE])))],
+    "rotate": [
+        Policy("ci-keys-rotate-member-roles-0", document(assume([MEMBER_ROLE, OTHER_ROLE])))
+    ],
     "finish": [
         Policy(
             "ci-keys-finish",
@@ -149,6 +151,29 @@ def error(exc: pytest.ExceptionInfo[ClientError]) -> dict[str, Any]:
     return dict(exc.value.response["Error"])
 
 
+def test_an_assume_role_is_not_decided_by_the_role_account_condition_aws_may_not_give() -> None:
+    """GIVEN a policy allowing sts:AssumeRole on a role name in any account, limited to the member
+    account by aws:ResourceAccount (which AWS does not document as present in AssumeRole's request
+    context) WHEN a function assumes the member role THEN the guard does not allow it, as AWS may
+    not; the exact role ARN is allowed."""
+    from testkit.authz.policy import evaluate
+    from testkit.authz.requests import requests_for
+
+    facts = MotoFacts(HUB, REGION)
+    (request,) = requests_for(
+        "sts", "AssumeRole", {"RoleArn": MEMBER_ROLE, "RoleSessionName": "s"}, facts
+    )
+    by_account = {
+        **assume([f"arn:aws:iam::*:role/{ROLE_NAME}"]),
+        "Condition": {"StringEquals": {"aws:ResourceAccount": [MEMBER]}},
+    }
+    assert "aws:ResourceAccount" not in request.context
+    refused = evaluate([Policy("by-account", document(by_account))], request).outcome
+    assert refused is Outcome.IMPLICIT_DENY
+    allowed = evaluate([Policy("by-arn", document(assume([MEMBER_ROLE])))], request).outcome
+    assert allowed is Outcome.ALLOW
+
+
 def test_given_a_function_allowed_and_trusted_when_it_assumes_the_role_then_both_sides_decide(
     world: World,
 ) -> None:
@@ -165,7 +190,7 @@ def test_given_a_function_allowed_and_trusted_when_it_assumes_the_role_then_both
         True,
     )
     assert identity.request.resource == MEMBER_ROLE
-    assert identity.request.context["aws:ResourceAccount"] == MEMBER
+    assert "aws:ResourceAccount" not in identity.request.context
     assert identity.request.context["sts:RoleSessionName"] == "credentials-rotator"
     assert trusted.allowed and trusted.request.note == members.TRUST_NOTE
     assert trusted.request.context["aws:PrincipalArn"] == ROTATE_ROLE
@@ -341,7 +366,7 @@ def test_given_a_hub_plan_then_each_member_account_gets_its_users_selection_and_
         ),
         member_external_id=EXTERNAL_ID,
     )
-    member_policy = Policy(members.MEMBER_ROLES_POLICY, document(assume([MEMBER_ROLE])))
+    member_policy = Policy("ci-keys-rotate-member-roles-0", document(assume([MEMBER_ROLE])))
     hub = planned.PlannedPolicies(
         configuration,
         by_function={"rotate": (member_policy,), "record_outcomes": (), "state_machine": ()},
@@ -362,7 +387,7 @@ def test_given_a_hub_plan_then_each_member_account_gets_its_users_selection_and_
     without = planned.PlannedPolicies(
         configuration, {"rotate": ()}, {"rotate": "r"}, {"rotate": "r"}
     )
-    with pytest.raises(planned.PlanError, match="attaches ci-keys-member-roles to none"):
+    with pytest.raises(planned.PlanError, match="attaches no member roles' policy"):
         members.member_configurations(without)
 
 
@@ -398,7 +423,7 @@ def test_given_member_accounts_when_planned_then_the_functions_that_act_there_ma
     assert outcome("rotate", f"arn:aws:iam::999988887777:role/{ROLE_NAME}") is (
         Outcome.IMPLICIT_DENY
     )
-    assert members.MEMBER_ROLES_POLICY in hub_with_members.managed
+    assert "ci-keys-rotate-member-roles-0" in hub_with_members.managed
 
 
 def test_given_the_hub_plan_when_its_member_roles_are_planned_then_they_match_the_submodule(

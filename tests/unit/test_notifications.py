@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from credentials_rotator import notifications, summary
+from credentials_rotator import clients, clock, notifications, summary, throttling
 from credentials_rotator.config import Config
+from moto.events.models import EventsBackend
+
+from testkit.throttle_faults import Throttler
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:ci-keys:scheduled-1"
 
@@ -34,8 +38,8 @@ def batch(rotated: int = 0, failed: int = 0, deferred: int = 0) -> Any:
 
 
 def stubbed() -> tuple[Any, Stubber]:
-    """An EventBridge client whose answers the test gives: moto accepts every entry, and a
-    partial refusal (an entry-level ErrorCode) is what no emulator produces."""
+    """An EventBridge client whose answers the test gives, for the calls' shape (refusals come
+    from moto, made to refuse as AWS does: ``RefusingEventBridge``)."""
     client = boto3.client("events", region_name="us-east-1")
     return client, Stubber(client)
 
@@ -85,22 +89,153 @@ def test_given_n_users_then_ten_entries_a_call(settings: Config, users: int, cal
     assert len(sizes) == calls
 
 
-def test_given_entries_refused_then_only_those_are_sent_again_and_those_never_sent_counted(
-    settings: Config, caplog: pytest.LogCaptureFixture
+class RefusingEventBridge:
+    """moto's EventBridge, refusing entries as AWS does under load.
+
+    moto takes every entry it is sent; AWS answers some with an entry-level ``ErrorCode``
+    (``FailedEntryCount`` > 0: ``ThrottlingException`` when the bus is throttled,
+    ``InternalFailure``, or a final one such as ``MalformedDetail``). The patch refuses the first
+    ``refusals[username]`` sends of a user's event with ``codes.get(username,
+    "ThrottlingException")`` (``FOREVER``: every send) and passes the others to moto; ``delivered``
+    counts each user's events moto took.
+    """
+
+    FOREVER = 1_000_000
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, refusals: dict[str, int]) -> None:
+        self.refusals = refusals
+        self.codes: dict[str, str] = {}
+        self.sends: Counter[str] = Counter()
+        self.delivered: Counter[str] = Counter()
+        self.calls = 0
+        original = EventsBackend.put_events
+
+        def put_events(backend: EventsBackend, events: list[dict[str, Any]]) -> list[Any]:
+            self.calls += 1
+            results = []
+            for event in events:
+                user = json.loads(event["Detail"])["username"]
+                self.sends[user] += 1
+                if self.sends[user] <= self.refusals.get(user, 0):
+                    code = self.codes.get(user, "ThrottlingException")
+                    results.append({"ErrorCode": code, "ErrorMessage": "refused"})
+                else:
+                    results += original(backend, [event])
+                    self.delivered[user] += 1
+            return results
+
+        monkeypatch.setattr(EventsBackend, "put_events", put_events)
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The engine's waits, recorded through its clock instead of slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr(clock, "sleep", recorded.append)
+    return recorded
+
+
+def backoff_caps(resends: int) -> list[float]:
+    return [
+        min(throttling.MAX_DELAY_SECONDS, throttling.BASE_DELAY_SECONDS * 2 ** (n - 1))
+        for n in range(1, resends + 1)
+    ]
+
+
+def test_given_entries_refused_three_times_then_they_are_sent_again_after_growing_waits(
+    aws: None, settings: Config, waits: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """GIVEN PutEvents refuses 2 of 3 entries, then 1 of those 2, then that one again WHEN the batch
-    is published THEN each resend carries only the refused entries, and 1 is counted not sent."""
-    client, stubber = stubbed()
-    throttled = {"ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"}
-    for answers in ([{"EventId": "1"}, throttled, throttled], [{"EventId": "2"}, throttled],
-                    [throttled]):  # fmt: skip
-        failures = sum(1 for answer in answers if "ErrorCode" in answer)
-        stubber.add_response("put_events", {"FailedEntryCount": failures, "Entries": answers})
-    with stubber:
-        not_sent = notifications.publish(client, settings, EXECUTION, batch(3))
+    """GIVEN PutEvents refuses 3 of 10 entries three times in a row (two throttled, one an
+    internal failure; FailedEntryCount > 0) WHEN the batch is published THEN only those are sent
+    again, each time after a wait with full jitter under a cap that doubles (0.5, 1, 2 s), through
+    the engine's clock; every event arrives once and none is counted not sent."""
+    eventbridge = RefusingEventBridge(monkeypatch, {"r00": 3, "r04": 3, "r09": 3})
+    eventbridge.codes["r09"] = "InternalFailure"
+
+    not_sent = notifications.publish(clients.eventbridge_client(), settings, EXECUTION, batch(10))
+
+    assert not_sent == 0
+    assert eventbridge.delivered == {f"r{n:02d}": 1 for n in range(10)}
+    assert eventbridge.calls == 4
+    assert len(waits) == 3
+    assert all(0 <= wait <= cap for wait, cap in zip(waits, backoff_caps(3), strict=True))
+
+
+def test_given_an_entry_throttled_on_every_send_then_it_is_given_up_and_counted(
+    aws: None,
+    settings: Config,
+    waits: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """GIVEN PutEvents throttles one entry on every send WHEN the batch is published THEN it is
+    sent again five times, after waits capped at 0.5, 1, 2, 4 and 5 s, then counted not sent and
+    logged with its error; the other events arrive once."""
+    eventbridge = RefusingEventBridge(monkeypatch, {"r01": RefusingEventBridge.FOREVER})
+
+    not_sent = notifications.publish(clients.eventbridge_client(), settings, EXECUTION, batch(3))
+
     assert not_sent == 1
+    assert eventbridge.delivered == {"r00": 1, "r02": 1}
+    assert eventbridge.sends["r01"] == 1 + notifications.RESENDS
+    resends = notifications.RESENDS
+    assert all(0 <= w <= cap for w, cap in zip(waits, backoff_caps(resends), strict=True))
     (record,) = [r for r in caplog.records if r.getMessage() == "events not sent"]
     assert (record.events, record.error) == (1, "ThrottlingException")  # type: ignore[attr-defined]
+
+
+def test_given_an_entry_refused_for_good_then_it_is_not_sent_again(
+    aws: None, settings: Config, waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN PutEvents refuses an entry with a code that does not pass (MalformedDetail) WHEN the
+    batch is published THEN it is counted not sent at once: no wait, no second call."""
+    eventbridge = RefusingEventBridge(monkeypatch, {"r01": 1})
+    eventbridge.codes["r01"] = "MalformedDetail"
+
+    not_sent = notifications.publish(clients.eventbridge_client(), settings, EXECUTION, batch(3))
+
+    assert (not_sent, eventbridge.calls, waits) == (1, 1, [])
+    assert eventbridge.delivered == {"r00": 1, "r02": 1}
+
+
+def test_given_the_invocation_short_of_time_then_refused_entries_are_not_waited_for(
+    aws: None, settings: Config, waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN the invocation has no time left beyond its reserve WHEN PutEvents throttles an entry
+    THEN it is counted not sent without a wait: the function keeps its time to report."""
+
+    class ShortOfTime:
+        def get_remaining_time_in_millis(self) -> int:
+            return int(throttling.RESERVE_SECONDS * 1000)
+
+    RefusingEventBridge(monkeypatch, {"r00": 1})
+    throttling.set_deadline(ShortOfTime())
+    try:
+        not_sent = notifications.publish(
+            clients.eventbridge_client(), settings, EXECUTION, batch(2)
+        )
+    finally:
+        throttling.set_deadline(object())
+
+    assert (not_sent, waits) == (1, [])
+
+
+def test_given_put_events_calls_throttled_then_they_are_retried_and_every_event_arrives(
+    aws: None, settings: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN EventBridge throttles every other PutEvents call as a whole (ThrottlingException)
+    WHEN 30 users' events are published THEN the client retries each throttled call and every
+    event arrives once."""
+    monkeypatch.setattr(throttling, "BASE_DELAY_SECONDS", 0.0)  # botocore sleeps these itself
+    eventbridge = RefusingEventBridge(monkeypatch, {})
+    throttler = Throttler(every=2, services={"events"})
+    throttler.install(monkeypatch)
+
+    not_sent = notifications.publish(clients.eventbridge_client(), settings, EXECUTION, batch(30))
+
+    assert not_sent == 0
+    assert eventbridge.delivered == {f"r{n:02d}": 1 for n in range(30)}
+    assert throttler.throttled["events"] == 2  # the 2nd and 4th of 5 calls
 
 
 def test_given_put_events_fails_then_the_batch_is_counted_not_sent_and_nothing_raises(

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from credentials_rotator import clients
 
 from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, RunResult
@@ -218,6 +218,61 @@ def test_given_twenty_handlers_fail_with_huge_messages_when_run_then_each_user_h
         assert entry["error"] == "ConsumerError"
         assert len(entry["message"]) <= 1000
     harness.assert_payloads_fit()
+
+
+def test_given_a_batch_of_60_users_failing_with_long_messages_then_the_state_keeps_them_short(
+    harness: Harness,
+) -> None:
+    """GIVEN a batch of 60 users (the module's batch size) where IAM refuses 30 new keys and the
+    handler refuses the other 30, whose roll back IAM refuses too, each time with a message of
+    5,000 characters WHEN the batch runs THEN the state keeps each failure short: Lambda's cause
+    carries at most 1,000 characters of message and no stack trace of the engine (the functions
+    log it), so 60 of them stay far from the state's 256 KB; every user ends failed with its
+    error, its message cut to 1,000 characters."""
+    harness.set_engine_variable("BATCH_SIZE", "60")
+    users = [f"user{index:02d}" for index in range(60)]
+    refused_keys, refused_handoffs = set(users[:30]), set(users[30:])
+    harness.configure_users(*users)
+    long_message = "IAM refused this request. " + "x" * 5_000
+
+    def refuse(operation: str, affected: set[str]) -> Any:
+        def hook(params: dict[str, Any], **_: Any) -> None:
+            if params.get("UserName") in affected:
+                error = {"Error": {"Code": "AccessDenied", "Message": long_message}}
+                raise ClientError(error, operation)
+
+        return hook
+
+    harness.hook(
+        "before-parameter-build.iam.CreateAccessKey", refuse("CreateAccessKey", refused_keys)
+    )
+    harness.hook(
+        "before-parameter-build.iam.DeleteAccessKey", refuse("DeleteAccessKey", refused_handoffs)
+    )
+    harness.consumer.fail_message = "the handler says no. " + "y" * 5_000
+    harness.consumer.fail_for.update(refused_handoffs)
+
+    run = harness.run()
+
+    assert run.status == "FAILED"
+    failed = harness.run_data(run.arn)["summary.json"]["failed"]  # the run's cause is cut
+    assert {entry["username"]: entry["error"] for entry in failed} == dict.fromkeys(
+        users, "ClientError"
+    )
+    assert all(len(entry["message"]) <= 1000 for entry in failed)
+    (batch,) = [
+        json.loads(event["stateExitedEventDetails"]["output"])
+        for event in harness.child_history(run.arn)
+        if event.get("stateExitedEventDetails", {}).get("name") == "RotateBatch"
+    ]
+    failures = [result for result in batch["results"] if result["outcome"] == "failed"]
+    assert len(failures) == 60
+    for failure in failures:
+        cause = json.loads(failure["message"])
+        assert len(cause["errorMessage"]) <= 1000
+        engine_frames = [frame for frame in cause["stackTrace"] if "credentials_rotator" in frame]
+        assert all("entry.py" in frame for frame in engine_frames), engine_frames
+    assert len(json.dumps(batch).encode()) < 128 * 1024
 
 
 def test_given_the_current_value_replaced_by_hand_when_run_then_the_delivered_key_survives(
