@@ -420,6 +420,7 @@ class Harness:
         self.environment = environment
         self.consumer = Consumer(session, watch)
         self.executions: list[str] = []
+        self._ended_executions: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
         self.prefix = os.environ["SECRET_NAME_PREFIX"]
         self.functions = function_names()
         self._definition: str | None = None
@@ -817,8 +818,8 @@ class Harness:
         state's input or output passes 256 KB, and keeps at most 32,768 characters of a cause;
         moto checks neither. Every run of the harness is held to them here.
         """
-        for arn in self.executions:
-            for event in self.history(arn) + self.child_history(arn):
+        for arn, events, described in self._recorded_executions():
+            for event in events:
                 for details in event.values():
                     if not isinstance(details, dict):
                         continue
@@ -827,17 +828,27 @@ class Harness:
                         assert size <= PAYLOAD_LIMIT, (
                             f"{event.get('type')} of {arn} carries {size} bytes of {name}"
                         )
-            cause = self.sfn.describe_execution(executionArn=arn).get("cause") or ""
+            cause = described.get("cause") or ""
             assert len(cause) <= CAUSE_LIMIT, f"the cause of {arn} has {len(cause)} characters"
+
+    def _recorded_executions(self) -> Iterator[tuple[str, list[dict[str, Any]], dict[str, Any]]]:
+        """Each run of the harness: its ARN, its events (its batches' too) and its description. A
+        run that ended never changes again, so its record is read from moto once."""
+        for arn in self.executions:
+            record = self._ended_executions.get(arn)
+            if record is None:
+                described = self.sfn.describe_execution(executionArn=arn)
+                record = (self.history(arn) + self.child_history(arn), described)
+                if described["status"] != "RUNNING":
+                    self._ended_executions[arn] = record
+            yield arn, *record
 
     # --- the secret check -------------------------------------------------------------------
 
     def assert_no_secret_leaked(self, captured_text: str) -> None:
         assert self.watch.leaks_in(captured_text) == 0, "a secret access key was logged"
-        for arn in self.executions:
-            described = self.sfn.describe_execution(executionArn=arn)
-            text = json.dumps(self.history(arn) + self.child_history(arn), default=str)
-            text += json.dumps(described, default=str)
+        for arn, events, described in self._recorded_executions():
+            text = json.dumps(events, default=str) + json.dumps(described, default=str)
             assert self.watch.leaks_in(text) == 0, f"a secret access key is in the history of {arn}"
         assert self.watch.leaks_in(self.all_run_data_text()) == 0, (
             "a secret access key is in the run-data bucket"
