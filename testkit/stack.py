@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,13 +21,31 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from testkit.terraform import REPO, Terraform, find_terraform
+from testkit.terraform import REPO, Terraform, TerraformError, find_terraform
 
 EXAMPLE = REPO / "examples" / "complete"
 REGION = "us-east-1"
 PENDING_STAGE = "PENDING_HANDOFF"
 # How often a run's status is asked while it runs.
 POLL_SECONDS = 0.2
+# A create the provider sent again after LocalStack lost its first answer (AWS SDK retries on a
+# dropped connection) finds the user or role that the first attempt made. AWS answers such a
+# request or fails it whole; the stack adopts what it made itself, once, and applies again.
+RESENT_CREATE = re.compile(
+    r"Error: creating IAM (?:User|Role) \((?P<name>[^)\s]+)\):[^\n]*EntityAlreadyExists"
+    r"(?:(?!Error:).)*?\n\s*with (?P<address>[^,\n]+),",
+    re.DOTALL,
+)
+
+
+def own_resources_made_twice(output: str, prefix: str) -> list[tuple[str, str]]:
+    """(address, name) of each IAM user or role that `terraform apply` found already made, when
+    its name starts with ``prefix``, this stack's own unique name: nothing else made it."""
+    return [
+        (match["address"], match["name"])
+        for match in RESENT_CREATE.finditer(output)
+        if match["name"].startswith(f"{prefix}-")
+    ]
 
 
 @dataclass(frozen=True)
@@ -83,11 +102,25 @@ class Stack:
 
     def apply(self, **overrides: Any) -> None:
         self._terraform("init", "-input=false", "-no-color")
+        try:
+            self._apply(overrides)
+        except TerraformError as error:
+            made_twice = own_resources_made_twice(str(error), self.name)
+            if not made_twice:
+                raise
+            for address, name in made_twice:
+                self._terraform(
+                    "import", "-input=false", "-no-color", self._state,
+                    self._var_file(overrides), address, name,
+                )  # fmt: skip
+            self._apply(overrides)
+        self.__dict__.pop("outputs", None)
+
+    def _apply(self, overrides: Mapping[str, Any]) -> None:
         self._terraform(
             "apply", "-auto-approve", "-input=false", "-no-color", self._state,
             self._var_file(overrides),
         )  # fmt: skip
-        self.__dict__.pop("outputs", None)
 
     def planned_changes(self, **overrides: Any) -> dict[str, set[str]]:
         """What applying again would change: resource address → names of changed attributes."""
