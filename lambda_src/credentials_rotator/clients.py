@@ -70,9 +70,16 @@ def sts_endpoint_url() -> str | None:
     """
     if os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL"):
         return None
-    region = botocore.session.get_session().get_config_variable("region")
+    region = _configuration().get_config_variable("region")
     hostname = _sts_hostname(region) if isinstance(region, str) and region else None
     return None if hostname is None else f"https://{hostname}"
+
+
+@functools.cache
+def _configuration() -> botocore.session.Session:
+    """A session that only reads the process's configuration (the region): made once, since
+    making one costs more than the proof it serves; it reads the environment at each call."""
+    return botocore.session.get_session()
 
 
 @functools.cache
