@@ -56,6 +56,8 @@ from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.iam.models import AccessKey as MotoAccessKey
 from moto.iam.models import iam_backends
+from moto.s3 import urls as moto_s3_urls
+from moto.s3.models import S3Backend
 from moto.secretsmanager.models import SecretsStore
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.common.path import result_path
@@ -339,12 +341,13 @@ def _function_name(params: dict[str, Any]) -> str:
 
 
 class Progress:
-    """Counts the events of every execution (``_report_state_entries``): a wait for a run sleeps
-    until something happened instead of asking moto all the time, which would take the
-    interpreter from the run it waits for."""
+    """Counts the events of every execution (``_report_state_entries``) and the executions that
+    ended (``abort_at_once``): a wait sleeps until something it waits for happened instead of
+    asking moto all the time, which would take the interpreter from the run it waits for."""
 
     def __init__(self) -> None:
         self._events = 0
+        self._ends = 0
         self._changed = threading.Condition()
 
     def happened(self) -> None:
@@ -352,14 +355,25 @@ class Progress:
             self._events += 1
             self._changed.notify_all()
 
-    def mark(self) -> int:
+    def ended(self) -> None:
         with self._changed:
-            return self._events
+            self._events += 1
+            self._ends += 1
+            self._changed.notify_all()
 
-    def wait_after(self, mark: int) -> None:
-        """Return once an event came after ``mark``, or after ``WAIT_SECONDS``."""
+    def mark(self) -> tuple[int, int]:
+        """Where the counts stand: (events, ends)."""
         with self._changed:
-            self._changed.wait_for(lambda: self._events != mark, WAIT_SECONDS)
+            return self._events, self._ends
+
+    def wait_after(self, mark: tuple[int, int], *, ends_only: bool = False) -> None:
+        """Return once an event (an execution's end, with ``ends_only``) came after ``mark``, or
+        after ``WAIT_SECONDS``."""
+        counted = 1 if ends_only else 0
+        with self._changed:
+            self._changed.wait_for(
+                lambda: (self._events, self._ends)[counted] != mark[counted], WAIT_SECONDS
+            )
 
 
 @dataclass(frozen=True)
@@ -421,6 +435,7 @@ class Harness:
         self.consumer = Consumer(session, watch)
         self.executions: list[str] = []
         self._ended_executions: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
+        self._ended_texts: dict[str, str] = {}  # an ended run, as the secret check reads it
         self.prefix = os.environ["SECRET_NAME_PREFIX"]
         self.functions = function_names()
         self._definition: str | None = None
@@ -650,7 +665,7 @@ class Harness:
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {arn} still running after {timeout} s")
-            self.progress.wait_after(mark)
+            self.progress.wait_after(mark, ends_only=True)
         output = described.get("output")
         return RunResult(
             arn=arn,
@@ -848,7 +863,11 @@ class Harness:
     def assert_no_secret_leaked(self, captured_text: str) -> None:
         assert self.watch.leaks_in(captured_text) == 0, "a secret access key was logged"
         for arn, events, described in self._recorded_executions():
-            text = json.dumps(events, default=str) + json.dumps(described, default=str)
+            text = self._ended_texts.get(arn)
+            if text is None:
+                text = json.dumps(events, default=str) + json.dumps(described, default=str)
+                if arn in self._ended_executions:
+                    self._ended_texts[arn] = text
             assert self.watch.leaks_in(text) == 0, f"a secret access key is in the history of {arn}"
         assert self.watch.leaks_in(self.all_run_data_text()) == 0, (
             "a secret access key is in the run-data bucket"
@@ -983,6 +1002,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         _keep_child_histories(world, environment)
         index_moto_secrets(environment)
         parse_each_definition_once(environment)
+        s3_routes_read_once(environment)
         parse_each_json_path_once(environment)
         one_client_per_service(world, environment)
         abort_at_once(environment, world.progress)
@@ -1021,11 +1041,12 @@ def abort_at_once(monkeypatch: pytest.MonkeyPatch, progress: Progress) -> None:
         if execution.exec_status == ExecutionStatus.RUNNING:
             execution.exec_status = ExecutionStatus.ABORTED
             execution.stop_date = stop_date
+        progress.ended()
 
     def reflect(communication: Any) -> None:
         if communication.execution.exec_status != ExecutionStatus.ABORTED:
             original_reflect(communication)
-        progress.happened()
+        progress.ended()
 
     monkeypatch.setattr(MotoExecution, "stop", stop)
     monkeypatch.setattr(BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect)
@@ -1067,6 +1088,12 @@ def one_client_per_service(world: Harness, monkeypatch: pytest.MonkeyPatch) -> N
 
     for module in (item_reader_s3, lambda_eval_utils, state_task_service_aws_sdk):
         monkeypatch.setattr(module, "boto_client_for", client_for)
+
+
+def s3_routes_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let moto read its S3 routes once: it reloads their module at every request it routes, in
+    case an environment variable changed them, and none does here."""
+    monkeypatch.setattr(S3Backend, "_url_module", property(lambda backend: moto_s3_urls))
 
 
 def parse_each_definition_once(monkeypatch: pytest.MonkeyPatch) -> None:
