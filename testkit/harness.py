@@ -78,6 +78,7 @@ from moto.stepfunctions.parser.backend.execution import (
     BaseExecutionWorkerCommunication,
 )
 from moto.stepfunctions.parser.backend.execution import Execution as MotoExecution
+from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
 from testkit import asl_render
 from testkit.authorization import Authorization
@@ -694,14 +695,10 @@ class Harness:
             mark = self.progress.mark()
 
     def history(self, arn: str) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
-        while True:
-            page = self.sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
+        """The run's events, as moto holds them: what GetExecutionHistory answers (moto answers
+        every event at once), without serializing them to parse them again."""
+        execution = stepfunctions_backend(ACCOUNT, REGION).describe_execution(execution_arn=arn)
+        return [dict(event) for event in execution.to_history_output()["events"]]
 
     def child_history(self, arn: str) -> list[dict[str, Any]]:
         """The events of the run's child executions (the batches), in the order they happened."""
