@@ -67,7 +67,7 @@ resource "aws_cloudwatch_metric_alarm" "key_age" {
   alarm_name        = "${var.name}-key-age"
   alarm_description = "A run of ${var.name} found a key in use older than ${coalesce(local.key_age_limit_days, 0)} days (max_key_age_days ${coalesce(var.max_key_age_days, 0)} plus one schedule period): that user's rotation keeps failing. The run's summary names the user (oldestKey)."
   namespace         = local.metrics_namespace
-  metric_name       = "OldestKeyAgeDays"
+  metric_name       = local.metric_names.oldest_key_age
   dimensions        = { Rotator = var.name }
   statistic         = "Maximum"
   # Runs write the metric once each: an hour without a run keeps the alarm as the last run left it.

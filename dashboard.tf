@@ -27,8 +27,8 @@ locals {
         stat   = "Sum"
         period = 86400
         metrics = [
-          for name in ["UsersRotated", "UsersSkipped", "UsersDeferred", "UsersFailed"] :
-          concat([local.run_metric.namespace, name], local.run_metric.dimensions)
+          for key in ["users_rotated", "users_skipped", "users_deferred", "users_failed"] :
+          concat([local.run_metric.namespace, local.metric_names[key]], local.run_metric.dimensions)
         ]
       }
     },
@@ -47,7 +47,7 @@ locals {
         metrics = [[{
           id         = "failures"
           label      = ""
-          expression = "SEARCH('{${local.metrics_namespace},Error,Rotator} Rotator=\"${var.name}\" MetricName=\"UsersFailed\"', 'Sum', 86400)"
+          expression = "SEARCH('{${local.metrics_namespace},Error,Rotator} Rotator=\"${var.name}\" MetricName=\"${local.metric_names.users_failed}\"', 'Sum', 86400)"
         }]]
       }
     },
@@ -64,7 +64,7 @@ locals {
         stat   = "Maximum"
         period = 3600
         metrics = [
-          concat([local.run_metric.namespace, "OldestKeyAgeDays"], local.run_metric.dimensions),
+          concat([local.run_metric.namespace, local.metric_names.oldest_key_age], local.run_metric.dimensions),
         ]
         annotations = {
           horizontal = local.key_age_limit_days == null ? [] : [

@@ -81,14 +81,24 @@ output "event_source" {
   value       = local.event_source
 }
 
+output "event_detail_types" {
+  description = "`detail-type` of the per-user events, for an EventBridge rule's pattern: `rotated`, `failed`, `deferred`."
+  value       = local.event_detail_types
+}
+
 output "event_bus_arn" {
   description = "ARN of the bus that receives the per-user events; null when `event_bus_name` is null."
   value       = local.event_bus_arn
 }
 
 output "metrics_namespace" {
-  description = "CloudWatch namespace of the run metrics (dimension `Rotator` = the module's name): `UsersRotated`, `UsersSkipped`, `UsersFailed` (also by `Error`), `UsersDeferred`, `RunDurationSeconds`, `OldestKeyAgeDays`, `EventsNotSent`."
+  description = "CloudWatch namespace of the run metrics (dimension `Rotator` = the module's name): `UsersRotated`, `UsersSkipped`, `UsersFailed` (also by `Error`), `UsersDeferred`, `RunDurationSeconds`, `OldestKeyAgeDays`, `EventsNotSent` (output `metric_names`)."
   value       = local.metrics_namespace
+}
+
+output "metric_names" {
+  description = "Names of the run metrics in `metrics_namespace`, for alarms: `users_rotated`, `users_skipped`, `users_failed` (also by dimension `Error`), `users_deferred`, `run_duration` (seconds), `oldest_key_age` (days), `events_not_sent`."
+  value       = local.metric_names
 }
 
 output "dashboard_url" {

@@ -105,7 +105,7 @@ resource "aws_cloudwatch_event_rule" "rotation_failed" {
   description = "A user's access key rotation by ${var.name} failed."
   event_pattern = jsonencode({
     source        = [module.credentials_rotator.event_source]
-    "detail-type" = ["IAM Access Key Rotation Failed"]
+    "detail-type" = [module.credentials_rotator.event_detail_types.failed]
   })
   tags = var.tags
 }

@@ -33,6 +33,16 @@ USERS_DEFERRED = "UsersDeferred"
 RUN_DURATION = "RunDurationSeconds"
 OLDEST_KEY_AGE = "OldestKeyAgeDays"
 EVENTS_NOT_SENT = "EventsNotSent"
+# The metric names as the module's output ``metric_names`` publishes them.
+METRIC_NAMES = {
+    "users_rotated": USERS_ROTATED,
+    "users_skipped": USERS_SKIPPED,
+    "users_failed": USERS_FAILED,
+    "users_deferred": USERS_DEFERRED,
+    "run_duration": RUN_DURATION,
+    "oldest_key_age": OLDEST_KEY_AGE,
+    "events_not_sent": EVENTS_NOT_SENT,
+}
 
 
 def run_records(

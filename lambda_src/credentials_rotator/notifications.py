@@ -34,6 +34,8 @@ LOGGER = get_logger(__name__)
 ROTATED = "IAM Access Key Rotated"
 FAILED = "IAM Access Key Rotation Failed"
 DEFERRED = "IAM Access Key Retirement Deferred"
+# The detail types as the module's output ``event_detail_types`` publishes them.
+DETAIL_TYPES = {"rotated": ROTATED, "failed": FAILED, "deferred": DEFERRED}
 
 # PutEvents takes at most 10 entries a call (an AWS limit, not a setting).
 ENTRIES_PER_CALL = 10

@@ -14,12 +14,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from credentials_rotator.notifications import FAILED, ROTATED
 from leaks import secret_access_keys
 
 from testkit.stack import Stack
-
-ROTATED = "IAM Access Key Rotated"
-FAILED = "IAM Access Key Rotation Failed"
 
 
 class Queue:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from credentials_rotator import clients
+from credentials_rotator.notifications import FAILED as FAILED_EVENT
 
 from testkit.event_subscriber import Subscriber
 from testkit.harness import NORMAL_PATH, Harness
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.workflow
 
 PATHS, TAGS, DOWN = "111122223333", "444455556666", "777788889999"
 EXTERNAL_ID = "ci-keys-7f3c"
-FAILED_EVENT = "IAM Access Key Rotation Failed"
 ACCOUNTS = {
     PATHS: {"userPathPrefix": "/ci/", "excludeUsers": ["break-glass"]},
     TAGS: {"userTag": {"key": "rotate", "value": "yes"}},
