@@ -1,5 +1,11 @@
-"""Run each test tier through make, then print each tier's duration and the total, and one line
-per tier with its counts (the last lines, in the form CI reads: "unit: N passed, N failed, ...").
+"""Run each test tier through make, then print each tier's duration and the whole run's, and one
+line per tier with its counts (the last lines, in the form CI reads: "unit: N passed, N failed,
+...").
+
+``run_tiers.py lint test-unit --alongside test-e2e`` runs the tiers named before ``--alongside``
+one after another, and those after it at the same time as them: the end-to-end tier spends most of
+its time waiting on LocalStack and Terraform, while the others keep the processors busy. A tier
+run alongside writes its output to ``.build/<tier>.log``, printed whole when it ends.
 
 Every tier runs even when an earlier one failed, so one run shows the whole picture. The exit
 status is non-zero when any tier failed, or when any test was skipped: on the project's machines
@@ -69,30 +75,72 @@ def junit_counts(path: Path) -> dict[str, int] | None:
     return total
 
 
-def run_tier(target: str) -> TierResult:
-    junit = BUILD / f"junit-{target.removeprefix('test-')}.xml"
-    junit.unlink(missing_ok=True)
+@dataclass
+class Tier:
+    """A tier's make target, started now; its output goes to ``log`` when one is given."""
+
+    target: str
+    log: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.junit.unlink(missing_ok=True)
+        self.started = time.monotonic()
+        output = None if self.log is None else self.log.open("w")
+        self.process = subprocess.Popen(
+            ["make", "--no-print-directory", self.target], stdout=output, stderr=output
+        )
+        if output is not None:
+            output.close()  # the child holds its own copy
+
+    @property
+    def junit(self) -> Path:
+        return BUILD / f"junit-{self.target.removeprefix('test-')}.xml"
+
+    def result(self) -> TierResult:
+        code = self.process.wait()
+        seconds = time.monotonic() - self.started
+        if self.log is not None:
+            print(f"==> make {self.target} (ran alongside; its output, {self.log})", flush=True)
+            print(self.log.read_text(errors="replace"), flush=True)
+        counts = junit_counts(self.junit) if self.target.startswith("test-") else None
+        if self.target.startswith("test-") and counts is None:
+            counts = {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+            code = code or 1  # a test tier that wrote no report did not run
+        return TierResult(self.target, code, seconds, counts)
+
+
+def run_in_turn(target: str) -> TierResult:
     print(f"==> make {target}", flush=True)
-    started = time.monotonic()
-    code = subprocess.call(["make", "--no-print-directory", target])
-    counts = junit_counts(junit) if target.startswith("test-") else None
-    if target.startswith("test-") and counts is None:
-        counts = {"tests": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0}
-        code = code or 1  # a test tier that wrote no report did not run
-    return TierResult(target, code, time.monotonic() - started, counts)
+    return Tier(target).result()
 
 
-def main(targets: list[str]) -> int:
+def main(arguments: list[str]) -> int:
     BUILD.mkdir(exist_ok=True)
-    results = [run_tier(target) for target in targets]
+    in_turn, alongside = _split(arguments, "--alongside")
+    started = time.monotonic()
+    running = []
+    for target in alongside:
+        print(f"==> make {target}, alongside the others (output: .build/{target}.log)", flush=True)
+        running.append(Tier(target, log=BUILD / f"{target}.log"))
+    results = [run_in_turn(target) for target in in_turn]
+    results += [tier.result() for tier in running]
     print("\n==> durations")
     for result in results:
         print(f"{result.target.removeprefix('test-'):<10} {duration(result.seconds)}")
-    print(f"{'total':<10} {duration(sum(r.seconds for r in results))}")
+    label = "total" if not alongside else f"total ({', '.join(alongside)} alongside)"
+    print(f"{label:<10} {duration(time.monotonic() - started)}")
     print("\n==> summary")
     for result in results:
         print(result.line())
     return 0 if all(r.ok for r in results) else 1
+
+
+def _split(arguments: list[str], marker: str) -> tuple[list[str], list[str]]:
+    """The arguments before ``marker`` and those after it."""
+    if marker not in arguments:
+        return arguments, []
+    at = arguments.index(marker)
+    return arguments[:at], arguments[at + 1 :]
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.iam.models import AccessKey as MotoAccessKey
 from moto.iam.models import iam_backends
 from moto.s3 import urls as moto_s3_urls
-from moto.s3.models import S3Backend
+from moto.s3.models import S3Backend, s3_backends
 from moto.secretsmanager.models import SecretsStore
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.common.path import result_path
@@ -729,12 +729,10 @@ class Harness:
         return found
 
     def all_run_data_text(self) -> str:
-        texts = []
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
-            for entry in page.get("Contents", []):
-                body = self.s3.get_object(Bucket=self.bucket, Key=entry["Key"])["Body"].read()
-                texts.append(body.decode())
-        return "\n".join(texts)
+        """Every object of the run-data bucket, as moto holds it (what GetObject answers for
+        each), without a request per object."""
+        bucket = s3_backends[ACCOUNT]["aws"].get_bucket(self.bucket)
+        return "\n".join(key.value.decode() for key in bucket.keys.values())
 
     # --- the invoke patch -------------------------------------------------------------------
 

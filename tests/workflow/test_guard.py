@@ -41,3 +41,18 @@ def test_given_a_secret_in_an_execution_when_checked_then_the_guard_fails(
     with pytest.raises(AssertionError, match="in the history of"):
         harness.assert_no_secret_leaked("")
     harness.executions.remove(planted)  # keep the teardown check about the real runs
+
+
+def test_given_a_secret_in_the_run_data_when_checked_then_the_guard_fails(
+    harness: Harness,
+) -> None:
+    harness.configure_users("homer")
+    assert harness.run().status == "SUCCEEDED"
+    secret = current_secret(harness, "homer")
+    planted = "runs/planted/outcomes.json"
+    harness.s3.put_object(Bucket=harness.bucket, Key=planted, Body=json.dumps({"key": secret}))
+
+    with pytest.raises(AssertionError, match="in the run-data bucket"):
+        harness.assert_no_secret_leaked("")
+    harness.s3.delete_object(Bucket=harness.bucket, Key=planted)  # keep the teardown check real
+    harness.assert_no_secret_leaked("")
