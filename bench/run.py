@@ -258,9 +258,10 @@ def check_members(world: Harness, delivered: dict[str, str], summary: dict[str, 
         for delivery in world.consumer.deliveries
     )
     problems = [user for user in delivered if handed[user] != 1 and user not in failed]
-    iams = {account_id: member_client(account_id, "iam") for account_id in {
-        name.split("/", 1)[0] for name in delivered
-    }}  # fmt: skip
+    iams = {
+        account_id: member_client(account_id, "iam")
+        for account_id in {name.split("/", 1)[0] for name in delivered}
+    }
     for delivery in world.consumer.deliveries:
         account_id = delivery.payload["accountId"]
         name = f"{account_id}/{delivery.username}"
@@ -499,8 +500,10 @@ def main() -> None:
 
     emulator = f"moto {moto.__version__}, in-process"
     print(f"emulator: {emulator}; max_concurrency {MAX_CONCURRENCY}, batches of {BATCH_SIZE}")
-    print(f"{'users':>6} {'rotated':>8} {'wall s':>8} {'calls/user':>11} {'invocations/user':>17} "
-          f"{'transitions/user':>17}")  # fmt: skip
+    print(
+        f"{'users':>6} {'rotated':>8} {'wall s':>8} {'calls/user':>11} {'invocations/user':>17} "
+        f"{'transitions/user':>17}"
+    )
     rows = [(n, UNCHECKED) for n in sizes] + ([] if args.no_checked_rows else list(CHECKED_ROWS))
     runs = []
     for size, checks in rows:

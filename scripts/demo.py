@@ -80,8 +80,9 @@ def main() -> int:
         arn = step(
             3, total, "Starting a rotation the way the schedule does", stack.start_like_schedule
         )
-        run = step(4, total, "Waiting for the run (handoff, grace wait, retire)",
-                   lambda: stack.wait(arn))  # fmt: skip
+        run = step(
+            4, total, "Waiting for the run (handoff, grace wait, retire)", lambda: stack.wait(arn)
+        )
         report(stack, old_keys, run)
         step(5, total, "Destroying the stack", stack.destroy)
     except StepFailed as error:

@@ -499,9 +499,11 @@ class Harness:
         arn = os.environ["STATE_MACHINE_ARN"]
         if self._definition is None:
             created = self.sfn.create_state_machine(
-                name=arn.rsplit(":", 1)[-1], definition=definition, roleArn=self.role_arn,
+                name=arn.rsplit(":", 1)[-1],
+                definition=definition,
+                roleArn=self.role_arn,
                 type="STANDARD",
-            )["stateMachineArn"]  # fmt: skip
+            )["stateMachineArn"]
             assert created == arn, f"the state machine is {created}, the functions expect {arn}"
         elif definition != self._definition:
             self.sfn.update_state_machine(stateMachineArn=arn, definition=definition)

@@ -110,25 +110,38 @@ class Stack:
                 raise
             for address, name in made_twice:
                 self._terraform(
-                    "import", "-input=false", "-no-color", self._state,
-                    self._var_file(overrides), address, name,
-                )  # fmt: skip
+                    "import",
+                    "-input=false",
+                    "-no-color",
+                    self._state,
+                    self._var_file(overrides),
+                    address,
+                    name,
+                )
             self._apply(overrides)
         self.__dict__.pop("outputs", None)
 
     def _apply(self, overrides: Mapping[str, Any]) -> None:
         self._terraform(
-            "apply", "-auto-approve", "-input=false", "-no-color", self._state,
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            self._state,
             self._var_file(overrides),
-        )  # fmt: skip
+        )
 
     def planned_changes(self, **overrides: Any) -> dict[str, set[str]]:
         """What applying again would change: resource address → names of changed attributes."""
         plan_file = self.workdir / "again.tfplan"
         self._terraform(
-            "plan", "-input=false", "-no-color", self._state, self._var_file(overrides),
+            "plan",
+            "-input=false",
+            "-no-color",
+            self._state,
+            self._var_file(overrides),
             f"-out={plan_file}",
-        )  # fmt: skip
+        )
         shown = json.loads(self._terraform("show", "-json", str(plan_file)).stdout)
         changes: dict[str, set[str]] = {}
         for change in shown.get("resource_changes", []):
@@ -145,9 +158,14 @@ class Stack:
         """`terraform destroy`, of everything or of one `target` address only."""
         targets = [f"-target={target}"] if target else []
         self._terraform(
-            "destroy", "-auto-approve", "-input=false", "-no-color", self._state,
-            self._var_file(overrides), *targets,
-        )  # fmt: skip
+            "destroy",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            self._state,
+            self._var_file(overrides),
+            *targets,
+        )
         self.destroyed = target is None
 
     @cached_property

@@ -106,10 +106,18 @@ class Terraform:
         try:
             variables_file.write_text(json.dumps(variables, indent=1))
             planning = self.run(
-                directory, "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false",
-                f"-var-file={variables_file}", f"-var=endpoint={endpoint}", f"-out={plan_file}",
-                timeout=600, check=False,
-            )  # fmt: skip
+                directory,
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-refresh=false",
+                "-lock=false",
+                f"-var-file={variables_file}",
+                f"-var=endpoint={endpoint}",
+                f"-out={plan_file}",
+                timeout=600,
+                check=False,
+            )
             if planning.returncode != 0:
                 return None, f"{planning.stdout}\n{planning.stderr}"
             shown = self.run(directory, "show", "-json", str(plan_file), timeout=300)

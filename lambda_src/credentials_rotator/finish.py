@@ -135,23 +135,36 @@ def _tell(
 
 
 def _pause(
-    s3: S3Client, settings: config.Config, run: RunData, resume: Resume, *, entries: Entries,
+    s3: S3Client,
+    settings: config.Config,
+    run: RunData,
+    resume: Resume,
+    *,
+    entries: Entries,
     index: int,
-) -> FinishResult:  # fmt: skip
+) -> FinishResult:
     key = run_data.part_key(run["prefix"], resume["parts"])
     run_data.put_json(s3, settings.run_data_bucket, key, entries)
     LOGGER.info(
         "finish continues in a new invocation",
         extra={"next_batch": index, "batches": run["batches"]},
     )
-    return {"resume": {"next": index, "parts": resume["parts"] + 1}, "summary": None,
-            "failure": None}  # fmt: skip
+    return {
+        "resume": {"next": index, "parts": resume["parts"] + 1},
+        "summary": None,
+        "failure": None,
+    }
 
 
 def _conclude(
-    s3: S3Client, settings: config.Config, run: RunData, resume: Resume, last: list[Entries], *,
+    s3: S3Client,
+    settings: config.Config,
+    run: RunData,
+    resume: Resume,
+    last: list[Entries],
+    *,
     planned_at: datetime.datetime,
-) -> FinishResult:  # fmt: skip
+) -> FinishResult:
     """Merge the saved parts with ``last`` (this invocation's entries); write and return the
     summary."""
     bucket, prefix = settings.run_data_bucket, run["prefix"]
@@ -205,9 +218,15 @@ def _retire(retiring: Retiring, outcome: IterationResult) -> Retirement | None:
     try:
         iam = accounts.iam_for(username, retiring.iam, retiring.settings)
         deferred = in_use.retire_unless_in_use(
-            iam, retiring.secretsmanager, retiring.settings, username, previous,
-            new_key=new_key, since=retiring.handed_off_by, run_prefix=retiring.run["prefix"],
-        )  # fmt: skip
+            iam,
+            retiring.secretsmanager,
+            retiring.settings,
+            username,
+            previous,
+            new_key=new_key,
+            since=retiring.handed_off_by,
+            run_prefix=retiring.run["prefix"],
+        )
     except RetireFailed as exc:
         return Retirement(RetireFailed.__name__, str(exc))
     except (KeyStillInUse, AccountUnreachable) as exc:

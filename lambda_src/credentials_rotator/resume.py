@@ -44,12 +44,17 @@ def handoff_again(
         extra={"username": event["user"]["username"], "access_key_id": unconfirmed.access_key_id},
     )
     return result(
-        event, config, "ready", f"hands off access key {unconfirmed.access_key_id} again",
-        secretArn=full.secret_arn, versionId=unconfirmed.version_id,
-        accessKeyId=unconfirmed.access_key_id, previousKeyId=previous_key_id,
+        event,
+        config,
+        "ready",
+        f"hands off access key {unconfirmed.access_key_id} again",
+        secretArn=full.secret_arn,
+        versionId=unconfirmed.version_id,
+        accessKeyId=unconfirmed.access_key_id,
+        previousKeyId=previous_key_id,
         previousVersionId=plan.previous_version.version_id if plan.previous_version else None,
         resumed=True,
-    )  # fmt: skip
+    )
 
 
 def _prove_again(

@@ -41,9 +41,11 @@ def handler(event: Any, context: object) -> IterationResult:
 
 
 def roll_back(
-    iam: IAMClient, secretsmanager: SecretsManagerClient, event: RollBackEvent,
+    iam: IAMClient,
+    secretsmanager: SecretsManagerClient,
+    event: RollBackEvent,
     settings: config.Config,
-) -> IterationResult:  # fmt: skip
+) -> IterationResult:
     """Undo one user's refused handoff, unless the key may be held; report the user as failed.
     ``iam`` is the function's own client; a member user's key is deleted in its account."""
     username, new_key_id = event["username"], event["accessKeyId"]
@@ -72,9 +74,11 @@ def roll_back(
 
 
 def _undo(
-    iam: IAMClient, secretsmanager: SecretsManagerClient, event: RollBackEvent,
+    iam: IAMClient,
+    secretsmanager: SecretsManagerClient,
+    event: RollBackEvent,
     settings: config.Config,
-) -> str:  # fmt: skip
+) -> str:
     """AWSCURRENT back to the delivered version first, then the key: a crash in between (or a
     member account unreachable by then) leaves the refused key as a retired one, which the next
     run deletes."""

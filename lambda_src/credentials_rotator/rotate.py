@@ -52,6 +52,14 @@ class Clients:
     s3: S3Client
 
 
+@dataclass(frozen=True)
+class Replacing:
+    """What a new key replaces: the key it retires, and the version a roll back makes current."""
+
+    access_key_id: str | None
+    version_id: str | None
+
+
 @entry_point
 def handler(event: Any, context: object) -> RotateResult:
     return rotate_user(
@@ -101,9 +109,8 @@ def _create_first(
     delivered = settled.current
     assert delivered is not None
     return _store(
-        aws, config, event, new_key,
-        previous_key_id=delivered.access_key_id, previous_version_id=delivered.version_id,
-    )  # fmt: skip
+        aws, config, event, new_key, Replacing(delivered.access_key_id, delivered.version_id)
+    )
 
 
 def _rotate_with_decision(
@@ -149,16 +156,15 @@ def _rotate_with_decision(
     new_key = create_access_key(aws.iam, username, tolerate_limit=False)
     assert new_key is not None
     previous_key_id = plan.previous.access_key_id if plan.previous else None
-    return _store(
-        aws, config, event, new_key,
-        previous_key_id=previous_key_id, previous_version_id=previous_version_id,
-    )  # fmt: skip
+    return _store(aws, config, event, new_key, Replacing(previous_key_id, previous_version_id))
 
 
 def _skip_for_age(
-    event: RotateEvent, config: config.Config, settled: record.DeliveryRecord,
+    event: RotateEvent,
+    config: config.Config,
+    settled: record.DeliveryRecord,
     now: datetime.datetime,
-) -> RotateResult | None:  # fmt: skip
+) -> RotateResult | None:
     """The skipped result when the delivered key is younger than the key-age limit."""
     delivered = settled.current
     assert delivered is not None
@@ -195,11 +201,7 @@ def _retire_then_skip(
 
 
 def _prepare(
-    aws: Clients,
-    config: config.Config,
-    username: str,
-    full: record.DeliveryRecord,
-    plan: KeyPlan,
+    aws: Clients, config: config.Config, username: str, full: record.DeliveryRecord, plan: KeyPlan
 ) -> str | None:
     """Make room and put the record right; return the version a roll back makes current."""
     if plan.restore is not None and full.current is not None:
@@ -219,9 +221,7 @@ def _store(
     config: config.Config,
     event: RotateEvent,
     new_key: AccessKeyTypeDef,
-    *,
-    previous_key_id: str | None,
-    previous_version_id: str | None,
+    replacing: Replacing,
 ) -> RotateResult:
     """Record the new key as pending its handoff, then prove it works; the result says what to
     hand off, or (``unusable``) what to roll back. Recorded first: a function that dies while it
@@ -233,11 +233,17 @@ def _store(
     if limit is not None:
         refusal = prove_usable(new_key, limit, hub_account_id=config.hub_account_id)
     del new_key
+    previous_key_id = replacing.access_key_id
     then = f"retires access key {previous_key_id}" if previous_key_id else "nothing to retire"
     outcome: RotateOutcome = "ready" if refusal is None else "unusable"
     return result(
-        event, config, outcome,
+        event,
+        config,
+        outcome,
         refusal or f"created access key {new_key_id}; {then} after the handoff",
-        secretArn=secret_arn, versionId=version_id, accessKeyId=new_key_id,
-        previousKeyId=previous_key_id, previousVersionId=previous_version_id,
-    )  # fmt: skip
+        secretArn=secret_arn,
+        versionId=version_id,
+        accessKeyId=new_key_id,
+        previousKeyId=previous_key_id,
+        previousVersionId=replacing.version_id,
+    )

@@ -63,8 +63,10 @@ def parse_users(raw: str, parameter_name: str, hub_account_id: str | None = None
         raise InvalidUsersParameter(f"users parameter {parameter_name} is not valid JSON") from exc
     if not isinstance(entries, list):
         raise InvalidUsersParameter(f"users parameter {parameter_name} must hold a JSON list")
-    users = [_parse_entry(entry, f"entry {i} of users parameter {parameter_name}", hub_account_id)
-             for i, entry in enumerate(entries)]  # fmt: skip
+    users = [
+        _parse_entry(entry, f"entry {i} of users parameter {parameter_name}", hub_account_id)
+        for i, entry in enumerate(entries)
+    ]
     first_spelling: dict[str, str] = {}
     for user in users:
         seen = first_spelling.get(user["username"].lower())
@@ -112,11 +114,7 @@ class Selection(NamedTuple):
 
 
 def users_to_rotate(
-    *,
-    iam: IAMClient,
-    configured: list[User],
-    settings: Config,
-    requested: list[str] | None,
+    *, iam: IAMClient, configured: list[User], settings: Config, requested: list[str] | None
 ) -> Selection:
     """The users of this run: the configured ones first, then the selected ones by name; and the
     member accounts whose users could not be listed (failed as ``<account_id>/*``).
@@ -142,9 +140,13 @@ def users_to_rotate(
                 added += 1
         LOGGER.info(
             "selected users",
-            extra={"selected": len(selected), "added": added, "configured": len(configured),
-                   "accounts": where},
-        )  # fmt: skip
+            extra={
+                "selected": len(selected),
+                "added": added,
+                "configured": len(configured),
+                "accounts": where,
+            },
+        )
 
     def wanted() -> bool:
         return requested is None or any(name.lower() not in candidates for name in requested)
@@ -152,9 +154,11 @@ def users_to_rotate(
     if settings.selects_users and wanted():
         add(list_selected_users(iam, settings), "hub")
     if any(member.selects_users for member in settings.accounts.values()) and wanted():
-        among = None if requested is None else {
-            accounts.split(name)[0] for name in requested if name.lower() not in candidates
-        }  # fmt: skip
+        among = None  # every member account, or those of the names not known yet
+        if requested is not None:
+            among = {
+                accounts.split(name)[0] for name in requested if name.lower() not in candidates
+            }
         add(member_selection.member_users(settings, unreachable, among), "members")
     users, unreachable = _pick(candidates, requested, settings, unreachable)
     _refuse_commas(users, settings)

@@ -45,9 +45,13 @@ class Retirement:
 
 def empty() -> Entries:
     return {
-        "rotated": [], "skipped": [], "planned": [], "deferred": [], "failed": [],
+        "rotated": [],
+        "skipped": [],
+        "planned": [],
+        "deferred": [],
+        "failed": [],
         "oldestKey": None,
-    }  # fmt: skip
+    }
 
 
 def add(entries: Entries, outcome: IterationResult, retirement: Retirement | None) -> None:
@@ -98,13 +102,19 @@ def _held_key(
         if handed_off_by is None:
             return None
         created = handed_off_by.isoformat()
-        return {"username": username, "accessKeyId": outcome.get("accessKeyId"),
-                "createDate": created}  # fmt: skip
+        return {
+            "username": username,
+            "accessKeyId": outcome.get("accessKeyId"),
+            "createDate": created,
+        }
     delivered = outcome.get("deliveredKey")
     if not delivered:
         return None
-    return {"username": username, "accessKeyId": delivered["accessKeyId"],
-            "createDate": delivered["createDate"]}  # fmt: skip
+    return {
+        "username": username,
+        "accessKeyId": delivered["accessKeyId"],
+        "createDate": delivered["createDate"],
+    }
 
 
 def _older(first: OldestKey | None, second: OldestKey | None) -> OldestKey | None:

@@ -37,8 +37,9 @@ def gone(call: Any, **kwargs: Any) -> bool:
 
 def assert_module_gone(stack: Stack, outputs: dict[str, Any]) -> None:
     client = stack.client
-    assert gone(client("stepfunctions").describe_state_machine,
-                stateMachineArn=outputs["state_machine_arn"])  # fmt: skip
+    assert gone(
+        client("stepfunctions").describe_state_machine, stateMachineArn=outputs["state_machine_arn"]
+    )
     for arn in outputs["function_arns"].values():
         assert gone(client("lambda").get_function, FunctionName=arn), arn
     assert gone(client("ssm").get_parameter, Name=outputs["users_parameter_name"])

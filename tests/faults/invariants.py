@@ -93,8 +93,10 @@ def recovered(harness: Harness, username: str) -> list[str]:
     # Settled: the current version is delivered (no pending handoff); a deferral's stage may
     # stay on it while the superseded key is still in use.
     if held != current or "PENDING_HANDOFF" in stages or "AWSCURRENT" not in stages:
-        return [f"{username} did not recover: its handler holds {held}, the secret {current} "
-                f"({', '.join(stages)})"]  # fmt: skip
+        return [
+            f"{username} did not recover: its handler holds {held}, the secret {current} "
+            f"({', '.join(stages)})"
+        ]
     return []
 
 

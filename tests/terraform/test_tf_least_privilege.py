@@ -158,9 +158,15 @@ def plan(terraform: Terraform, moto_endpoint: str) -> dict[str, Any]:
     terraform.init(FIXTURE)
     plan_file = BUILD / "least-privilege.tfplan"
     terraform.run(
-        FIXTURE, "plan", "-input=false", "-no-color", "-refresh=false",
-        f"-var=endpoint={moto_endpoint}", f"-out={plan_file}", timeout=300,
-    )  # fmt: skip
+        FIXTURE,
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-refresh=false",
+        f"-var=endpoint={moto_endpoint}",
+        f"-out={plan_file}",
+        timeout=300,
+    )
     return json.loads(terraform.run(FIXTURE, "show", "-json", str(plan_file)).stdout)
 
 

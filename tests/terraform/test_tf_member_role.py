@@ -84,9 +84,15 @@ def plan(terraform: Terraform) -> dict[str, Any]:
         with moto_server() as endpoint:
             terraform.init(FIXTURE)
             terraform.run(
-                FIXTURE, "plan", "-input=false", "-no-color", "-refresh=false",
-                f"-var=endpoint={endpoint}", f"-out={plan_file}", timeout=300,
-            )  # fmt: skip
+                FIXTURE,
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-refresh=false",
+                f"-var=endpoint={endpoint}",
+                f"-out={plan_file}",
+                timeout=300,
+            )
     except PlanningUnavailable as exc:
         pytest.fail(str(exc))
     return json.loads(terraform.run(FIXTURE, "show", "-json", str(plan_file)).stdout)

@@ -242,10 +242,15 @@ def test_decision_table_refusals(
 
 def test_given_a_proven_stray_when_the_record_names_it_then_the_record_wins() -> None:
     """A key a version of the secret names may have been handed off: never a stray."""
-    plan = decide("homer", [DELIVERED, RETIRED], on_record(V_DELIVERED, V_RETIRED), {
-        DELIVERED.access_key_id,
-        RETIRED.access_key_id,
-    })  # fmt: skip
+    plan = decide(
+        "homer",
+        [DELIVERED, RETIRED],
+        on_record(V_DELIVERED, V_RETIRED),
+        {
+            DELIVERED.access_key_id,
+            RETIRED.access_key_id,
+        },
+    )
     assert plan.previous == DELIVERED
     assert plan.delete == (deletion(RETIRED, KeyRole.RETIRED),)
 

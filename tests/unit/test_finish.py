@@ -142,9 +142,15 @@ def test_given_deactivate_mode_when_finished_then_the_old_key_is_made_inactive(
 
 @pytest.mark.parametrize(("in_use", "status"), [("defer", "Active"), ("deactivate", "Inactive")])
 def test_given_an_old_key_used_after_the_handoff_when_finished_then_it_is_not_deleted(
-    iam: Any, secretsmanager: Any, s3: Any, settings: Config, rotated: Any, in_use: str,
-    status: str, world_clock: WorldClock,
-) -> None:  # fmt: skip
+    iam: Any,
+    secretsmanager: Any,
+    s3: Any,
+    settings: Config,
+    rotated: Any,
+    in_use: str,
+    status: str,
+    world_clock: WorldClock,
+) -> None:
     """GIVEN homer's old key used over a second after his batch recorded its outcomes WHEN
     finished THEN it is kept (defer: Active, the secret tagged with one run) or deactivated, and
     homer is both rotated and deferred; the run does not fail for it."""
@@ -153,14 +159,21 @@ def test_given_an_old_key_used_after_the_handoff_when_finished_then_it_is_not_de
     recorded(s3, settings, [handed_off(result)])
     world_clock.advance(datetime.timedelta(seconds=1.01))
     boto3.client(
-        "sts", region_name="us-east-1", aws_access_key_id=delivered["AccessKeyId"],
-        aws_secret_access_key=delivered["SecretAccessKey"], aws_session_token=None,
-    ).get_caller_identity()  # fmt: skip
+        "sts",
+        region_name="us-east-1",
+        aws_access_key_id=delivered["AccessKeyId"],
+        aws_secret_access_key=delivered["SecretAccessKey"],
+        aws_session_token=None,
+    ).get_caller_identity()
 
     answer = finish.finish_run(
-        iam=iam, secretsmanager=secretsmanager, eventbridge=eventbridge_client(), s3=s3,
-        settings=settings, event=finish_event(),
-    )  # fmt: skip
+        iam=iam,
+        secretsmanager=secretsmanager,
+        eventbridge=eventbridge_client(),
+        s3=s3,
+        settings=settings,
+        event=finish_event(),
+    )
 
     assert keys_of(iam) == {delivered["AccessKeyId"]: status, result["accessKeyId"]: "Active"}
     summary = answer["summary"]
@@ -394,8 +407,11 @@ def test_given_a_planned_user_without_an_outcome_when_finished_then_it_failed_un
 ) -> None:
     delivered, result = rotated
     put_json(s3, f"{PREFIX}items.json", items(["homer", "marge"]))
-    put_json(s3, f"{PREFIX}outcomes/00000.json", [{"username": "marge", "outcome": "skipped",
-                                                   "detail": "young"}])  # fmt: skip
+    put_json(
+        s3,
+        f"{PREFIX}outcomes/00000.json",
+        [{"username": "marge", "outcome": "skipped", "detail": "young"}],
+    )
 
     answer = finish.finish_run(
         iam=iam,
@@ -473,11 +489,14 @@ def test_given_little_time_left_when_finishing_then_it_resumes_where_it_stopped(
     answers = []
     for _ in range(5):  # a finish that never got on would loop forever
         answer = finish.finish_run(
-            iam=iam, secretsmanager=secrets_client(), eventbridge=eventbridge_client(), s3=s3,
+            iam=iam,
+            secretsmanager=secrets_client(),
+            eventbridge=eventbridge_client(),
+            s3=s3,
             settings=settings,
             event=finish_event(3, resume=resume),
             time_left=lambda: finish.SLICE_RESERVE_SECONDS - 1,
-        )  # fmt: skip
+        )
         answers.append(answer)
         if answer["resume"] is None:
             break
@@ -505,10 +524,14 @@ def test_given_enough_time_when_finishing_then_one_invocation_handles_every_batc
 ) -> None:
     recorded(s3, settings, *skipped_batches(45))
     answer = finish.finish_run(
-        iam=iam, secretsmanager=secrets_client(), eventbridge=eventbridge_client(), s3=s3,
-            settings=settings, event=finish_event(3),
+        iam=iam,
+        secretsmanager=secrets_client(),
+        eventbridge=eventbridge_client(),
+        s3=s3,
+        settings=settings,
+        event=finish_event(3),
         time_left=lambda: finish.SLICE_RESERVE_SECONDS,
-    )  # fmt: skip
+    )
     assert answer["resume"] is None
     assert answer["summary"] is not None and len(answer["summary"]["skipped"]) == 45
 

@@ -29,34 +29,49 @@ def test_given_a_run_then_its_record_declares_each_metric_beside_its_value(
     run = whole(
         rotated=[{"username": "homer", "accessKeyId": "AKIAN", "previousKeyId": None}],
         failed=failed("UserNotFound", "UserNotFound", "RetireFailed"),
-        oldestKey={"username": "bart", "accessKeyId": "AKIAB",
-                   "createDate": "2026-11-01T00:00:00+00:00", "ageDays": 28.5},
-    )  # fmt: skip
+        oldestKey={
+            "username": "bart",
+            "accessKeyId": "AKIAB",
+            "createDate": "2026-11-01T00:00:00+00:00",
+            "ageDays": 28.5,
+        },
+    )
 
     records = metrics.run_records(settings, run, duration_seconds=12.3456, now=NOW)
 
     first = records[0]
     assert first["_aws"] == {
         "Timestamp": int(NOW.timestamp() * 1000),
-        "CloudWatchMetrics": [{
-            "Namespace": "CredentialsRotator",
-            "Dimensions": [["Rotator"]],
-            "Metrics": [
-                *({"Name": f"Users{kind}", "Unit": "Count"}
-                  for kind in ("Rotated", "Skipped", "Failed", "Deferred")),
-                {"Name": "RunDurationSeconds", "Unit": "Seconds"},
-                {"Name": "OldestKeyAgeDays", "Unit": "None"},
-            ],
-        }],
-    }  # fmt: skip
+        "CloudWatchMetrics": [
+            {
+                "Namespace": "CredentialsRotator",
+                "Dimensions": [["Rotator"]],
+                "Metrics": [
+                    *(
+                        {"Name": f"Users{kind}", "Unit": "Count"}
+                        for kind in ("Rotated", "Skipped", "Failed", "Deferred")
+                    ),
+                    {"Name": "RunDurationSeconds", "Unit": "Seconds"},
+                    {"Name": "OldestKeyAgeDays", "Unit": "None"},
+                ],
+            }
+        ],
+    }
     assert {k: v for k, v in first.items() if k != "_aws"} == {
-        "Rotator": "ci-keys", "UsersRotated": 1, "UsersSkipped": 0, "UsersFailed": 3,
-        "UsersDeferred": 0, "RunDurationSeconds": 12.346, "OldestKeyAgeDays": 28.5,
-    }  # fmt: skip
+        "Rotator": "ci-keys",
+        "UsersRotated": 1,
+        "UsersSkipped": 0,
+        "UsersFailed": 3,
+        "UsersDeferred": 0,
+        "RunDurationSeconds": 12.346,
+        "OldestKeyAgeDays": 28.5,
+    }
     by_error = {r["Error"]: r["UsersFailed"] for r in records[1:]}
     assert by_error == {"RetireFailed": 1, "UserNotFound": 2}
-    assert all(r["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Rotator", "Error"]]
-               for r in records[1:])  # fmt: skip
+    assert all(
+        r["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Rotator", "Error"]]
+        for r in records[1:]
+    )
 
 
 def test_given_no_known_key_then_the_age_metric_is_left_out(settings: Config) -> None:
@@ -75,18 +90,36 @@ def test_records_are_one_json_line_each() -> None:
     ("outcomes", "expected"),
     [
         # a user not handed a new key holds the key its record named
-        ([{"username": "bart", "outcome": "skipped",
-           "deliveredKey": {"accessKeyId": "AKIAB", "createDate": "2026-10-01T00:00:00+00:00"}},
-          {"username": "lisa", "outcome": "failed",
-           "deliveredKey": {"accessKeyId": "AKIAL", "createDate": "2026-09-01T00:00:00+00:00"}}],
-         ("lisa", "AKIAL", 89.5)),
+        (
+            [
+                {
+                    "username": "bart",
+                    "outcome": "skipped",
+                    "deliveredKey": {
+                        "accessKeyId": "AKIAB",
+                        "createDate": "2026-10-01T00:00:00+00:00",
+                    },
+                },
+                {
+                    "username": "lisa",
+                    "outcome": "failed",
+                    "deliveredKey": {
+                        "accessKeyId": "AKIAL",
+                        "createDate": "2026-09-01T00:00:00+00:00",
+                    },
+                },
+            ],
+            ("lisa", "AKIAL", 89.5),
+        ),
         # a handed-off user holds a key no older than its batch's outcomes
-        ([{"username": "homer", "outcome": "handed_off", "accessKeyId": "AKIAH"}],
-         ("homer", "AKIAH", 0.5)),
+        (
+            [{"username": "homer", "outcome": "handed_off", "accessKeyId": "AKIAH"}],
+            ("homer", "AKIAH", 0.5),
+        ),
         # a user whose record was not read is not counted
         ([{"username": "moe", "outcome": "failed", "deliveredKey": None}], None),
     ],
-)  # fmt: skip
+)
 def test_given_outcomes_then_the_oldest_key_in_use_and_its_age(
     outcomes: list[Any], expected: tuple[str, str, float] | None
 ) -> None:

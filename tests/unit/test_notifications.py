@@ -30,10 +30,15 @@ def batch(rotated: int = 0, failed: int = 0, deferred: int = 0) -> Any:
         {"username": f"f{n:02d}", "error": "UserNotFound", "message": "gone"} for n in range(failed)
     ]
     entries["deferred"] = [
-        {"username": f"d{n:02d}", "accessKeyId": f"AKIAOLD{n:013d}", "lastUsed": None, "runs": 1,
-         "action": "kept"}
+        {
+            "username": f"d{n:02d}",
+            "accessKeyId": f"AKIAOLD{n:013d}",
+            "lastUsed": None,
+            "runs": 1,
+            "action": "kept",
+        }
         for n in range(deferred)
-    ]  # fmt: skip
+    ]
     return entries
 
 
@@ -57,9 +62,14 @@ def test_given_a_batch_then_one_event_per_rotated_failed_and_deferred_user(
     ]
     failed = json.loads(entries[2]["Detail"])
     assert failed == {
-        "username": "f00", "error": "UserNotFound", "message": "gone", "accountId": "123456789012",
-        "secretName": "ci-keys/f00", "rotator": "ci-keys", "executionArn": EXECUTION,
-    }  # fmt: skip
+        "username": "f00",
+        "error": "UserNotFound",
+        "message": "gone",
+        "accountId": "123456789012",
+        "secretName": "ci-keys/f00",
+        "rotator": "ci-keys",
+        "executionArn": EXECUTION,
+    }
     assert {e["Source"] for e in entries} == {"credentials-rotator.ci-keys"}
     assert {e["EventBusName"] for e in entries} == {"default"}
     assert all(e["Resources"] == [EXECUTION] for e in entries)

@@ -30,9 +30,12 @@ def moto_stamps(iam: Any, secretsmanager: Any, s3: Any) -> dict[str, datetime.da
     iam.create_user(UserName="homer")
     key = iam.create_access_key(UserName="homer")["AccessKey"]
     boto3.client(
-        "sts", region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"], aws_session_token=None,
-    ).get_caller_identity()  # fmt: skip
+        "sts",
+        region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        aws_session_token=None,
+    ).get_caller_identity()
     used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
     (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     s3.put_object(Bucket=bucket, Key="k", Body=b"{}")

@@ -21,8 +21,14 @@ NORMALISED: dict[str, tuple[Any, dict[str, Any]]] = {
         {"username": "homer", "outcome": "handed_off", "accessKeyId": KEY, "previousKeyId": OLD},
     ),
     "handed off, nothing to retire, extra fields dropped": (
-        {"username": "homer", "outcome": "handed_off", "accessKeyId": KEY,
-         "previousKeyId": None, "secretArn": "arn", "detail": "x"},
+        {
+            "username": "homer",
+            "outcome": "handed_off",
+            "accessKeyId": KEY,
+            "previousKeyId": None,
+            "secretArn": "arn",
+            "detail": "x",
+        },
         {"username": "homer", "outcome": "handed_off", "accessKeyId": KEY, "previousKeyId": None},
     ),
     "skipped": (
@@ -34,18 +40,37 @@ NORMALISED: dict[str, tuple[Any, dict[str, Any]]] = {
         {"username": "marge", "outcome": "planned", "detail": ""},
     ),
     "unconfirmed": (
-        {"username": "lisa", "outcome": "unconfirmed", "accessKeyId": KEY,
-         "error": "Sandbox.Timedout"},
-        {"username": "lisa", "outcome": "failed", "error": "HandoffUnconfirmed",
-         "message": f"the handoff of access key {KEY} could not be confirmed (Sandbox.Timedout), "
-         "so the handler may hold it; both keys stay active and the next run hands it off again"},
+        {
+            "username": "lisa",
+            "outcome": "unconfirmed",
+            "accessKeyId": KEY,
+            "error": "Sandbox.Timedout",
+        },
+        {
+            "username": "lisa",
+            "outcome": "failed",
+            "error": "HandoffUnconfirmed",
+            "message": (
+                f"the handoff of access key {KEY} could not be confirmed (Sandbox.Timedout), so "
+                "the handler may hold it; both keys stay active and the next run hands it off again"
+            ),
+        },
     ),
     "failed with a Lambda error's cause": (
-        {"username": "bart", "outcome": "failed", "error": "UserNotFound",
-         "message": json.dumps({"errorMessage": "IAM user bart does not exist",
-                                "errorType": "UserNotFound"})},
-        {"username": "bart", "outcome": "failed", "error": "UserNotFound",
-         "message": "IAM user bart does not exist"},
+        {
+            "username": "bart",
+            "outcome": "failed",
+            "error": "UserNotFound",
+            "message": json.dumps(
+                {"errorMessage": "IAM user bart does not exist", "errorType": "UserNotFound"}
+            ),
+        },
+        {
+            "username": "bart",
+            "outcome": "failed",
+            "error": "UserNotFound",
+            "message": "IAM user bart does not exist",
+        },
     ),
     "failed with a plain cause": (
         {"username": "bart", "outcome": "failed", "error": "States.Timeout", "message": "late"},
@@ -57,20 +82,32 @@ NORMALISED: dict[str, tuple[Any, dict[str, Any]]] = {
     ),
     "an unknown outcome": (
         {"username": "bart", "outcome": "exploded"},
-        {"username": "bart", "outcome": "failed", "error": "Unknown",
-         "message": "unexpected outcome 'exploded'"},
+        {
+            "username": "bart",
+            "outcome": "failed",
+            "error": "Unknown",
+            "message": "unexpected outcome 'exploded'",
+        },
     ),
     "no outcome": (
         {"username": "bart"},
-        {"username": "bart", "outcome": "failed", "error": "Unknown",
-         "message": "unexpected outcome None"},
+        {
+            "username": "bart",
+            "outcome": "failed",
+            "error": "Unknown",
+            "message": "unexpected outcome None",
+        },
     ),
     "not an object": (
         ["bart"],
-        {"username": "", "outcome": "failed", "error": "Unknown",
-         "message": "unexpected result ['bart']"},
+        {
+            "username": "",
+            "outcome": "failed",
+            "error": "Unknown",
+            "message": "unexpected result ['bart']",
+        },
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize(("result", "normalised"), NORMALISED.values(), ids=NORMALISED.keys())

@@ -222,9 +222,13 @@ def test_given_a_hint_when_made_a_record_then_it_knows_the_current_version_only(
     assert found == DeliveryRecord(
         "ci-keys/homer",
         "arn:secret",
-        Version("v-1", "AKIAAAAAAAAAAAAAAAAA", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
-                pending=True),
-    )  # fmt: skip
+        Version(
+            "v-1",
+            "AKIAAAAAAAAAAAAAAAAA",
+            datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+            pending=True,
+        ),
+    )
 
 
 @pytest.mark.parametrize("missing", ["secretArn", "versionId"])

@@ -83,9 +83,12 @@ def run(
 def signed_with(key: dict[str, Any]) -> Any:
     """An STS client that signs with ``key``: a call with it is a use IAM records."""
     return boto3.client(
-        "sts", region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"], aws_session_token=None,
-    )  # fmt: skip
+        "sts",
+        region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        aws_session_token=None,
+    )
 
 
 def refuse(client: Any, event_name: str, code: str, message: str = "refused") -> None:
@@ -208,8 +211,9 @@ def test_given_a_new_key_that_never_works_when_rotated_then_it_is_recorded_and_u
         "row within 60 s"
     )
     assert (result["previousKeyId"], result["previousVersionId"]) == (
-        delivered["AccessKeyId"], version,
-    )  # fmt: skip
+        delivered["AccessKeyId"],
+        version,
+    )
     assert stage_map(secretsmanager)[result["versionId"]] == ["AWSCURRENT", PENDING]
     assert value_of(secretsmanager, result["versionId"])["AccessKeyId"] == result["accessKeyId"]
     secret = value_of(secretsmanager, result["versionId"])["SecretAccessKey"]
@@ -324,8 +328,10 @@ def test_given_the_superseded_key_used_since_its_successor_when_rotated_then_not
     assert result["outcome"] == "deferred"
     deferral = result["deferral"]
     assert (deferral["accessKeyId"], deferral["runs"], deferral["action"]) == (
-        superseded["AccessKeyId"], 1, "kept",
-    )  # fmt: skip
+        superseded["AccessKeyId"],
+        1,
+        "kept",
+    )
     assert result["detail"].startswith(f"access key {superseded['AccessKeyId']} of user homer")
     assert keys_of(iam) == keys
     tags = secretsmanager.describe_secret(SecretId="ci-keys/homer")["Tags"]
@@ -444,8 +450,16 @@ def test_given_a_retry_after_the_key_was_created_but_not_written_then_it_is_a_st
     dated[f"{PREFIX}items.json"] = created - MINUTE
     this_run = execution("scheduled-1", "RUNNING", created - MINUTE)
 
-    result = run(iam, secretsmanager, settings, sfn=listing_sfn(this_run), s3=s3,
-                 now=created + MINUTE, record=batch_read, attempt=1)  # fmt: skip
+    result = run(
+        iam,
+        secretsmanager,
+        settings,
+        sfn=listing_sfn(this_run),
+        s3=s3,
+        now=created + MINUTE,
+        record=batch_read,
+        attempt=1,
+    )
 
     assert set(keys_of(iam)) == {delivered["AccessKeyId"], result["accessKeyId"]}
     assert result["previousKeyId"] == delivered["AccessKeyId"]
@@ -465,8 +479,15 @@ def test_given_a_key_created_this_run_on_the_first_attempt_then_it_is_someone_el
     before = (keys_of(iam), stage_map(secretsmanager))
 
     with pytest.raises(UnknownAccessKey, match=other["AccessKeyId"]):
-        run(iam, secretsmanager, settings, sfn=listing_sfn(this_run), s3=s3,
-            now=created + MINUTE, record=hint(secretsmanager, settings))  # fmt: skip
+        run(
+            iam,
+            secretsmanager,
+            settings,
+            sfn=listing_sfn(this_run),
+            s3=s3,
+            now=created + MINUTE,
+            record=hint(secretsmanager, settings),
+        )
 
     assert (keys_of(iam), stage_map(secretsmanager)) == before
 
@@ -654,8 +675,14 @@ def test_given_delivered_and_an_unknown_active_key_when_rotated_then_nothing_cha
     before = (keys_of(iam), stage_map(secretsmanager))
 
     with pytest.raises(UnknownAccessKey, match=unknown["AccessKeyId"]):
-        run(iam, secretsmanager, settings, sfn=listing_sfn(), s3=s3,
-            record=hint(secretsmanager, settings))  # fmt: skip
+        run(
+            iam,
+            secretsmanager,
+            settings,
+            sfn=listing_sfn(),
+            s3=s3,
+            record=hint(secretsmanager, settings),
+        )
 
     assert (keys_of(iam), stage_map(secretsmanager)) == before
 

@@ -26,10 +26,13 @@ FAILED_ENTRY = 1065  # characters of one failure with a 1,000-character message
 
 def rotated(count: int) -> list[dict[str, Any]]:
     return [
-        {"username": f"user{n:04d}", "accessKeyId": "AKIA" + "N" * 16,
-         "previousKeyId": "AKIA" + "O" * 16}
+        {
+            "username": f"user{n:04d}",
+            "accessKeyId": "AKIA" + "N" * 16,
+            "previousKeyId": "AKIA" + "O" * 16,
+        }
         for n in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def noted(kind: str, count: int) -> list[dict[str, Any]]:
@@ -45,16 +48,26 @@ def failed(count: int, message: str = "IAM user is gone") -> list[dict[str, Any]
 
 def deferred(count: int) -> list[dict[str, Any]]:
     return [
-        {"username": f"slow{n:04d}", "accessKeyId": "AKIA" + "O" * 16,
-         "lastUsed": "2026-11-28T21:00:00+00:00", "runs": 1, "action": "kept"}
+        {
+            "username": f"slow{n:04d}",
+            "accessKeyId": "AKIA" + "O" * 16,
+            "lastUsed": "2026-11-28T21:00:00+00:00",
+            "runs": 1,
+            "action": "kept",
+        }
         for n in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def whole(
-    rotated_: int = 0, failed_: int = 0, message: str = "IAM user is gone", *, skipped: int = 0,
-    planned: int = 0, deferred_: int = 0,
-) -> Any:  # fmt: skip
+    rotated_: int = 0,
+    failed_: int = 0,
+    message: str = "IAM user is gone",
+    *,
+    skipped: int = 0,
+    planned: int = 0,
+    deferred_: int = 0,
+) -> Any:
     return {
         "rotated": rotated(rotated_),
         "skipped": noted("skip", skipped),
@@ -227,18 +240,40 @@ def test_given_summaries_of_any_size_when_fitted_then_the_rule_decides_the_cut(
 
 def test_given_outcomes_when_added_then_each_lands_in_its_list() -> None:
     entries = summary.empty()
-    summary.add(entries, {"username": "homer", "outcome": "handed_off", "accessKeyId": "AKIAN",
-                          "previousKeyId": "AKIAO"}, None)  # fmt: skip
-    summary.add(entries, {"username": "lisa", "outcome": "handed_off", "accessKeyId": "AKIAL",
-                          "previousKeyId": None}, None)  # fmt: skip
+    summary.add(
+        entries,
+        {
+            "username": "homer",
+            "outcome": "handed_off",
+            "accessKeyId": "AKIAN",
+            "previousKeyId": "AKIAO",
+        },
+        None,
+    )
+    summary.add(
+        entries,
+        {
+            "username": "lisa",
+            "outcome": "handed_off",
+            "accessKeyId": "AKIAL",
+            "previousKeyId": None,
+        },
+        None,
+    )
     summary.add(entries, {"username": "marge", "outcome": "skipped", "detail": "young"}, None)
     summary.add(entries, {"username": "maggie", "outcome": "planned", "detail": "would"}, None)
-    summary.add(entries, {"username": "bart", "outcome": "failed", "error": "UserNotFound",
-                          "message": "gone"}, None)  # fmt: skip
+    summary.add(
+        entries,
+        {"username": "bart", "outcome": "failed", "error": "UserNotFound", "message": "gone"},
+        None,
+    )
     summary.add(entries, {"username": "moe", "outcome": "failed"}, None)
     slow = deferred(1)[0]
-    summary.add(entries, {"username": "slow0000", "outcome": "deferred", "detail": "in use",
-                          "deferral": slow}, None)  # fmt: skip
+    summary.add(
+        entries,
+        {"username": "slow0000", "outcome": "deferred", "detail": "in use", "deferral": slow},
+        None,
+    )
 
     assert entries == {
         "rotated": [
@@ -258,8 +293,12 @@ def test_given_outcomes_when_added_then_each_lands_in_its_list() -> None:
 
 def test_given_a_handoff_whose_old_key_was_not_retired_then_the_user_failed() -> None:
     entries = summary.empty()
-    outcome = {"username": "homer", "outcome": "handed_off", "accessKeyId": "AKIAN",
-               "previousKeyId": "AKIAO"}  # fmt: skip
+    outcome = {
+        "username": "homer",
+        "outcome": "handed_off",
+        "accessKeyId": "AKIAN",
+        "previousKeyId": "AKIAO",
+    }
     retirement = summary.Retirement("RetireFailed", "could not delete access key AKIAO")
     summary.add(entries, outcome, retirement)  # type: ignore[arg-type]
     assert entries["rotated"] == []
@@ -276,8 +315,12 @@ def test_given_a_handoff_whose_old_key_is_still_in_use_then_rotated_and_deferred
     """GIVEN homer handed off, his old key kept because it is in use THEN he is rotated (he got a
     new key) and deferred (the old key stays); after max_deferrals runs he is failed instead."""
     entries = summary.empty()
-    outcome = {"username": "homer", "outcome": "handed_off", "accessKeyId": "AKIAN",
-               "previousKeyId": "AKIAO"}  # fmt: skip
+    outcome = {
+        "username": "homer",
+        "outcome": "handed_off",
+        "accessKeyId": "AKIAN",
+        "previousKeyId": "AKIAO",
+    }
     slow = {**deferred(1)[0], "username": "homer"}
     summary.add(entries, outcome, summary.Retirement(deferred=slow))  # type: ignore[arg-type]
     summary.add(entries, outcome, summary.Retirement("KeyStillInUse", "still"))  # type: ignore[arg-type]

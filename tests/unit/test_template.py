@@ -166,6 +166,20 @@ def test_the_iterations_end_with_outcomes_the_engine_understands(asl: dict[str, 
     assert every["Rotate"]["Parameters"]["Payload"]["attempt.$"] == "$$.State.RetryCount"
 
 
+def test_every_outcome_of_rotate_is_routed_by_its_name_in_python(asl: dict[str, Any]) -> None:
+    """GIVEN rotate's outcomes (``shapes.RotateOutcome``, their one definition) THEN the Ready
+    choice tests only those names, and what it leaves to NotRotated, which passes the outcome on,
+    is an outcome of an iteration (``shapes.IterationOutcome``): a new outcome of rotate cannot
+    reach the batch's record unrouted."""
+    ready = states(asl)["Ready"]
+    assert {choice["Variable"] for choice in ready["Choices"]} == {"$.outcome"}
+    routed = {choice["StringEquals"] for choice in ready["Choices"]}
+    rotate_outcomes = set(shapes.RotateOutcome.__args__)
+    assert routed <= rotate_outcomes
+    assert ready["Default"] == "NotRotated"
+    assert rotate_outcomes - routed <= set(shapes.IterationOutcome.__args__)
+
+
 # --- retries and catches ------------------------------------------------------------------------
 
 

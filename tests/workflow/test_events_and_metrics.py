@@ -129,9 +129,15 @@ def test_given_a_failed_and_a_deferred_user_when_run_then_each_has_its_event_and
     for record in records:
         assert_valid_emf(record)
     record = run_record(records)
-    counts = {name: record[name] for name in (
-        metrics.USERS_ROTATED, metrics.USERS_SKIPPED, metrics.USERS_FAILED, metrics.USERS_DEFERRED,
-    )}  # fmt: skip
+    counts = {
+        name: record[name]
+        for name in (
+            metrics.USERS_ROTATED,
+            metrics.USERS_SKIPPED,
+            metrics.USERS_FAILED,
+            metrics.USERS_DEFERRED,
+        )
+    }
     assert counts == {"UsersRotated": 2, "UsersSkipped": 0, "UsersFailed": 1, "UsersDeferred": 1}
     assert record["Rotator"] == "ci-keys"
     assert 0 < record[metrics.RUN_DURATION] < 60

@@ -48,8 +48,10 @@ def test_given_a_consumer_still_on_its_old_key_when_run_then_the_old_key_stays_a
     deferred = only(run.summary["deferred"])
     assert deferred["username"] == "bart"
     assert (deferred["accessKeyId"], deferred["runs"], deferred["action"]) == (
-        delivered["bart"], 1, "kept",
-    )  # fmt: skip
+        delivered["bart"],
+        1,
+        "kept",
+    )
     assert deferred["lastUsed"] is not None
     assert run.summary["counts"]["deferred"] == 1
     new = harness.secret_key_id("bart")
