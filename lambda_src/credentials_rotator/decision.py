@@ -13,13 +13,13 @@ import enum
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from credentials_rotator.delivery_record import DeliveryRecord, Version
 from credentials_rotator.errors import (
     AmbiguousAccessKeys,
     RecordReplaced,
     UnconfirmedKeyInactive,
     UnknownAccessKey,
 )
-from credentials_rotator.record import DeliveryRecord, Version
 
 ACTIVE = "Active"
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from credentials_rotator.config import Config
+from credentials_rotator.delivery_record import parse_date
 from credentials_rotator.errors import KeyStillInUse
 from credentials_rotator.log import get_logger
-from credentials_rotator.record import parse_date
 from credentials_rotator.shapes import DEFERRED_STAGE, DeferredEntry
 
 if TYPE_CHECKING:

@@ -34,10 +34,10 @@ from botocore.exceptions import ClientError
 from credentials_rotator import access_keys, deferrals
 from credentials_rotator.config import Config
 from credentials_rotator.decision import ACTIVE, AccessKey
+from credentials_rotator.delivery_record import DeliveryRecord
 from credentials_rotator.errors import UserNotFound
 from credentials_rotator.failures import error_code
 from credentials_rotator.log import get_logger
-from credentials_rotator.record import DeliveryRecord
 from credentials_rotator.shapes import DeferredEntry, RotateEvent
 
 if TYPE_CHECKING:

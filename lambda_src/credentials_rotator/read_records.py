@@ -1,15 +1,15 @@
 """Entry point ``read_records``: read the delivery records of a batch's users, 20 secrets a call.
 
-Each user's record is reduced to ids, dates and stages at once (``record.hint_of``); a secret
-that does not exist gives a hint without a secret, one that could not be read gives None, and
-``rotate`` then reads that user's record itself.
+Each user's record is reduced to ids, dates and stages at once (``delivery_record.hint_of``); a
+secret that does not exist gives a hint without a secret, one that could not be read gives None,
+and ``rotate`` then reads that user's record itself.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from credentials_rotator import clients, config, record
+from credentials_rotator import clients, config, delivery_record
 from credentials_rotator.entry import entry_point
 from credentials_rotator.events import parse_read_records_event
 from credentials_rotator.shapes import ReadRecordsEvent, ReadRecordsResult, RecordHint
@@ -61,7 +61,7 @@ def read_hints(
         for value in response.get("SecretValues", []):
             name = value.get("Name")
             if name in hints and "VersionId" in value and "ARN" in value:
-                hints[name] = record.hint_of(dict(value))
+                hints[name] = delivery_record.hint_of(dict(value))
         for error in response.get("Errors", []):
             name = error.get("SecretId")
             if name in hints and error.get("ErrorCode") == "ResourceNotFoundException":

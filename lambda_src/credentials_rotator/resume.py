@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from credentials_rotator import record
 from credentials_rotator.config import Config
 from credentials_rotator.decision import KeyPlan
+from credentials_rotator.delivery_record import DeliveryRecord, Version
 from credentials_rotator.errors import UnconfirmedKeyNotUsable
 from credentials_rotator.log import get_logger
 from credentials_rotator.rotate_result import result
@@ -29,7 +29,7 @@ def handoff_again(
     secretsmanager: SecretsManagerClient,
     event: RotateEvent,
     config: Config,
-    full: record.DeliveryRecord,
+    full: DeliveryRecord,
     plan: KeyPlan,
 ) -> RotateResult:
     """Hand off again the key whose earlier handoff was never confirmed: the handler may hold it.
@@ -62,7 +62,7 @@ def _prove_again(
     config: Config,
     username: str,
     secret_arn: str,
-    unconfirmed: record.Version,
+    unconfirmed: Version,
 ) -> None:
     """Raise ``UnconfirmedKeyNotUsable`` when verification is on and the unconfirmed key does
     not authenticate: nothing is handed off, and both keys stay, since the handler may hold it."""

@@ -26,6 +26,7 @@ from credentials_rotator import (
 from credentials_rotator.access_keys import create_access_key, delete_access_key, list_access_keys
 from credentials_rotator.accounts import iam_for
 from credentials_rotator.decision import KeyPlan, decide, key_age_days, rotation_due, unexplained
+from credentials_rotator.delivery_record import DeliveryRecord, record_from_hint
 from credentials_rotator.entry import entry_point
 from credentials_rotator.events import parse_rotate_event
 from credentials_rotator.log import get_logger
@@ -84,7 +85,7 @@ def rotate_user(
     hint = event["record"] if event["attempt"] == 0 else None  # a retry may find its own key
     settled = None
     if hint is not None:
-        hinted = record.record_from_hint(config.secret_name(event["user"]["username"]), hint)
+        hinted = record_from_hint(config.secret_name(event["user"]["username"]), hint)
         if hinted.settled:
             settled = hinted
         if hinted.settled and not hinted.retirement_deferred:
@@ -97,7 +98,7 @@ def rotate_user(
 
 
 def _create_first(
-    aws: Clients, config: config.Config, event: RotateEvent, settled: record.DeliveryRecord
+    aws: Clients, config: config.Config, event: RotateEvent, settled: DeliveryRecord
 ) -> RotateResult | None:
     """The normal path: the delivered key is usually the user's only one, so create at once;
     None when this path does not apply or the user has two keys (then decide)."""
@@ -118,7 +119,7 @@ def _rotate_with_decision(
     config: config.Config,
     event: RotateEvent,
     now: datetime.datetime,
-    settled: record.DeliveryRecord | None,
+    settled: DeliveryRecord | None,
 ) -> RotateResult:
     """Read what the batch did not (the whole record, the keys), then apply the decision table.
     A settled record from the batch's read needs its AWSPREVIOUS version only to explain a key."""
@@ -162,7 +163,7 @@ def _rotate_with_decision(
 def _skip_for_age(
     event: RotateEvent,
     config: config.Config,
-    settled: record.DeliveryRecord,
+    settled: DeliveryRecord,
     now: datetime.datetime,
 ) -> RotateResult | None:
     """The skipped result when the delivered key is younger than the key-age limit."""
@@ -186,7 +187,7 @@ def _retire_then_skip(
     aws: Clients,
     config: config.Config,
     username: str,
-    full: record.DeliveryRecord,
+    full: DeliveryRecord,
     plan: KeyPlan,
     *,
     skipped: RotateResult,
@@ -201,7 +202,7 @@ def _retire_then_skip(
 
 
 def _prepare(
-    aws: Clients, config: config.Config, username: str, full: record.DeliveryRecord, plan: KeyPlan
+    aws: Clients, config: config.Config, username: str, full: DeliveryRecord, plan: KeyPlan
 ) -> str | None:
     """Make room and put the record right; return the version a roll back makes current."""
     if plan.restore is not None and full.current is not None:

@@ -16,6 +16,7 @@ from credentials_rotator.decision import (
     rotation_due,
     unexplained,
 )
+from credentials_rotator.delivery_record import DeliveryRecord, Version
 from credentials_rotator.errors import (
     AmbiguousAccessKeys,
     RecordReplaced,
@@ -23,7 +24,6 @@ from credentials_rotator.errors import (
     UnconfirmedKeyInactive,
     UnknownAccessKey,
 )
-from credentials_rotator.record import DeliveryRecord, Version
 
 NOW = datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)
 DAY = datetime.timedelta(days=1)

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from aws_state import PENDING, confirm, make_current, new_key, record, write
 from botocore.exceptions import ClientError
-from credentials_rotator import record as delivery_record
-from credentials_rotator.record import DeliveryRecord, Version
+from credentials_rotator import delivery_record
+from credentials_rotator.delivery_record import DeliveryRecord, Version
+from credentials_rotator.record import read_record, with_previous
 
 NOW = datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)
 
@@ -98,7 +99,7 @@ def homer(iam: Any) -> str:
 
 
 def test_given_no_secret_when_read_then_the_record_is_empty(secretsmanager: Any) -> None:
-    assert delivery_record.read_record(secretsmanager, "ci-keys/homer") == DeliveryRecord(
+    assert read_record(secretsmanager, "ci-keys/homer") == DeliveryRecord(
         "ci-keys/homer", None, None
     )
 
@@ -107,7 +108,7 @@ def test_given_a_secret_without_a_version_when_read_then_the_record_is_empty(
     secretsmanager: Any,
 ) -> None:
     secretsmanager.create_secret(Name="ci-keys/homer")
-    assert delivery_record.read_record(secretsmanager, "ci-keys/homer").current is None
+    assert read_record(secretsmanager, "ci-keys/homer").current is None
 
 
 def test_given_delivered_over_superseded_when_read_then_both_versions_are_known(
@@ -118,7 +119,7 @@ def test_given_delivered_over_superseded_when_read_then_both_versions_are_known(
     created = NOW - datetime.timedelta(days=3)
     delivered_version = record(secretsmanager, delivered, created=created)
 
-    found = delivery_record.read_record(secretsmanager, "ci-keys/homer")
+    found = read_record(secretsmanager, "ci-keys/homer")
 
     arn = secretsmanager.describe_secret(SecretId="ci-keys/homer")["ARN"]
     assert found == DeliveryRecord(
@@ -137,7 +138,7 @@ def test_given_an_unconfirmed_key_when_read_then_it_is_pending_over_the_delivere
     record(secretsmanager, delivered)
     record(secretsmanager, newer, (PENDING, "AWSCURRENT"))
 
-    found = delivery_record.read_record(secretsmanager, "ci-keys/homer")
+    found = read_record(secretsmanager, "ci-keys/homer")
 
     assert found.unconfirmed is not None
     assert found.unconfirmed.access_key_id == newer["AccessKeyId"]
@@ -153,7 +154,7 @@ def test_given_a_confirmed_handoff_when_read_then_the_new_key_is_delivered(
     version = record(secretsmanager, newer, ("AWSCURRENT", PENDING))
     confirm(secretsmanager, version)
 
-    found = delivery_record.read_record(secretsmanager, "ci-keys/homer")
+    found = read_record(secretsmanager, "ci-keys/homer")
 
     assert found.settled
     assert found.delivered is not None and found.delivered.version_id == version
@@ -168,7 +169,7 @@ def test_given_a_value_replaced_by_hand_when_read_then_its_version_holds_no_key(
     delivered_version = record(secretsmanager, delivered)
     write(secretsmanager, "homer", "a password, not a key")
 
-    found = delivery_record.read_record(secretsmanager, "ci-keys/homer")
+    found = read_record(secretsmanager, "ci-keys/homer")
 
     assert found.current is not None and found.current.access_key_id is None
     assert found.delivered is not None and found.delivered.version_id == delivered_version
@@ -180,7 +181,7 @@ def test_given_the_current_version_only_when_its_previous_is_added_then_it_is_re
     old, delivered = new_key(iam), new_key(iam)
     old_version = record(secretsmanager, old)
     record(secretsmanager, delivered)
-    full = delivery_record.read_record(secretsmanager, "ci-keys/homer")
+    full = read_record(secretsmanager, "ci-keys/homer")
     known = DeliveryRecord(full.secret_name, full.secret_arn, full.current)
     calls: list[dict[str, Any]] = []
     secretsmanager.meta.events.register(
@@ -188,7 +189,7 @@ def test_given_the_current_version_only_when_its_previous_is_added_then_it_is_re
         lambda params, **_: calls.append(dict(params)),
     )
 
-    completed = delivery_record.with_previous(secretsmanager, known)
+    completed = with_previous(secretsmanager, known)
 
     assert completed == full
     assert completed.previous is not None and completed.previous.version_id == old_version
@@ -203,7 +204,7 @@ def test_given_the_secret_cannot_be_read_when_read_then_the_error_is_raised(
 
     secretsmanager.meta.events.register("before-call.secrets-manager.GetSecretValue", refuse)
     with pytest.raises(ClientError, match="AccessDeniedException"):
-        delivery_record.read_record(secretsmanager, "ci-keys/homer")
+        read_record(secretsmanager, "ci-keys/homer")
 
 
 # --- hints: the record as its batch reads it --------------------------------------------------
@@ -306,7 +307,7 @@ def test_given_the_secret_moved_back_by_hand_when_read_then_the_stages_say_so(
     refused_version = record(secretsmanager, refused, ("AWSCURRENT", PENDING))
     make_current(secretsmanager, delivered_version)
 
-    found = delivery_record.read_record(secretsmanager, "ci-keys/homer")
+    found = read_record(secretsmanager, "ci-keys/homer")
 
     assert found.settled
     assert found.current is not None and found.current.version_id == delivered_version
