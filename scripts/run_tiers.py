@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -91,14 +92,21 @@ class Tier:
         )
         if output is not None:
             output.close()  # the child holds its own copy
+        # Waited for at once, so that a tier's duration ends when it does, not when it is read.
+        self._waiting = threading.Thread(target=self._wait, daemon=True)
+        self._waiting.start()
+
+    def _wait(self) -> None:
+        self.exit_code = self.process.wait()
+        self.seconds = time.monotonic() - self.started
 
     @property
     def junit(self) -> Path:
         return BUILD / f"junit-{self.target.removeprefix('test-')}.xml"
 
     def result(self) -> TierResult:
-        code = self.process.wait()
-        seconds = time.monotonic() - self.started
+        self._waiting.join()
+        code, seconds = self.exit_code, self.seconds
         if self.log is not None:
             print(f"==> make {self.target} (ran alongside; its output, {self.log})", flush=True)
             print(self.log.read_text(errors="replace"), flush=True)
