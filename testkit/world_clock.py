@@ -38,6 +38,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 )
 
 SECOND = datetime.timedelta(seconds=1)
+MINUTE = datetime.timedelta(minutes=1)
 # How far into the next second ``to_next_second`` lands, and how often a Wait state looks at the
 # clock.
 INTO_THE_SECOND = datetime.timedelta(milliseconds=10)
@@ -70,6 +71,14 @@ class WorldClock:
             self._traveller.shift(
                 SECOND - datetime.timedelta(microseconds=now.microsecond) + INTO_THE_SECOND
             )
+
+    def to_next_minute(self, into_it: datetime.timedelta) -> None:
+        """Let the next whole minute begin, and ``into_it`` of it pass (IAM gives a key's last use
+        to the minute: where a step falls in its minute decides what the engine can tell)."""
+        with self._lock:
+            now = self.now()
+            into_this_minute = datetime.timedelta(seconds=now.second, microseconds=now.microsecond)
+            self._traveller.shift(MINUTE - into_this_minute + into_it)
 
 
 @contextlib.contextmanager

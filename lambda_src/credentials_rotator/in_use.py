@@ -1,7 +1,9 @@
 """Whether a previously delivered key is still in use, and what happens to it then.
 
 After a handoff the consumer should move to the new key. IAM records when a key was last used
-(``GetAccessKeyLastUsed``; AWS documents no delay for it, so a use seconds old may not show yet).
+(``GetAccessKeyLastUsed``; AWS documents no delay for it, so a use seconds old may not show yet,
+and records it to the minute: AWS's examples show whole minutes, so ``may_follow`` takes a date on
+a whole minute for any moment of that minute).
 A previous key used after its successor's handoff means the consumer has not moved, and
 ``in_use_key_action`` says what happens: ``defer`` keeps the key Active and the next run checks
 it again before it rotates the user; ``deactivate`` deactivates it instead of deleting it (a cut
@@ -11,8 +13,9 @@ Only a superseded key is checked: one that was delivered and whose successor's h
 confirmed. A refused key (a retired version still pending: rolled back, or left by a roll back
 that could not delete it) was never kept by the handler, and the only uses IAM saw of it are the
 rotator's own proofs; it is deleted unchecked. A use counts when it came after:
-- the last use a deferral recorded (the key was deferred before);
-- in ``finish``, its successor's handoff (when the batch recorded its outcomes);
+- the last use a deferral recorded (the key was deferred before): IAM's date must be later;
+- in ``finish``, its successor's handoff (when the batch recorded its outcomes): a use in the
+  minute of the handoff counts;
 - in a later run, when no deferral was recorded (the retirement failed, or ``finish`` never
   ran), its successor's creation plus the grace wait: the consumer used the old key until it
   switched, and the grace wait is the time it was given to switch.
@@ -27,6 +30,7 @@ verdict.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -48,13 +52,24 @@ LOGGER = get_logger(__name__)
 # S3 and IAM give times to the second: a use in the same second as such a time may have come
 # before it, so only a use after that second's last microsecond counts as later.
 REST_OF_THE_SECOND = datetime.timedelta(seconds=1, microseconds=-1)
+# IAM's last-use dates on a whole minute stand for any moment of that minute.
+REST_OF_THE_MINUTE = datetime.timedelta(minutes=1, microseconds=-1)
+
+
+def may_follow(last_used: datetime.datetime, moment: datetime.datetime) -> bool:
+    """Whether the use IAM recorded as ``last_used`` may have come after ``moment``, a time to the
+    second: a date on a whole minute (AWS records last uses to the minute) stands for the whole
+    minute, so a use in the minute of a handoff counts as a use after it."""
+    whole_minute = last_used.second == 0 and last_used.microsecond == 0
+    latest = last_used + (REST_OF_THE_MINUTE if whole_minute else datetime.timedelta(0))
+    return latest > moment + REST_OF_THE_SECOND
 
 
 def used_since(
-    iam: IAMClient, username: str, access_key_id: str, since: datetime.datetime
+    iam: IAMClient, username: str, access_key_id: str, counts: Callable[[datetime.datetime], bool]
 ) -> datetime.datetime | None:
-    """When IAM last saw the key used, if that was after ``since``; otherwise None (a key that is
-    gone is used no more).
+    """When IAM last saw the key used, if that use ``counts``; otherwise None (a key that is gone
+    is used no more).
 
     For a key that no longer exists AWS may answer AccessDenied rather than NoSuchEntity: the
     key's owner is the resource it authorizes on, and a policy scoped to users cannot match a
@@ -71,7 +86,7 @@ def used_since(
             return None
         raise
     last = used.get("LastUsedDate")
-    return last if last is not None and last > since else None
+    return last if last is not None and counts(last) else None
 
 
 def _still_there(iam: IAMClient, username: str, access_key_id: str) -> bool:
@@ -131,8 +146,11 @@ def check_again(
     earlier = recorded.earlier
     if earlier is not None and earlier.run_prefix == run_prefix:
         return deferrals.verdict(config, username, earlier)  # this run deferred it already: a retry
-    since = earlier.last_used if earlier is not None else _after(switched_by)
-    last_used = used_since(iam, username, key_id, since) if since is not None else None
+    last_used = None
+    if earlier is not None:
+        last_used = used_since(iam, username, key_id, lambda last: last > earlier.last_used)
+    elif switched_by is not None:
+        last_used = used_since(iam, username, key_id, lambda last: may_follow(last, switched_by))
     if last_used is None:
         return None
     runs = earlier.runs + 1 if earlier is not None else 1
@@ -155,16 +173,12 @@ def retire_unless_in_use(
     old_key_action says; when it was used since, do what in_use_key_action says instead."""
     access_keys.refuse_the_new_key(previous_key_id, new_key)
     if config.in_use_key_action != "retire" and since is not None:
-        last_used = used_since(iam, username, previous_key_id, since + REST_OF_THE_SECOND)
+        last_used = used_since(iam, username, previous_key_id, lambda last: may_follow(last, since))
         if last_used is not None:
             first = deferrals.Deferral(previous_key_id, 1, last_used, run_prefix)
             return _keep_or_deactivate(iam, secretsmanager, config, username, first, recorded=None)
     access_keys.retire(iam, config.old_key_action, username, previous_key_id, new_key)
     return None
-
-
-def _after(time_to_the_second: datetime.datetime | None) -> datetime.datetime | None:
-    return None if time_to_the_second is None else time_to_the_second + REST_OF_THE_SECOND
 
 
 def _keep_or_deactivate(

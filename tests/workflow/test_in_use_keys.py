@@ -8,6 +8,7 @@ grace period (``Harness.not_moved``); moto records the key's last use as IAM doe
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
@@ -59,6 +60,31 @@ def test_given_a_consumer_still_on_its_old_key_when_run_then_the_old_key_stays_a
     assert delivered["homer"] not in harness.keys("homer")
     tag = deferral_tag(harness, "bart")
     assert tag is not None and tag.startswith(f"{delivered['bart']} 1 ")
+
+
+def test_given_a_use_in_the_minute_of_the_handoff_when_the_run_ends_then_the_old_key_stays(
+    harness: Harness,
+) -> None:
+    """GIVEN IAM gives bart's last uses to the minute (AWS's examples show whole minutes) and his
+    consumer uses his previous key once, right after the handoff and in its minute WHEN the run
+    ends THEN IAM's date (the start of that minute, before the handoff) counts as a use after it:
+    bart is deferred and both his keys stay Active."""
+    delivered = delivered_once(harness, "bart")["bart"]
+    harness.last_use.to_the_minute = True
+
+    def use_after_the_handoff(state: str) -> None:
+        if state == "GraceWait":
+            harness.use_previous_key("bart")
+
+    harness.state_hooks.append(use_after_the_handoff)
+    harness.clock.to_next_minute(datetime.timedelta(seconds=5))  # the run starts at :05
+    run = harness.run()
+
+    started = harness.sfn.describe_execution(executionArn=run.arn)["startDate"]
+    used = harness.iam.get_access_key_last_used(AccessKeyId=delivered)["AccessKeyLastUsed"]
+    assert used["LastUsedDate"] == started.replace(second=0, microsecond=0)  # before the handoff
+    assert (only(run.summary["deferred"])["accessKeyId"], run.status) == (delivered, "SUCCEEDED")
+    assert harness.keys("bart") == {delivered: "Active", harness.secret_key_id("bart"): "Active"}
 
 
 def test_given_the_consumer_stays_on_the_old_key_when_runs_follow_then_deferred_then_failed(
