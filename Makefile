@@ -111,5 +111,5 @@ bench: venv ## Rotate 10 to 5,000 users, one run each, 1,000 over 10 accounts an
 	PYTHONPATH=$(CURDIR):$(CURDIR)/lambda_src $(BIN)/python bench/run.py
 
 .PHONY: test
-test: venv ## Every tier: lint, unit + workflow, faults, Terraform, and end to end on LocalStack alongside them
-	$(BIN)/python scripts/run_tiers.py lint test-unit test-faults test-tf --alongside test-e2e
+test: venv ## Every tier: lint, unit + workflow, faults; Terraform and end to end on LocalStack alongside them
+	$(BIN)/python scripts/run_tiers.py lint test-unit test-faults --alongside test-e2e test-tf

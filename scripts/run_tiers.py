@@ -2,10 +2,11 @@
 line per tier with its counts (the last lines, in the form CI reads: "unit: N passed, N failed,
 ...").
 
-``run_tiers.py lint test-unit --alongside test-e2e`` runs the tiers named before ``--alongside``
-one after another, and those after it at the same time as them: the end-to-end tier spends most of
-its time waiting on LocalStack and Terraform, while the others keep the processors busy. A tier
-run alongside writes its output to ``.build/<tier>.log``, printed whole when it ends.
+``run_tiers.py lint test-unit --alongside test-e2e test-tf`` runs the tiers named before
+``--alongside`` one after another, and those after it at the same time as them: the end-to-end
+tier spends most of its time waiting on LocalStack and Terraform, and the Terraform tier runs one
+command at a time, while the others keep both processors busy. A tier run alongside writes its
+output to ``.build/<tier>.log``, printed whole when it ends.
 
 Every tier runs even when an earlier one failed, so one run shows the whole picture. The exit
 status is non-zero when any tier failed, or when any test was skipped: on the project's machines
