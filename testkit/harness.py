@@ -83,7 +83,7 @@ from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from testkit import asl_render
 from testkit.authorization import Authorization
 from testkit.key_propagation import Propagation, sts_as_aws
-from testkit.last_use import LastUse, last_use_as_aws
+from testkit.last_use import last_use_to_the_minute
 from testkit.member_accounts import account_of_access_key, client_in, rotator_name, split
 from testkit.world_clock import WorldClock, engine_waits, travelling, wait_states_on_the_clock
 
@@ -466,8 +466,8 @@ class Harness:
         self.template_overrides: dict[str, Any] = {}
         # How long IAM refuses a new key (testkit/key_propagation.py); by default not at all.
         self.propagation = Propagation()
-        # IAM's record of each key's last use, to the minute when a test asks (testkit/last_use.py).
-        self.last_use = LastUse()
+        # Whether IAM answers a key's last use to the minute, as AWS does (testkit/last_use.py).
+        self.last_use_to_the_minute = False
         self.bucket = str(asl_render.template_variables()["run_data_bucket"])
         self._member_iams: dict[str, Any] = {}  # account id -> the test's IAM client there
         self._deploy_functions()
@@ -1008,7 +1008,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         abort_at_once(environment, world.progress)
         iam_times_to_the_second(environment)
         sts_as_aws(environment, lambda: world.propagation)
-        last_use_as_aws(environment, lambda: world.last_use)
+        last_use_to_the_minute(environment, lambda: world.last_use_to_the_minute)
         engine_waits(environment)
         wait_states_on_the_clock(environment, world_clock)
         _report_state_entries(world, environment)

@@ -1,66 +1,30 @@
-"""IAM's record of an access key's last use, as AWS publishes it.
+"""IAM's answer for an access key's last use, to the minute as AWS gives it.
 
-moto records every call signed with a key at once and to the microsecond (``LastUsedDate``). AWS
-documents no precision for it, and its examples show whole minutes (docs/aws-limits.md).
-``LastUse`` records each use on the world clock (testkit/world_clock.py); a test that sets
-``Harness.last_use.to_the_minute`` gets IAM's answers to the minute, as AWS gives them. Without
-it moto answers as it does.
+moto answers ``LastUsedDate`` to the microsecond, as it recorded the use on the world clock
+(testkit/world_clock.py). AWS documents no precision for it, and its examples show whole minutes
+(docs/aws-limits.md). A test that sets ``Harness.last_use_to_the_minute`` gets moto's answers
+with their seconds dropped; without it moto answers as it does.
 """
 
 from __future__ import annotations
 
-import datetime
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from moto.iam import models as iam_models
 from moto.iam.models import AccessKeyLastUsed, IAMBackend
 
 
-@dataclass
-class LastUse:
-    """IAM's record of each key's last use; published to the minute when ``to_the_minute``."""
-
-    to_the_minute: bool = False
-    # access key id -> the last use's time (the world clock's), service and region
-    last: dict[str, tuple[datetime.datetime, str, str]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, access_key_id: str, service: str, region: str) -> None:
-        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-        with self.lock:
-            self.last[access_key_id] = (now, service, region)
-
-    def published(self, access_key_id: str) -> AccessKeyLastUsed | None:
-        """What IAM answers to the minute: the last use, its seconds dropped."""
-        with self.lock:
-            found = self.last.get(access_key_id)
-        if found is None:
-            return None
-        when, service, region = found
-        return AccessKeyLastUsed(when.replace(second=0, microsecond=0), service, region)
-
-
-def last_use_as_aws(monkeypatch: pytest.MonkeyPatch, last_use: Callable[[], LastUse]) -> None:
-    """Patch moto: every use of a key is recorded in ``last_use()``, and GetAccessKeyLastUsed
-    answers what it publishes when it answers to the minute."""
-    mark = iam_models.mark_account_as_visited
+def last_use_to_the_minute(monkeypatch: pytest.MonkeyPatch, asked: Callable[[], bool]) -> None:
+    """Patch moto: while ``asked()``, GetAccessKeyLastUsed answers its date to the minute."""
     answer = IAMBackend.get_access_key_last_used
-
-    def mark_account_as_visited(
-        account_id: str, access_key: str, service: str, region: str
-    ) -> None:
-        mark(account_id, access_key, service, region)
-        last_use().record(access_key, service, region)
 
     def get_access_key_last_used(backend: IAMBackend, access_key_id: str) -> dict[str, Any]:
         found = answer(backend, access_key_id)
-        if not last_use().to_the_minute:
+        used: AccessKeyLastUsed | None = found["last_used"]
+        if used is None or not asked():
             return found
-        return {**found, "last_used": last_use().published(access_key_id)}
+        minute = used.timestamp.replace(second=0, microsecond=0)
+        return {**found, "last_used": AccessKeyLastUsed(minute, used.service, used.region)}
 
-    monkeypatch.setattr(iam_models, "mark_account_as_visited", mark_account_as_visited)
     monkeypatch.setattr(IAMBackend, "get_access_key_last_used", get_access_key_last_used)

@@ -70,7 +70,7 @@ def test_given_a_use_in_the_minute_of_the_handoff_when_the_run_ends_then_the_old
     ends THEN IAM's date (the start of that minute, before the handoff) counts as a use after it:
     bart is deferred and both his keys stay Active."""
     delivered = delivered_once(harness, "bart")["bart"]
-    harness.last_use.to_the_minute = True
+    harness.last_use_to_the_minute = True
 
     def use_after_the_handoff(state: str) -> None:
         if state == "GraceWait":
