@@ -48,6 +48,7 @@ MISSING = ("NoSuchKey", "404")
 @dataclass(frozen=True)
 class Run:
     prefix: str
+    start: datetime.datetime
     stop: datetime.datetime | None
     abrupt: bool  # stopped or timed out: functions it invoked may have run on
 
@@ -56,6 +57,14 @@ class Run:
         if self.stop is None:
             return now
         return self.stop + run_guard.LONGEST_INVOCATION if self.abrupt else self.stop
+
+    def may_have_created(self, created: datetime.datetime, now: datetime.datetime) -> bool:
+        """Whether a key created at ``created`` can lie in this run's window. The window opens
+        when the run's items are written, after the run started (S3 dates them to the second, so
+        no earlier than the start's second), and closes by the time its functions stopped: what
+        Step Functions lists rules a run out before any file of it is read, so a key made by hand
+        long ago costs the reads of one run, not of every run since."""
+        return self.start.replace(microsecond=0) < created < self.acting_until(now)
 
 
 @dataclass(frozen=True)
@@ -79,10 +88,10 @@ def prove(
     if not candidates:
         return set()
     iam, sfn, s3 = clients
-    oldest = min(key.create_date for key in candidates)
+    created = [key.create_date for key in candidates]
     windows = [
         window
-        for run in _runs(sfn, config, attempt, oldest)
+        for run in _runs(sfn, config, attempt, created)
         if (window := _window(s3, config, run, username, attempt.now)) is not None
     ]
     strays = set()
@@ -97,14 +106,19 @@ def prove(
     return strays
 
 
-def _runs(sfn: SFNClient, config: Config, attempt: Attempt, since: datetime.datetime) -> list[Run]:
-    """The runs that may have created a key at ``since`` or later."""
+def _runs(
+    sfn: SFNClient, config: Config, attempt: Attempt, created: list[datetime.datetime]
+) -> list[Run]:
+    """The runs that may have created a key at one of the moments ``created``."""
     runs = []
-    for listed in run_guard.runs_since(sfn, config.state_machine_arn, since):
+    for listed in run_guard.runs_since(sfn, config.state_machine_arn, min(created)):
         prefix = run_data.run_prefix(listed["executionArn"])
-        if prefix != attempt.prefix or attempt.retry > 0:
-            abrupt = listed["status"] in run_guard.ABRUPT_ENDS
-            runs.append(Run(prefix, listed.get("stopDate"), abrupt))
+        if prefix == attempt.prefix and attempt.retry == 0:
+            continue
+        abrupt = listed["status"] in run_guard.ABRUPT_ENDS
+        run = Run(prefix, listed["startDate"], listed.get("stopDate"), abrupt)
+        if any(run.may_have_created(moment, attempt.now) for moment in created):
+            runs.append(run)
     return runs
 
 

@@ -223,6 +223,30 @@ def test_given_a_refused_run_listed_first_then_the_run_that_planned_the_user_sti
     assert prove(iam, s3, settings, key_id, MINUTE, refused, older("ABORTED", 2 * MINUTE)) is True
 
 
+def test_given_many_runs_since_the_key_then_only_the_runs_that_could_have_made_it_are_read(
+    iam: Any, s3: Any, settings: Config, dated: Any, homer_key: Any
+) -> None:
+    """GIVEN a key scheduled-0 created, and five later runs that all planned homer (listed first,
+    newest first, as Step Functions lists them) WHEN proving THEN the key is a stray, and only
+    scheduled-0's files are read: a run that started after a key was made cannot have made it,
+    so an unexplained key costs the same reads however many runs followed it."""
+    planned(s3, dated, ["homer"], outcomes={"00000": 2 * MINUTE})
+    later = []
+    for index in range(5, 0, -1):
+        prefix = f"runs/on-demand-{index}/"
+        planned(s3, dated, ["homer"], prefix=prefix)
+        start = ITEMS_AT + index * 10 * MINUTE
+        later.append(execution(f"on-demand-{index}", "SUCCEEDED", start, start + MINUTE))
+    read: list[str] = []
+    s3.meta.events.register(
+        "before-parameter-build.s3.GetObject", lambda params, **_: read.append(params["Key"])
+    )
+
+    key_id = homer_key["AccessKeyId"]
+    assert prove(iam, s3, settings, key_id, MINUTE, *later, older("SUCCEEDED", 3 * MINUTE))
+    assert read == [f"{OLDER}items.json", f"{OLDER}outcomes/00000.json"]
+
+
 def test_given_no_run_at_all_then_no_key_is_a_stray(
     iam: Any, s3: Any, settings: Config, homer_key: Any
 ) -> None:
@@ -291,4 +315,4 @@ def test_given_the_items_cannot_be_read_then_the_error_is_raised_not_guessed(
 
     s3.meta.events.register("before-call.s3.GetObject", deny)
     with pytest.raises(ClientError, match="AccessDenied"):
-        prove(iam, s3, settings, homer_key["AccessKeyId"], MINUTE, older("FAILED", MINUTE))
+        prove(iam, s3, settings, homer_key["AccessKeyId"], MINUTE, older("FAILED", 2 * MINUTE))
