@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import threading
 import time
 import traceback
@@ -39,6 +40,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore import useragent
 from botocore.config import Config
 from credentials_rotator import (
     clients,
@@ -54,6 +56,8 @@ from credentials_rotator import (
 )
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core import responses as moto_responses
+from moto.core import utils as moto_utils
 from moto.iam.models import AccessKey as MotoAccessKey
 from moto.iam.models import iam_backends
 from moto.s3 import urls as moto_s3_urls
@@ -174,6 +178,13 @@ class Delivery:
         return rotator_name(self.payload.get("accountId"), self.username)
 
 
+# What a secret access key is made of (AWS's and moto's alike) and how long it is.
+SECRET_LENGTH = 40
+SECRET_CHARACTERS = "A-Za-z0-9/+"
+SECRET_SHAPE = re.compile(f"[{SECRET_CHARACTERS}]{{{SECRET_LENGTH}}}")
+SECRET_RUNS = re.compile(f"[{SECRET_CHARACTERS}]{{{SECRET_LENGTH},}}")
+
+
 class SecretWatch:
     """Every secret access key seen in a test, to prove none of them leaks anywhere."""
 
@@ -194,8 +205,23 @@ class SecretWatch:
         return len(self._values)
 
     def leaks_in(self, text: str) -> int:
-        """How many watched secrets appear in ``text`` (the secrets themselves are never shown)."""
-        return sum(1 for value in self._values if value in text)
+        """How many watched secrets appear in ``text`` (the secrets themselves are never shown).
+
+        A secret access key is 40 characters of ``SECRET_CHARACTERS``, so each one that appears
+        lies inside a run of such characters at least as long: the 40-character windows of those
+        runs are looked up, in one pass over the text however many secrets are watched. A value
+        of another shape is searched for as it is."""
+        with self._lock:
+            values = set(self._values)
+        found = set()
+        for run in SECRET_RUNS.finditer(text):
+            characters = run.group()
+            for start in range(len(characters) - SECRET_LENGTH + 1):
+                window = characters[start : start + SECRET_LENGTH]
+                if window in values:
+                    found.add(window)
+        other_shapes = (value for value in values if not SECRET_SHAPE.fullmatch(value))
+        return len(found) + sum(1 for value in other_shapes if value in text)
 
 
 class Consumer:
@@ -1003,6 +1029,8 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         index_moto_secrets(environment)
         parse_each_definition_once(environment)
         s3_routes_read_once(environment)
+        list_each_response_class_once(environment)
+        sanitize_each_user_agent_part_once(environment)
         parse_each_json_path_once(environment)
         one_client_per_service(world, environment)
         abort_at_once(environment, world.progress)
@@ -1095,6 +1123,28 @@ def s3_routes_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let moto read its S3 routes once: it reloads their module at every request it routes, in
     case an environment variable changed them, and none does here."""
     monkeypatch.setattr(S3Backend, "_url_module", property(lambda backend: moto_s3_urls))
+
+
+def list_each_response_class_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let moto list a response class's methods once, not at every request it dispatches.
+
+    To find the method of an action, moto lists the functions of the service's response class
+    with ``inspect.getmembers`` at each request (a fortieth of a fault row's CPU). Classes do not
+    gain methods while a test runs, so the list is cached by class and no answer changes.
+    """
+    listed = functools.lru_cache(maxsize=None)(moto_utils.method_names_from_class)
+    monkeypatch.setattr(moto_responses, "method_names_from_class", listed)
+
+
+def sanitize_each_user_agent_part_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let botocore clean each part of a User-Agent header once, not at every request.
+
+    botocore builds the header of every request anew and cleans each of its parts character by
+    character (a fiftieth of a fault row's CPU). The parts repeat from one request to the next
+    and their cleaning depends on nothing else, so it is cached by the part.
+    """
+    sanitize = functools.lru_cache(maxsize=4096)(useragent.sanitize_user_agent_string_component)
+    monkeypatch.setattr(useragent, "sanitize_user_agent_string_component", sanitize)
 
 
 def parse_each_definition_once(monkeypatch: pytest.MonkeyPatch) -> None:

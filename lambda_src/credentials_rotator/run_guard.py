@@ -18,13 +18,14 @@ from credentials_rotator.errors import RotationAlreadyRunning
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_stepfunctions.literals import ExecutionStatusType
     from mypy_boto3_stepfunctions.type_defs import ExecutionListItemTypeDef
 
 # Lambda's longest timeout: how long a function a stopped run invoked may still run.
 LONGEST_INVOCATION = datetime.timedelta(seconds=900)
 # Ends after which a function the run invoked may still be running.
-ABRUPT_ENDS = ("ABORTED", "TIMED_OUT")
-# The newest runs looked at for an abrupt end (one ListExecutions page, newest first).
+ABRUPT_ENDS: tuple[ExecutionStatusType, ...] = ("ABORTED", "TIMED_OUT")
+# The newest runs of each abrupt end looked at (one ListExecutions page, newest first).
 RECENT_RUNS = 100
 
 
@@ -45,9 +46,9 @@ def ensure_alone(
         for run in page["executions"]
     ]
     _refuse_older(running, execution_arn, start_time)
-    for run in recent_runs(sfn, state_machine_arn):
+    for run in abrupt_ends(sfn, state_machine_arn):
         stopped = run.get("stopDate")
-        if run["status"] in ABRUPT_ENDS and stopped and now - stopped < LONGEST_INVOCATION:
+        if stopped and now - stopped < LONGEST_INVOCATION:
             raise RotationAlreadyRunning(
                 f"execution {run['name']} of this state machine ended {run['status']} at "
                 f"{stopped.isoformat()}; a function it invoked may run until "
@@ -55,10 +56,17 @@ def ensure_alone(
             )
 
 
-def recent_runs(sfn: SFNClient, state_machine_arn: str) -> list[ExecutionListItemTypeDef]:
-    """The newest runs of the state machine, whatever their status."""
-    listed = sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=RECENT_RUNS)
-    return list(listed["executions"])
+def abrupt_ends(sfn: SFNClient, state_machine_arn: str) -> list[ExecutionListItemTypeDef]:
+    """The newest runs of the state machine that were stopped or timed out, one listing per
+    status: asked by status, a burst of runs refused since cannot push an abrupt end out of
+    the page."""
+    return [
+        run
+        for status in ABRUPT_ENDS
+        for run in sfn.list_executions(
+            stateMachineArn=state_machine_arn, statusFilter=status, maxResults=RECENT_RUNS
+        )["executions"]
+    ]
 
 
 def runs_since(

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from aws_state import BUCKET, MACHINE, execution, load_event, stored
 from botocore.stub import Stubber
-from credentials_rotator import plan
+from credentials_rotator import plan, run_guard
 from credentials_rotator.config import Config
 from credentials_rotator.errors import (
     InvalidRunInput,
@@ -27,7 +27,7 @@ T0 = datetime.datetime(2026, 1, 5, 3, 0, tzinfo=datetime.UTC)
 
 
 def sfn_listing(*running: dict[str, Any]) -> Any:
-    """A Step Functions client listing ``running``, then the same runs as the newest ones."""
+    """A Step Functions client listing ``running``, and no run that ended abruptly."""
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     stubber = Stubber(sfn)
     stubber.add_response(
@@ -35,11 +35,12 @@ def sfn_listing(*running: dict[str, Any]) -> Any:
         {"executions": list(running)},
         {"stateMachineArn": MACHINE, "statusFilter": "RUNNING"},
     )
-    stubber.add_response(
-        "list_executions",
-        {"executions": list(running)},
-        {"stateMachineArn": MACHINE, "maxResults": 100},
-    )
+    for status in run_guard.ABRUPT_ENDS:
+        stubber.add_response(
+            "list_executions",
+            {"executions": []},
+            {"stateMachineArn": MACHINE, "statusFilter": status, "maxResults": 100},
+        )
     stubber.activate()
     return sfn
 

@@ -1,7 +1,7 @@
 """``run_guard.ensure_alone``: a run changes nothing while another run may still act.
 
-Step Functions answers from a stub: first the RUNNING executions (paginated), then the newest runs
-whatever their status.
+Step Functions answers from a stub: first the RUNNING executions (paginated), then the newest
+runs of each abrupt end (ABORTED, then TIMED_OUT), filtered by status as Step Functions does.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ MINUTE = datetime.timedelta(minutes=1)
 
 
 def sfn(running: list[Any], recent: list[Any] | None = None, *pages: list[Any]) -> Any:
-    """A client listing ``running`` (then further ``pages`` of it), then ``recent``."""
+    """A client listing ``running`` (then further ``pages`` of it), then those of ``recent``
+    (runs of any status, newest first) that ended each abrupt way."""
     client = boto3.client("stepfunctions", region_name="us-east-1")
     stubber = Stubber(client)
     all_pages = [running, *pages]
@@ -35,11 +36,15 @@ def sfn(running: list[Any], recent: list[Any] | None = None, *pages: list[Any]) 
         if index > 0:
             params["nextToken"] = f"page-{index}"
         stubber.add_response("list_executions", response, params)
-    if recent is not None:
+    for status in run_guard.ABRUPT_ENDS if recent is not None else ():
         stubber.add_response(
             "list_executions",
-            {"executions": recent},
-            {"stateMachineArn": MACHINE, "maxResults": run_guard.RECENT_RUNS},
+            {"executions": [run for run in recent or [] if run["status"] == status]},
+            {
+                "stateMachineArn": MACHINE,
+                "statusFilter": status,
+                "maxResults": run_guard.RECENT_RUNS,
+            },
         )
     stubber.activate()
     STUBBERS[id(client)] = stubber
@@ -157,3 +162,16 @@ def test_given_a_recent_run_then_only_an_abrupt_end_within_15_minutes_refuses(
         assert (stop + datetime.timedelta(minutes=15)).isoformat() in str(raised.value)
     else:
         ensure_alone(client, now=now)
+
+
+def test_given_a_stop_then_many_refused_runs_then_the_stop_still_refuses() -> None:
+    """GIVEN a run stopped 5 minutes ago, and since then more refused runs than one page holds
+    WHEN the guard looks THEN it asks for the abrupt ends by status, so the stop is still found."""
+    now = T0 + MINUTE
+    stopped = execution("scheduled-0", "ABORTED", now - 15 * MINUTE, now - 5 * MINUTE)
+    refused = [
+        execution(f"on-demand-{index}", "FAILED", now - 4 * MINUTE, now - 4 * MINUTE)
+        for index in range(run_guard.RECENT_RUNS + 1)
+    ]
+    with pytest.raises(RotationAlreadyRunning, match="scheduled-0"):
+        ensure_alone(sfn([own()], [own(), *refused, stopped]), now=now)
