@@ -13,9 +13,18 @@ PYTEST := $(BIN)/python -m pytest
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# uv makes every venv below; it is installed with pip into a venv of its own.
+UV_VENV := $(BUILD)/uv-venv
+UV := $(UV_VENV)/bin/uv
+
+$(UV): dev/uv-requirements.txt
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet --disable-pip-version-check -r dev/uv-requirements.txt
+	touch $@
+
+$(BIN)/.installed: requirements-dev.txt $(UV)
+	$(UV) venv --quiet --seed --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	touch $@
 
 .PHONY: venv
@@ -51,9 +60,9 @@ test-faults: venv ## Fault tier: every crash point, stop and unknown handoff of 
 
 CHECKOV_VENV := .venv-checkov
 
-$(CHECKOV_VENV)/.installed: dev/checkov-requirements.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r dev/checkov-requirements.txt
+$(CHECKOV_VENV)/.installed: dev/checkov-requirements.txt $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r dev/checkov-requirements.txt
 	touch $@
 
 .PHONY: checkov-venv
@@ -89,8 +98,8 @@ test-tf: venv checkov-venv node-deps wheels ## Terraform tier: fmt, offline init
 	$(PYTEST) tests/terraform --junitxml=$(BUILD)/junit-tf.xml
 
 .PHONY: localstack-venv
-localstack-venv: ## Install LocalStack 4.14.0 and the no-Docker Lambda executor into .venv-localstack
-	dev/localstack/install.sh
+localstack-venv: $(UV) ## Install LocalStack 4.14.0 and the no-Docker Lambda executor into .venv-localstack
+	UV=$(UV) dev/localstack/install.sh
 
 .PHONY: test-localstack
 test-localstack: venv localstack-venv ## Tests of the no-Docker Lambda executor, on LocalStack

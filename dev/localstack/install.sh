@@ -7,6 +7,9 @@
 #   2. python3.13 on PATH
 #   3. pyenv               (`pyenv prefix 3.13`, or $PYENV_ROOT/versions/3.13*/bin/python)
 #
+# With UV set to a uv binary (as `make localstack-venv` does), uv installs the pinned set, in
+# seconds; without it, pip does.
+#
 # Stamp files in the venv record what was installed, so a second run does nothing. When the pins,
 # the interpreter or this script change, the venv is made again from scratch (the same set every
 # time); when only the executor's sources change, only the executor is reinstalled.
@@ -90,10 +93,16 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check --no-input)
 
 if [[ "$(cat "$runtime_stamp" 2>/dev/null)" != "$runtime_fingerprint" ]]; then
   echo "Installing LocalStack 4.14.0 into ${venv#"$root/"} with $python" \
-    "(about a minute; log: ${install_log#"$root/"})"
+    "(log: ${install_log#"$root/"})"
   rm -rf "$venv"
-  run_logged "$python" -m venv "$venv"
-  run_logged "${pip[@]}" install -c "$constraints" 'localstack-core[runtime]' boto3 setuptools
+  if [[ -n "${UV:-}" ]]; then
+    run_logged "$UV" venv --seed --python "$python" "$venv"
+    run_logged "$UV" pip install --python "$venv/bin/python" -c "$constraints" \
+      'localstack-core[runtime]' boto3 setuptools
+  else
+    run_logged "$python" -m venv "$venv"
+    run_logged "${pip[@]}" install -c "$constraints" 'localstack-core[runtime]' boto3 setuptools
+  fi
   echo "$runtime_fingerprint" >"$runtime_stamp"
   rm -f "$executor_stamp"
 fi

@@ -26,13 +26,14 @@ from testkit.standins.server import StandIn
 from testkit.terraform import REPO
 
 OVERRIDE = """\
-# tests/e2e: a run ends within seconds, and so does a handoff to a vendor that does not answer.
+# tests/e2e: a run ends within seconds, and so does a handoff to a vendor that does not answer
+# (the shortest handoff the handler module accepts).
 module "credentials_rotator" {
   cleanup_wait_seconds = 2
 }
 
 module "%s" {
-  timeout_seconds = 15
+  timeout_seconds = 10
 }
 """
 
