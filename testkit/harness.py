@@ -24,6 +24,7 @@ import datetime
 import functools
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -900,13 +901,19 @@ class Harness:
         )
 
 
+# Numbers each invocation, so that two invocations of a function for one user (a retry) differ.
+_INVOCATION_NUMBERS = itertools.count()
+
+
 @dataclass(frozen=True)
 class Invocation:
     """The function a harness invocation runs (an entry point key or ``credentials_handler``) and
-    the user it is about, when its event names one."""
+    the user it is about, when its event names one. Each is unique: a test's bookkeeping may key
+    on it (never on ``id()``, which a later invocation may reuse once this one is gone)."""
 
     function: str
     username: str | None
+    number: int = field(default_factory=lambda: next(_INVOCATION_NUMBERS))
 
 
 # The invocation running in this thread (finish's worker threads inherit it).

@@ -92,8 +92,8 @@ class Injector:
         self.fired = False  # whether the fault of the current run struck
         # Whether runs take AWS's time around the keys they create (``_take_aws_time``).
         self.latency_for_strays = False
-        self._calls: dict[int, list[str]] = {}
-        self._dead: set[int] = set()
+        self._calls: dict[Invocation, list[str]] = {}
+        self._dead: set[Invocation] = set()
         self._lock = threading.Lock()
         harness.hook("before-call", self._before_call)
         harness.hook("after-call", self._after_call)
@@ -118,8 +118,8 @@ class Injector:
         fault = self.fault
         if self.record is not None and invocation.function in ENGINE_FUNCTIONS:
             with self._lock:
-                self._calls[id(invocation)] = []
-                self.record.invocations.append((invocation.function, self._calls[id(invocation)]))
+                self._calls[invocation] = []
+                self.record.invocations.append((invocation.function, self._calls[invocation]))
         stopping = fault is not None and fault.kind == "stop" and fault.in_flight
         if stopping and LAMBDA_TASKS.get(str(fault.state)) == invocation.function:
             self._stop()
@@ -145,7 +145,7 @@ class Injector:
         if invocation is None:
             self._state_machine_call(model.name)
             return
-        key = id(invocation)
+        key = invocation
         with self._lock:
             if key in self._dead:
                 raise FunctionDied(f"{invocation.function} died earlier")
@@ -168,7 +168,7 @@ class Injector:
             and ordinal is not None
             and self._dies(invocation, ordinal, "after", model.name)
         ):
-            self._dead.add(id(invocation))
+            self._dead.add(invocation)
             self.fired = True
             raise FunctionDied(f"{invocation.function} died after {model.name}")
 
