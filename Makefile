@@ -13,7 +13,11 @@ PYTEST := $(BIN)/python -m pytest
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-# uv makes every venv below; it is installed with pip into a venv of its own.
+# uv makes every venv below; it is installed with pip into a venv of its own. Each venv is then
+# compiled to bytecode whole (pip compiles what it installs; uv does not): where
+# PYTHONDONTWRITEBYTECODE is set, no process writes what it compiles, and each would compile every
+# module it imports anew.
+COMPILE_VENV = $(1)/bin/python -m compileall -q -j 0 $(1)/lib
 UV_VENV := $(BUILD)/uv-venv
 UV := $(UV_VENV)/bin/uv
 
@@ -27,8 +31,12 @@ $(BIN)/.installed: requirements-dev.txt $(UV)
 	$(UV) pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	touch $@
 
+$(VENV)/.compiled: $(BIN)/.installed
+	$(call COMPILE_VENV,$(VENV))
+	touch $@
+
 .PHONY: venv
-venv: $(BIN)/.installed ## Create the development venv from the pinned requirements
+venv: $(VENV)/.compiled ## Create the development venv from the pinned requirements
 
 .PHONY: lock
 lock: ## Re-pin requirements-dev.txt from requirements-dev.in
@@ -65,8 +73,12 @@ $(CHECKOV_VENV)/.installed: dev/checkov-requirements.txt $(UV)
 	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r dev/checkov-requirements.txt
 	touch $@
 
+$(CHECKOV_VENV)/.compiled: $(CHECKOV_VENV)/.installed
+	$(call COMPILE_VENV,$(CHECKOV_VENV))
+	touch $@
+
 .PHONY: checkov-venv
-checkov-venv: $(CHECKOV_VENV)/.installed ## Install checkov (pinned) into its own venv, .venv-checkov
+checkov-venv: $(CHECKOV_VENV)/.compiled ## Install checkov (pinned) into its own venv, .venv-checkov
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

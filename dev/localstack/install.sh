@@ -103,6 +103,10 @@ if [[ "$(cat "$runtime_stamp" 2>/dev/null)" != "$runtime_fingerprint" ]]; then
     run_logged "$python" -m venv "$venv"
     run_logged "${pip[@]}" install -c "$constraints" 'localstack-core[runtime]' boto3 setuptools
   fi
+  # Compiled to bytecode whole (pip compiles what it installs; uv does not): LocalStack and each
+  # Lambda environment import from here, and where PYTHONDONTWRITEBYTECODE is set they would
+  # compile every module they import anew.
+  run_logged "$venv/bin/python" -m compileall -q -j 0 "$venv/lib"
   echo "$runtime_fingerprint" >"$runtime_stamp"
   rm -f "$executor_stamp"
 fi
