@@ -10,26 +10,32 @@ A hub function reaches a member account's users in two steps, and AWS authorizes
 - every call signed with the member role's credentials: the member role's policy decides it,
   against the member account's users (their paths and tags).
 
-``plan_member_role`` plans ``member_fixture/main.tf`` (the submodule as a member account applies
-it) with a moto server whose account is the member account (``MOTO_ACCOUNT_ID``), so the policy's
-ARNs name that account exactly as Terraform renders them there. ``member_roles_for`` derives each
-member account's inputs from the hub's configuration: its listed users (``usernames``), its
-selection (``user_path_prefix``, ``user_tag``), the hub's ``member_external_id`` and role name,
-and as ``hub_role_arns`` the hub's ``function_role_arns`` output: the roles of the functions the
-module attaches ``<function name>-member-roles-<n>`` to (``outputs.tf``, ``accounts.tf``). Plans
-are cached under ``.build/authz/`` as the hub's are, keyed by the submodule's files, the fixture
-and the inputs.
+``plan_member_role`` plans the submodule as each member account applies it, every configuration
+missing from the cache in one plan (those of ``member_configurations.json`` beside this file, and
+those cached for earlier versions of the files, as ``configuration_set`` does for the hub): a
+generated root calls the submodule once per configuration, each through a provider of its own
+account. A moto server answers the account lookup, each provider signing with credentials moto
+issued for a role in that account, so the policy's ARNs name the account exactly as Terraform
+renders them there. ``member_roles_for`` derives each member account's inputs from the hub's
+configuration: its listed users (``usernames``), its selection (``user_path_prefix``,
+``user_tag``), the hub's ``member_external_id`` and role name, and as ``hub_role_arns`` the hub's
+``function_role_arns`` output: the roles of the functions the module attaches
+``<function name>-member-roles-<n>`` to (``outputs.tf``, ``accounts.tf``). Plans are cached under
+``.build/authz/`` as the hub's are, keyed by the submodule's files and the inputs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import boto3
 
 from testkit.authz import planned as hub
 from testkit.authz.policy import (
@@ -42,16 +48,19 @@ from testkit.authz.policy import (
     PolicySet,
     evaluate,
 )
+from testkit.engine_environment import FAKE_AWS
 
-FIXTURE = Path(__file__).resolve().parent / "member_fixture"
 SUBMODULE = hub.REPO / "modules" / "member-role"
-MODULE_CALL = "member_role"
+# The member configurations planned with a missing one (``python -m testkit.authz.members`` lists
+# the cached ones there), and the generated root that plans them.
+SET_FILE = Path(__file__).with_name("member_configurations.json")
+BATCH_ROOT = hub.CACHE / "member-roles"
 # The hub's managed policies that let its functions assume the member roles (accounts.tf),
 # ``<function name>-member-roles-<n>``; the module's function_role_arns output is the roles they
 # are attached to.
 MEMBER_ROLES_POLICY = re.compile(rf"{re.escape(hub.NAME)}-[a-z-]+-member-roles-[0-9]+")
 # Bump when the cached format or the way the role is gathered changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # The note of a request decided by a role's trust policy (a resource-based policy).
 TRUST_NOTE = "decided by the role's trust policy"
 
@@ -80,6 +89,23 @@ class MemberRoleConfiguration:
             else {"key": self.user_tag[0], "value": self.user_tag[1]},
             "external_id": self.external_id,
         }
+
+    def entry(self) -> dict[str, Any]:
+        """The configuration as ``member_configurations.json`` lists it."""
+        return {"account_id": self.account_id, **self.variables()}
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> MemberRoleConfiguration:
+        tag = entry["user_tag"]
+        return cls(
+            account_id=str(entry["account_id"]),
+            role_name=str(entry["role_name"]),
+            hub_role_arns=tuple(entry["hub_role_arns"]),
+            usernames=tuple(entry["usernames"]),
+            user_path_prefix=entry["user_path_prefix"],
+            user_tag=None if tag is None else (str(tag["key"]), tag["value"]),
+            external_id=entry["external_id"],
+        )
 
     def describe(self) -> str:
         return f"the member role {self.role_name} of account {self.account_id}"
@@ -198,7 +224,7 @@ def member_roles_for(planned: hub.PlannedPolicies) -> tuple[MemberRole, ...]:
 
 def cache_key(configuration: MemberRoleConfiguration) -> str:
     digest = hashlib.sha256(f"member role, format {CACHE_FORMAT}\n".encode())
-    for path in [*sorted(SUBMODULE.glob("*.tf")), *sorted(FIXTURE.glob("*.tf"))]:
+    for path in sorted(SUBMODULE.glob("*.tf")):
         digest.update(f"{path.relative_to(hub.REPO).as_posix()}\n".encode())
         digest.update(path.read_bytes())
     digest.update(configuration.account_id.encode())
@@ -207,24 +233,28 @@ def cache_key(configuration: MemberRoleConfiguration) -> str:
 
 
 def plan_member_role(configuration: MemberRoleConfiguration) -> MemberRole:
-    """The member role planned for ``configuration`` (once; then from the cache)."""
-    key = cache_key(configuration)
-    found = _from_cache(key, configuration)
-    if found is not None:
-        return found
-    hub.CACHE.mkdir(parents=True, exist_ok=True)
-    with hub._locked(hub.CACHE / ".lock"):
-        found = _from_cache(key, configuration)
-        if found is not None:
-            return found
-        try:
-            plan = _terraform_plan(configuration, key)
-        except hub.PlanRefused as exc:
+    """The member role planned for ``configuration`` (once; then from the cache), with every
+    other known configuration missing from the cache."""
+    return hub.planned_with_the_missing(
+        configuration,
+        known=known_configurations,
+        key_of=cache_key,
+        from_cache=_from_cache,
+        plan_into_cache=_plan_into_cache,
+    )
+
+
+def _plan_into_cache(batch: Mapping[str, MemberRoleConfiguration]) -> None:
+    try:
+        plan = _terraform_plan(batch)
+    except hub.PlanRefused as exc:
+        if len(batch) == 1:
+            (key,) = batch
             hub._write(hub.CACHE / f"{key}.refused.txt", str(exc))
-            raise
-        role = role_from_plan(plan, configuration)
+        raise
+    for key, configuration in batch.items():
+        role = role_from_plan(plan, configuration, module_call=key)
         hub._write(hub.CACHE / f"{key}.json", json.dumps(role.to_json(), indent=1, sort_keys=True))
-    return role
 
 
 def _from_cache(key: str, configuration: MemberRoleConfiguration) -> MemberRole | None:
@@ -236,21 +266,112 @@ def _from_cache(key: str, configuration: MemberRoleConfiguration) -> MemberRole 
     return None
 
 
-def _terraform_plan(configuration: MemberRoleConfiguration, key: str) -> dict[str, Any]:
+def _terraform_plan(batch: Mapping[str, MemberRoleConfiguration]) -> dict[str, Any]:
+    """One plan of ``batch`` (by cache key), each configuration as a call of the submodule."""
     terraform = hub._terraform()
-    terraform.init(FIXTURE)
-    with hub.moto_server({"MOTO_ACCOUNT_ID": configuration.account_id}) as endpoint:
-        plan, output = terraform.plan_json(
-            FIXTURE, configuration.variables(), endpoint, hub.CACHE / key
-        )
+    accounts = sorted({c.account_id for c in batch.values()})
+    BATCH_ROOT.mkdir(parents=True, exist_ok=True)
+    with hub.moto_server() as endpoint:
+        root = _batch_root(batch, {a: _credentials_in(endpoint, a) for a in accounts})
+        (BATCH_ROOT / "main.tf.json").write_text(json.dumps(root, indent=1))
+        # Each batch calls the submodule under other names: installed anew every time.
+        terraform.run(BATCH_ROOT, "init", "-backend=false", "-input=false", "-no-color")
+        plan, output = terraform.plan_json(BATCH_ROOT, {}, endpoint, hub.CACHE / min(batch))
     if plan is None:
-        raise hub.refusal(output, configuration.describe())
+        described = ", ".join(c.describe() for c in batch.values())
+        raise hub.refusal(output, described)
     return plan
 
 
-def role_from_plan(plan: Mapping[str, Any], configuration: MemberRoleConfiguration) -> MemberRole:
-    """The one role the submodule plans, with its inline and attached policies and its trust."""
-    instances = hub._module_instances(plan, MODULE_CALL)
+def _credentials_in(endpoint: str, account_id: str) -> Mapping[str, str]:
+    """Credentials moto's server takes for the account ``account_id`` (an assumed role's: moto
+    answers ``GetCallerIdentity`` with the account of the role they were issued for)."""
+    sts = boto3.client(
+        "sts",
+        endpoint_url=endpoint,
+        region_name=hub.REGION,
+        aws_access_key_id=FAKE_AWS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_AWS["AWS_SECRET_ACCESS_KEY"],
+    )
+    role_arn = f"arn:aws:iam::{account_id}:role/planning"
+    return sts.assume_role(RoleArn=role_arn, RoleSessionName="planning")["Credentials"]
+
+
+def _batch_root(
+    batch: Mapping[str, MemberRoleConfiguration], credentials: Mapping[str, Mapping[str, str]]
+) -> dict[str, Any]:
+    """The root module (Terraform's JSON syntax) that plans ``batch``: a provider per account,
+    a call of the submodule per configuration."""
+    source = os.path.relpath(SUBMODULE, BATCH_ROOT)
+    providers = [
+        {
+            "alias": f"account_{account_id}",
+            "region": hub.REGION,
+            "access_key": found["AccessKeyId"],
+            "secret_key": found["SecretAccessKey"],
+            "token": found["SessionToken"],
+            "skip_credentials_validation": True,
+            "skip_requesting_account_id": True,
+            "skip_metadata_api_check": True,
+            "endpoints": {"iam": "${var.endpoint}", "sts": "${var.endpoint}"},
+        }
+        for account_id, found in credentials.items()
+    ]
+    calls = {
+        key: {
+            "source": source,
+            "providers": {"aws": f"aws.account_{configuration.account_id}"},
+            **configuration.variables(),
+        }
+        for key, configuration in batch.items()
+    }
+    return {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws"}}},
+        "variable": {"endpoint": {"type": "string"}},
+        "provider": {"aws": providers},
+        "module": calls,
+    }
+
+
+# --- the configurations planned together -------------------------------------------------------
+
+
+def known_configurations() -> list[MemberRoleConfiguration]:
+    """The listed member configurations and those cached (for any version of the files)."""
+    listed = json.loads(SET_FILE.read_text()) if SET_FILE.exists() else []
+    found: dict[str, MemberRoleConfiguration] = {}
+    for entry in [*listed, *_cached_entries()]:
+        try:
+            configuration = MemberRoleConfiguration.from_entry(entry)
+        except (KeyError, TypeError, ValueError):
+            continue  # an entry of another shape: its fields changed since
+        found.setdefault(json.dumps(configuration.entry(), sort_keys=True), configuration)
+    return list(found.values())
+
+
+def _cached_entries() -> list[dict[str, Any]]:
+    entries = []
+    for path in sorted(hub.CACHE.glob("member-*.json")):
+        data = json.loads(path.read_text())
+        account_id = str(data.get("role_arn", "")).split(":")[4:5]
+        if "configuration" in data and account_id:
+            entries.append({"account_id": account_id[0], **data["configuration"]})
+    return entries
+
+
+def write_set() -> int:
+    """List every member configuration cached in ``.build/authz/``; how many."""
+    entries = {json.dumps(e, sort_keys=True): e for e in _cached_entries()}
+    SET_FILE.write_text(json.dumps([entries[k] for k in sorted(entries)], indent=1) + "\n")
+    return len(entries)
+
+
+def role_from_plan(
+    plan: Mapping[str, Any], configuration: MemberRoleConfiguration, *, module_call: str
+) -> MemberRole:
+    """The one role the submodule's call ``module_call`` plans, with its inline and attached
+    policies and its trust."""
+    instances = hub._module_instances(plan, module_call)
     roles = [i for i in instances.values() if i.type == "aws_iam_role"]
     if len(roles) != 1:
         raise hub.PlanError(
@@ -333,3 +454,7 @@ def trust_decision(
 
 def roles_by_arn(roles: Sequence[MemberRole]) -> dict[str, MemberRole]:
     return {role.role_arn: role for role in roles}
+
+
+if __name__ == "__main__":
+    print(f"{write_set()} member configurations in {SET_FILE}")

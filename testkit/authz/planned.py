@@ -42,10 +42,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from testkit import terraform as tf
 from testkit.authz import configuration_set
@@ -56,6 +56,9 @@ FIXTURE = Path(__file__).resolve().parent / "fixture"
 CACHE = REPO / ".build" / "authz"
 TEMPLATE = REPO / "step_function.asl.json.tpl"
 MODULE_CALL = "rotator"
+# What ``planned_with_the_missing`` plans (the hub's or a member role's configuration) and gives.
+Configuration = TypeVar("Configuration")
+Planned = TypeVar("Planned")
 NAME = "ci-keys"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -375,27 +378,45 @@ def plan_policies(
 
 def plan_configuration(configuration: PlanConfiguration) -> PlannedPolicies:
     """``plan_policies`` for a ready configuration; a refusal by Terraform is cached as well."""
-    key = cache_key(configuration)
-    found = _from_cache(key, configuration)
+    return planned_with_the_missing(
+        configuration,
+        known=_configuration_set,
+        key_of=cache_key,
+        from_cache=_from_cache,
+        plan_into_cache=_plan_into_cache,
+    )
+
+
+def planned_with_the_missing(
+    configuration: Configuration,
+    *,
+    known: Callable[[], Iterable[Configuration]],
+    key_of: Callable[[Configuration], str],
+    from_cache: Callable[[str, Configuration], Planned | None],
+    plan_into_cache: Callable[[Mapping[str, Configuration]], None],
+) -> Planned:
+    """``configuration`` planned once, then read from the cache. Planned in one plan with every
+    configuration of ``known`` missing from the cache, or alone when that plan fails (one refused
+    configuration fails a plan); one planning at a time across processes."""
+    key = key_of(configuration)
+    found = from_cache(key, configuration)
     if found is not None:
         return found
     CACHE.mkdir(parents=True, exist_ok=True)
     with _locked(CACHE / ".lock"):
-        found = _from_cache(key, configuration)  # planned by another process meanwhile
+        found = from_cache(key, configuration)  # planned by another process meanwhile
         if found is not None:
             return found
-        others = {
-            cache_key(other): other for other in _configuration_set() if other != configuration
-        }
+        others = {key_of(other): other for other in known() if other != configuration}
         missing = {k: c for k, c in others.items() if not _cached(k)}
         try:
-            _plan_into_cache({key: configuration, **missing})
+            plan_into_cache({key: configuration, **missing})
         except PlanError:
             if not missing:
                 raise
-            _plan_into_cache({key: configuration})  # one refused configuration fails a plan
-    found = _from_cache(key, configuration)
-    assert found is not None, f"{configuration.describe()} was planned but not cached"
+            plan_into_cache({key: configuration})
+    found = from_cache(key, configuration)
+    assert found is not None, f"{configuration} was planned but not cached"
     return found
 
 

@@ -455,3 +455,55 @@ def test_given_the_hub_plan_when_its_member_roles_are_planned_then_they_match_th
 
 def _list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
+
+
+# --- the member roles planned together ----------------------------------------------------------
+
+
+def test_given_roles_of_two_accounts_then_one_root_plans_each_as_its_own_account() -> None:
+    """The generated root calls the submodule once per configuration, each through the provider
+    of its own account, signing with that account's credentials."""
+    listed = MemberRoleConfiguration(MEMBER, ROLE_NAME, (ROTATE_ROLE,), ("alice",))
+    selecting = MemberRoleConfiguration(
+        OTHER, "rotation", (ROTATE_ROLE,), (), None, ("rotate", None), EXTERNAL_ID
+    )
+    credentials = {
+        account: {"AccessKeyId": f"id-{account}", "SecretAccessKey": "s", "SessionToken": "t"}
+        for account in (MEMBER, OTHER)
+    }
+
+    root = members._batch_root({"member-a": listed, "member-b": selecting}, credentials)
+
+    providers = {p["alias"]: p for p in root["provider"]["aws"]}
+    assert {alias: p["access_key"] for alias, p in providers.items()} == {
+        f"account_{MEMBER}": f"id-{MEMBER}",
+        f"account_{OTHER}": f"id-{OTHER}",
+    }
+    calls = root["module"]
+    assert calls["member-a"]["providers"] == {"aws": f"aws.account_{MEMBER}"}
+    assert calls["member-b"]["providers"] == {"aws": f"aws.account_{OTHER}"}
+    assert calls["member-b"]["user_tag"] == {"key": "rotate", "value": None}
+    assert (members.BATCH_ROOT / calls["member-a"]["source"]).resolve() == members.SUBMODULE
+
+
+def test_given_listed_and_cached_configurations_then_each_is_known_once(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = MemberRoleConfiguration(MEMBER, ROLE_NAME, (ROTATE_ROLE,), ("alice",))
+    cached = MemberRoleConfiguration(OTHER, ROLE_NAME, (ROTATE_ROLE,), (), "/ci/")
+    set_file = tmp_path / "member_configurations.json"
+    set_file.write_text(json.dumps([listed.entry(), {"account_id": OTHER, "shape": "old"}]))
+    monkeypatch.setattr(members, "SET_FILE", set_file)
+    monkeypatch.setattr(planned, "CACHE", tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    for configuration in (listed, cached):
+        role = MemberRole(configuration, f"arn:aws:iam::{configuration.account_id}:role/r", (), {})
+        path = tmp_path / "cache" / f"{members.cache_key(configuration)}.json"
+        path.write_text(json.dumps(role.to_json()))
+
+    assert members.known_configurations() == [listed, cached]  # the old entry left out
+    assert members.write_set() == 2
+    written = json.loads(set_file.read_text())
+    assert sorted(map(MemberRoleConfiguration.from_entry, written), key=str) == sorted(
+        [listed, cached], key=str
+    )
