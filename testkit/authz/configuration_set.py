@@ -47,11 +47,14 @@ def cached(cache: Path) -> list[dict[str, Any]]:
 
 def write(cache: Path) -> int:
     """List every configuration cached in ``cache``; how many."""
-    configurations = {json.dumps(v, sort_keys=True): v for v in cached(cache)}
-    SET_FILE.write_text(
-        json.dumps([configurations[k] for k in sorted(configurations)], indent=1) + "\n"
-    )
-    return len(configurations)
+    return write_listed(SET_FILE, cached(cache))
+
+
+def write_listed(path: Path, entries: list[dict[str, Any]]) -> int:
+    """Write ``entries`` to the set file ``path``, each once, in a stable order; how many."""
+    unique = {json.dumps(entry, sort_keys=True): entry for entry in entries}
+    path.write_text(json.dumps([unique[k] for k in sorted(unique)], indent=1) + "\n")
+    return len(unique)
 
 
 if __name__ == "__main__":

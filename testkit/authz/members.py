@@ -37,6 +37,7 @@ from typing import Any
 
 import boto3
 
+from testkit.authz import configuration_set
 from testkit.authz import planned as hub
 from testkit.authz.policy import (
     AuthorizationRequest,
@@ -361,9 +362,7 @@ def _cached_entries() -> list[dict[str, Any]]:
 
 def write_set() -> int:
     """List every member configuration cached in ``.build/authz/``; how many."""
-    entries = {json.dumps(e, sort_keys=True): e for e in _cached_entries()}
-    SET_FILE.write_text(json.dumps([entries[k] for k in sorted(entries)], indent=1) + "\n")
-    return len(entries)
+    return configuration_set.write_listed(SET_FILE, _cached_entries())
 
 
 def role_from_plan(
