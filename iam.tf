@@ -73,16 +73,18 @@ locals {
       # It retires the delivered key as old_key_action says, unless in_use_key_action says what to
       # do with a key still in use: check when it was last used (listing the user's keys when
       # AWS denies that for a key deleted by hand), then keep it (recording the deferral on the
-      # user's secret: a stage on its current version and a tag) or deactivate it
-      # (credentials_rotator.in_use, credentials_rotator.deferrals).
+      # user's secret: a stage on its current version and a tag) or deactivate it; sooner than
+      # last_use_delay_seconds after the handoff it leaves the key for a later run (the stage
+      # alone) (credentials_rotator.in_use, credentials_rotator.deferrals).
       iam = distinct(concat(
         [var.old_key_action == "delete" ? "iam:DeleteAccessKey" : "iam:UpdateAccessKey"],
         var.in_use_key_action == "retire" ? [] : ["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"],
         var.in_use_key_action == "deactivate" ? ["iam:UpdateAccessKey"] : [],
       ))
-      secretsmanager = var.in_use_key_action == "defer" ? [
-        "secretsmanager:DescribeSecret", "secretsmanager:TagResource", "secretsmanager:UpdateSecretVersionStage",
-      ] : []
+      secretsmanager = concat(
+        var.in_use_key_action == "retire" ? [] : ["secretsmanager:DescribeSecret", "secretsmanager:UpdateSecretVersionStage"],
+        var.in_use_key_action == "defer" ? ["secretsmanager:TagResource"] : [],
+      )
       s3 = ["s3:GetObject", "s3:PutObject"]
     }
   }

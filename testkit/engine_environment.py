@@ -26,8 +26,8 @@ ENGINE_ENVIRONMENT = {
     "VERIFY_NEW_KEY_SECONDS": "60",
     "IN_USE_KEY_ACTION": "defer",
     "MAX_DEFERRALS": "3",
-    # The harness's runs wait no grace period unless a test asks for one.
-    "GRACE_WAIT_SECONDS": "0",
+    # moto publishes a key's use at once; a test that models AWS's delay sets its own.
+    "LAST_USE_DELAY_SECONDS": "0",
     "USER_PATH_PREFIX": "",
     "USER_TAG": "",
     "EXCLUDE_USERS": "[]",

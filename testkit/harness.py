@@ -88,7 +88,7 @@ from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from testkit import asl_render
 from testkit.authorization import Authorization
 from testkit.key_propagation import Propagation, sts_as_aws
-from testkit.last_use import last_use_to_the_minute
+from testkit.last_use import LastUse, last_use_as_aws
 from testkit.member_accounts import account_of_access_key, client_in, rotator_name, split
 from testkit.world_clock import WorldClock, engine_waits, travelling, wait_states_on_the_clock
 
@@ -305,6 +305,9 @@ class CallLog:
     own_invocations: int = 0
     # every call but our own functions' invocations, as IAM action names ("iam:CreateAccessKey")
     actions: Counter[str] = field(default_factory=Counter)
+    # the same by (function, user, action): the function making the call (None: the state
+    # machine's own), the user it is about (None: many or none)
+    by_function: Counter[tuple[str | None, str | None, str]] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def before_parameter_build(
@@ -325,12 +328,16 @@ class CallLog:
                 self.own_invocations += 1
                 return
             self.calls.append((operation, user))
-            self.actions[f"{model.service_model.endpoint_prefix}:{operation}"] += 1
+            action = f"{model.service_model.endpoint_prefix}:{operation}"
+            self.actions[action] += 1
+            invocation = INVOCATION.get()
+            self.by_function[(invocation.function if invocation else None, user, action)] += 1
 
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
             self.actions.clear()
+            self.by_function.clear()
             self.own_invocations = 0
 
     def per_user(self, username: str) -> Counter[str]:
@@ -493,8 +500,9 @@ class Harness:
         self.template_overrides: dict[str, Any] = {}
         # How long IAM refuses a new key (testkit/key_propagation.py); by default not at all.
         self.propagation = Propagation()
-        # Whether IAM answers a key's last use to the minute, as AWS does (testkit/last_use.py).
-        self.last_use_to_the_minute = False
+        # How IAM answers a key's last use: to the minute, after a delay, as AWS does, where a
+        # test asks for it (testkit/last_use.py).
+        self.last_use = LastUse()
         self.bucket = str(asl_render.template_variables()["run_data_bucket"])
         self._member_iams: dict[str, Any] = {}  # account id -> the test's IAM client there
         self._deploy_functions()
@@ -597,11 +605,16 @@ class Harness:
         it would: IAM (moto alike) records the key's last use. In the next whole second: on AWS
         the grace wait lasts seconds, and the engine compares the use with times to the second."""
         self.next_second()
-        self._sign_with(username, self._previous_value(username))
+        self._sign_with(username, self._secret_value(username, "AWSPREVIOUS"))
 
-    def _previous_value(self, username: str) -> dict[str, Any]:
+    def use_current_key(self, username: str) -> None:
+        """Sign a call with the key of the secret's AWSCURRENT version, as its consumer does."""
+        self.next_second()
+        self._sign_with(username, self._secret_value(username, "AWSCURRENT"))
+
+    def _secret_value(self, username: str, stage: str) -> dict[str, Any]:
         got = self.secretsmanager.get_secret_value(
-            SecretId=self.secret_name(username), VersionStage="AWSPREVIOUS"
+            SecretId=self.secret_name(username), VersionStage=stage
         )
         value: dict[str, Any] = json.loads(got["SecretString"])
         return value
@@ -626,7 +639,7 @@ class Harness:
         in_run = self._run_users
         for username in sorted(self.not_moved if in_run is None else self.not_moved & in_run):
             try:
-                value = self._previous_value(username)
+                value = self._secret_value(username, "AWSPREVIOUS")
             except self.secretsmanager.exceptions.ResourceNotFoundException:
                 continue  # no key before this one
             if self.keys(username).get(value.get("AccessKeyId", "")) == "Active":
@@ -1043,7 +1056,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         abort_at_once(environment, world.progress)
         iam_times_to_the_second(environment)
         sts_as_aws(environment, lambda: world.propagation)
-        last_use_to_the_minute(environment, lambda: world.last_use_to_the_minute)
+        last_use_as_aws(environment, world.last_use)
         engine_waits(environment)
         wait_states_on_the_clock(environment, world_clock)
         _report_state_entries(world, environment)

@@ -149,7 +149,7 @@ run "every_function_gets_the_same_environment" {
       VERIFY_NEW_KEY_SECONDS = "45"
       IN_USE_KEY_ACTION      = "deactivate"
       MAX_DEFERRALS          = "5"
-      GRACE_WAIT_SECONDS     = "300"
+      LAST_USE_DELAY_SECONDS = "14400"
       USER_PATH_PREFIX       = ""
       USER_TAG               = ""
       EXCLUDE_USERS          = "[]"
@@ -241,9 +241,9 @@ run "deactivate_mode_lets_finish_and_rotate_deactivate" {
     condition = (
       [for s in jsondecode(aws_iam_policy.listed_users["finish-0"].policy).Statement : s.Action] == [["iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"]]
       && strcontains(aws_iam_policy.listed_users["rotate-0"].policy, "iam:UpdateAccessKey")
-      && length([for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s if s.Sid == "CallSecretsmanager"]) == 0
+      && [for s in jsondecode(aws_iam_role_policy.function["finish"].policy).Statement : s.Action if s.Sid == "CallSecretsmanager"] == [["secretsmanager:DescribeSecret", "secretsmanager:UpdateSecretVersionStage"]]
     )
-    error_message = "With deactivate, finish and rotate may deactivate a key still in use, and nothing is tagged."
+    error_message = "With deactivate, finish and rotate may deactivate a key still in use; finish may put the deferral's stage on a user's secret (a key left for a later run), and nothing is tagged."
   }
 }
 

@@ -422,6 +422,30 @@ run "rejects_a_fractional_number_of_deferrals" {
   expect_failures = [var.max_deferrals]
 }
 
+run "rejects_a_negative_last_use_delay" {
+  command = plan
+  variables {
+    last_use_delay_seconds = -1
+  }
+  expect_failures = [var.last_use_delay_seconds]
+}
+
+run "rejects_a_fractional_last_use_delay" {
+  command = plan
+  variables {
+    last_use_delay_seconds = 60.5
+  }
+  expect_failures = [var.last_use_delay_seconds]
+}
+
+run "rejects_a_last_use_delay_over_a_week" {
+  command = plan
+  variables {
+    last_use_delay_seconds = 604801
+  }
+  expect_failures = [var.last_use_delay_seconds]
+}
+
 run "rejects_a_concurrency_of_zero" {
   command = plan
   variables {

@@ -203,17 +203,18 @@ module "credentials_rotator" {
   credentials_handler_arn       = aws_lambda_function.consumer.arn
   credentials_handler_role_name = aws_iam_role.consumer.name
 
-  schedule_expression  = var.schedule_expression
-  schedule_timezone    = var.schedule_timezone
-  enabled              = var.enabled
-  cleanup_wait_seconds = var.cleanup_wait_seconds
-  old_key_action       = var.old_key_action
-  max_key_age_days     = var.max_key_age_days
-  max_concurrency      = var.max_concurrency
-  exclude_users        = var.exclude_users
-  kms_key_arn          = aws_kms_key.this.arn
-  alarm_sns_topic_arn  = local.alarm_topic_arn
-  log_retention_days   = var.log_retention_days
-  lambda_runtime       = var.lambda_runtime
-  tags                 = var.tags
+  schedule_expression    = var.schedule_expression
+  schedule_timezone      = var.schedule_timezone
+  enabled                = var.enabled
+  cleanup_wait_seconds   = var.cleanup_wait_seconds
+  last_use_delay_seconds = var.last_use_delay_seconds
+  old_key_action         = var.old_key_action
+  max_key_age_days       = var.max_key_age_days
+  max_concurrency        = var.max_concurrency
+  exclude_users          = var.exclude_users
+  kms_key_arn            = aws_kms_key.this.arn
+  alarm_sns_topic_arn    = local.alarm_topic_arn
+  log_retention_days     = var.log_retention_days
+  lambda_runtime         = var.lambda_runtime
+  tags                   = var.tags
 }

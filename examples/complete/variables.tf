@@ -68,6 +68,12 @@ variable "cleanup_wait_seconds" {
   default     = 10
 }
 
+variable "last_use_delay_seconds" {
+  description = "How long IAM may take to publish a key's use; null keeps the module's default (4 hours). LocalStack publishes a use at once, so the tests set 0."
+  type        = number
+  default     = null
+}
+
 variable "old_key_action" {
   description = "`delete` or `deactivate` the previously delivered key."
   type        = string

@@ -47,7 +47,7 @@ REQUIRED_VARIABLES = (
     "VERIFY_NEW_KEY_SECONDS",
     "IN_USE_KEY_ACTION",
     "MAX_DEFERRALS",
-    "GRACE_WAIT_SECONDS",
+    "LAST_USE_DELAY_SECONDS",
     "ROTATOR_NAME",
     "EVENT_BUS_NAME",
     "EVENT_SOURCE",
@@ -83,8 +83,8 @@ class Config:
     # What happens to a previous key still used after its successor's handoff (``in_use``).
     in_use_key_action: InUseKeyAction = "defer"
     max_deferrals: int = 3
-    # The run's grace wait (cleanup_wait_seconds): the time a consumer is given to switch keys.
-    grace_wait_seconds: int = 0
+    # How long IAM may take to publish a key's use (``in_use``): a key is judged on older evidence.
+    last_use_delay_seconds: int = 0
     # How the run tells people (``notifications``, ``metrics``): the module's name, the bus of
     # the per-user events (None: no events) and their source, the metrics' namespace.
     rotator_name: str = "credentials-rotator"
@@ -157,7 +157,9 @@ class Config:
             ),
             in_use_key_action=parse_in_use_key_action(environ["IN_USE_KEY_ACTION"]),
             max_deferrals=parse_count("MAX_DEFERRALS", environ["MAX_DEFERRALS"]),
-            grace_wait_seconds=parse_seconds("GRACE_WAIT_SECONDS", environ["GRACE_WAIT_SECONDS"]),
+            last_use_delay_seconds=parse_seconds(
+                "LAST_USE_DELAY_SECONDS", environ["LAST_USE_DELAY_SECONDS"]
+            ),
             rotator_name=parse_required("ROTATOR_NAME", environ["ROTATOR_NAME"]),
             event_bus_name=environ["EVENT_BUS_NAME"].strip() or None,
             event_source=parse_required("EVENT_SOURCE", environ["EVENT_SOURCE"]),

@@ -6,6 +6,7 @@ how many runs in a row kept it, the last use IAM saw, the last run that kept it)
 ``DEFERRED_STAGE`` on the current version, which the batch's read of that version sees, so that
 ``rotate`` checks the key before anything else (the key-age policy included). The stage is set
 first: a run that finds the stage without the tag checks the key as an untagged one.
+``keep_or_deactivate`` does what ``in_use_key_action`` says with a key found in use.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from credentials_rotator.log import get_logger
 from credentials_rotator.shapes import DEFERRED_STAGE, DeferredEntry
 
 if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 LOGGER = get_logger(__name__)
@@ -109,13 +111,7 @@ def defer(
     first (a run that finds it checks the key, tag or not), then the tag; raise
     ``KeyStillInUse`` once it is the ``max_deferrals``-th (recorded first, so the count goes on)."""
     secret_id = config.secret_name(username)
-    current = recorded.version_with("AWSCURRENT")
-    marked = recorded.version_with(DEFERRED_STAGE)
-    if current is not None and marked != current:
-        moved = {"RemoveFromVersionId": marked} if marked is not None else {}
-        secretsmanager.update_secret_version_stage(
-            SecretId=secret_id, VersionStage=DEFERRED_STAGE, MoveToVersionId=current, **moved
-        )
+    mark_for_a_check(secretsmanager, secret_id, recorded)
     secretsmanager.tag_resource(
         SecretId=secret_id, Tags=[{"Key": DEFERRAL_TAG, "Value": deferral.tag_value()}]
     )
@@ -128,6 +124,20 @@ def defer(
         },
     )
     return verdict(config, username, deferral)
+
+
+def mark_for_a_check(
+    secretsmanager: SecretsManagerClient, secret_id: str, recorded: SecretDeferral
+) -> None:
+    """Put the deferral's stage on the current version (unless it is there): the batch's read
+    sees it, and ``rotate`` checks the previous key before anything else."""
+    current = recorded.version_with("AWSCURRENT")
+    marked = recorded.version_with(DEFERRED_STAGE)
+    if current is not None and marked != current:
+        moved = {"RemoveFromVersionId": marked} if marked is not None else {}
+        secretsmanager.update_secret_version_stage(
+            SecretId=secret_id, VersionStage=DEFERRED_STAGE, MoveToVersionId=current, **moved
+        )
 
 
 def clear_deferral(
@@ -151,3 +161,30 @@ def describe(entry: DeferredEntry) -> str:
         f"row: {entry['runs']}): the consumer has not moved to the new key, so the old one was "
         f"{done}"
     )
+
+
+def keep_or_deactivate(
+    iam: IAMClient,
+    secretsmanager: SecretsManagerClient,
+    config: Config,
+    username: str,
+    deferral: Deferral,
+    *,
+    recorded: SecretDeferral | None,
+) -> DeferredEntry:
+    """Do what in_use_key_action says with a key in use; ``recorded``: what the secret records
+    (None: read it first)."""
+    if config.in_use_key_action == "deactivate":
+        iam.update_access_key(
+            UserName=username, AccessKeyId=deferral.access_key_id, Status="Inactive"
+        )
+        LOGGER.warning(
+            "deactivated a previous access key still in use",
+            extra={"username": username, "access_key_id": deferral.access_key_id},
+        )
+        return deferral.entry(username, "deactivated")
+    if recorded is None:
+        recorded = read_deferral(
+            secretsmanager, config.secret_name(username), deferral.access_key_id
+        )
+    return defer(secretsmanager, config, username, deferral, recorded)

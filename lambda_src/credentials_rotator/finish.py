@@ -27,6 +27,7 @@ from credentials_rotator import (
     clock,
     config,
     in_use,
+    last_use,
     metrics,
     notifications,
     run_data,
@@ -235,4 +236,6 @@ def _retire(retiring: Retiring, outcome: IterationResult) -> Retirement | None:
         LOGGER.exception("retire failed", extra={"username": username, "access_key_id": previous})
         failed = RetireFailed(f"could not retire access key {previous} ({describe_error(exc)})")
         return Retirement(RetireFailed.__name__, str(failed))
-    return None if deferred is None else Retirement(deferred=deferred)
+    if deferred is None or isinstance(deferred, last_use.Awaiting):
+        return None  # retired, or left for a later run to judge (logged by in_use)
+    return Retirement(deferred=deferred)

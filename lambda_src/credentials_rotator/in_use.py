@@ -1,9 +1,8 @@
 """Whether a previously delivered key is still in use, and what happens to it then.
 
-After a handoff the consumer should move to the new key. IAM records when a key was last used
-(``GetAccessKeyLastUsed``; AWS documents no delay for it, so a use seconds old may not show yet,
-and records it to the minute: AWS's examples show whole minutes, so ``may_follow`` takes a date on
-a whole minute for any moment of that minute).
+After a handoff the consumer should move to the new key. IAM's last-use date of the key tells,
+at its precision and after its delay (``last_use``): a key is judged only on evidence old enough
+to be complete, and until then it waits, Active, for a later run.
 A previous key used after its successor's handoff means the consumer has not moved, and
 ``in_use_key_action`` says what happens: ``defer`` keeps the key Active and the next run checks
 it again before it rotates the user; ``deactivate`` deactivates it instead of deleting it (a cut
@@ -16,15 +15,14 @@ rotator's own proofs; it is deleted unchecked. A use counts when it came after:
 - the last use a deferral recorded (the key was deferred before): IAM's date must be later;
 - in ``finish``, its successor's handoff (when the batch recorded its outcomes): a use in the
   minute of the handoff counts;
-- in a later run, when no deferral was recorded (the retirement failed, or ``finish`` never
-  ran), its successor's creation plus the grace wait: the consumer used the old key until it
-  switched, and the grace wait is the time it was given to switch.
+- in a later run, when no deferral was recorded (``finish`` left the key for a later run, its
+  retirement failed, or ``finish`` never ran), its successor's creation: the earliest moment of
+  the handoff.
 
-A deferral is recorded on the user's secret (``deferrals``); a later run counts the key in use
-again only when IAM saw a use after the recorded one, and the ``max_deferrals``-th run in a row
-that defers the key fails the user with ``KeyStillInUse`` (the key still stays Active). A function
-of the same run that checks again (a retry) finds its run's own deferral and reaches the same
-verdict.
+A ``finish`` sooner than the delay after the handoff leaves the key, with the deferral's stage
+on the current version: later runs skip the user until the delay has passed, then check the key
+first. A deferral is recorded on the user's secret (``deferrals``); ``max_deferrals`` runs in a
+row that see a new use fail the user with ``KeyStillInUse`` (the key stays Active).
 """
 
 from __future__ import annotations
@@ -35,34 +33,21 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from credentials_rotator import access_keys, deferrals
+from credentials_rotator import access_keys, deferrals, last_use
 from credentials_rotator.config import Config
 from credentials_rotator.decision import ACTIVE, AccessKey
 from credentials_rotator.delivery_record import DeliveryRecord
 from credentials_rotator.errors import UserNotFound
 from credentials_rotator.failures import error_code
 from credentials_rotator.log import get_logger
-from credentials_rotator.shapes import DeferredEntry, RotateEvent
+from credentials_rotator.rotate_result import result
+from credentials_rotator.shapes import DeferredEntry, RotateEvent, RotateResult
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 LOGGER = get_logger(__name__)
-# S3 and IAM give times to the second: a use in the same second as such a time may have come
-# before it, so only a use after that second's last microsecond counts as later.
-REST_OF_THE_SECOND = datetime.timedelta(seconds=1, microseconds=-1)
-# IAM's last-use dates on a whole minute stand for any moment of that minute.
-REST_OF_THE_MINUTE = datetime.timedelta(minutes=1, microseconds=-1)
-
-
-def may_follow(last_used: datetime.datetime, moment: datetime.datetime) -> bool:
-    """Whether the use IAM recorded as ``last_used`` may have come after ``moment``, a time to the
-    second: a date on a whole minute (AWS records last uses to the minute) stands for the whole
-    minute, so a use in the minute of a handoff counts as a use after it."""
-    whole_minute = last_used.second == 0 and last_used.microsecond == 0
-    latest = last_used + (REST_OF_THE_MINUTE if whole_minute else datetime.timedelta(0))
-    return latest > moment + REST_OF_THE_SECOND
 
 
 def used_since(
@@ -103,59 +88,93 @@ def still_in_use(
     event: RotateEvent,
     keys: list[AccessKey],
     full: DeliveryRecord,
-) -> tuple[DeferredEntry, str] | None:
-    """For rotate: the superseded key of the record, when it is Active and still in use (its
-    entry and why); the user is then not rotated."""
+) -> RotateResult | None:
+    """For rotate: the result when the record's superseded key stays Active, still in use
+    (deferred) or waiting until IAM has had time to publish its uses (skipped); None when it may
+    go."""
     superseded, username = full.superseded, event["user"]["username"]
     active = {key.access_key_id for key in keys if key.status == ACTIVE}
     if superseded is None or superseded.access_key_id not in active or full.current is None:
         return None
-    switched_by = _switched_by(full.current.create_date, config)
-    previous = (str(superseded.access_key_id), switched_by)
+    previous = (
+        str(superseded.access_key_id),
+        (str(full.current.access_key_id), full.current.create_date),
+    )
     entry = check_again(aws, config, username, previous, event["prefix"])
+    if isinstance(entry, last_use.Awaiting):
+        return result(event, config, "skipped", entry.describe())
     if entry is None:
         return None
-    return entry, deferrals.describe(entry)
+    return result(event, config, "deferred", deferrals.describe(entry), deferral=entry)
 
 
-def _switched_by(
-    successor_created: datetime.datetime | None, config: Config
-) -> datetime.datetime | None:
-    """When a consumer given the successor created at ``successor_created`` had moved to it:
-    a use of the old key after this moment is a use after the switch."""
-    if successor_created is None:
+def too_soon_to_judge(
+    config: Config, event: RotateEvent, hinted: DeliveryRecord
+) -> RotateResult | None:
+    """For rotate, from the batch's read alone: the skipped result while IAM cannot have published
+    every use of the superseded key since its successor's creation (no use seen would prove
+    nothing, and no retirement can come sooner); None when the key is to be checked."""
+    current = hinted.current
+    if config.in_use_key_action == "retire" or current is None or current.create_date is None:
         return None
-    return successor_created + datetime.timedelta(seconds=config.grace_wait_seconds)
+    if last_use.published_since(config, current.create_date):
+        return None
+    waiting = last_use.Awaiting(
+        str(current.access_key_id), current.create_date, config.last_use_delay_seconds
+    )
+    return result(event, config, "skipped", waiting.describe())
 
 
 def check_again(
     aws: tuple[IAMClient, SecretsManagerClient],
     config: Config,
     username: str,
-    previous: tuple[str, datetime.datetime | None],
+    previous: tuple[str, tuple[str, datetime.datetime | None]],
     run_prefix: str,
-) -> DeferredEntry | None:
-    """Before a run rotates a user whose superseded key is still Active (deferred, or left by a
-    retirement that failed), check that key again; None when it may go. ``previous``: the key
-    and the moment from which a use counts when no run deferred it yet."""
+) -> DeferredEntry | last_use.Awaiting | None:
+    """Before a run rotates a user whose superseded key is still Active (deferred, left for a
+    later run, or left by a retirement that failed), check that key again; None when it may go.
+    ``previous``: the key, its successor and the successor's creation (uses after it count
+    when no run deferred the key yet)."""
     iam, secretsmanager = aws
-    key_id, switched_by = previous
+    key_id, (successor_key_id, successor_created) = previous
     if config.in_use_key_action == "retire":
         return None
     recorded = deferrals.read_deferral(secretsmanager, config.secret_name(username), key_id)
     earlier = recorded.earlier
     if earlier is not None and earlier.run_prefix == run_prefix:
         return deferrals.verdict(config, username, earlier)  # this run deferred it already: a retry
-    last_used = None
     if earlier is not None:
+        since = last_use.latest(earlier.last_used)
         last_used = used_since(iam, username, key_id, lambda last: last > earlier.last_used)
-    elif switched_by is not None:
-        last_used = used_since(iam, username, key_id, lambda last: may_follow(last, switched_by))
-    if last_used is None:
+    elif successor_created is not None:
+        since = successor_created
+        last_used = used_since(iam, username, key_id, lambda last: last_use.may_follow(last, since))
+    else:
         return None
+    if last_used is None:
+        awaiting = last_use.Awaiting(successor_key_id, since, config.last_use_delay_seconds)
+        return _no_use_seen(config, username, awaiting, earlier)
     runs = earlier.runs + 1 if earlier is not None else 1
     deferral = deferrals.Deferral(key_id, runs, last_used, run_prefix)
-    return _keep_or_deactivate(iam, secretsmanager, config, username, deferral, recorded=recorded)
+    return deferrals.keep_or_deactivate(
+        iam, secretsmanager, config, username, deferral, recorded=recorded
+    )
+
+
+def _no_use_seen(
+    config: Config,
+    username: str,
+    awaiting: last_use.Awaiting,
+    earlier: deferrals.Deferral | None,
+) -> DeferredEntry | last_use.Awaiting | None:
+    """No use since ``since`` seen: the key may go once IAM has had time to publish one; until
+    then a deferred key stays deferred, and another waits."""
+    if last_use.published_since(config, awaiting.since):
+        return None
+    if earlier is not None:
+        return deferrals.verdict(config, username, earlier)
+    return awaiting
 
 
 def retire_unless_in_use(
@@ -168,41 +187,44 @@ def retire_unless_in_use(
     new_key: str,
     since: datetime.datetime | None,
     run_prefix: str,
-) -> DeferredEntry | None:
+) -> DeferredEntry | last_use.Awaiting | None:
     """After a confirmed handoff (``since``: no earlier than it), retire the previous key as
-    old_key_action says; when it was used since, do what in_use_key_action says instead."""
+    old_key_action says; when it was used since, do what in_use_key_action says instead; when
+    IAM may not have published such a use yet, leave the key for a later run."""
     access_keys.refuse_the_new_key(previous_key_id, new_key)
     if config.in_use_key_action != "retire" and since is not None:
-        last_used = used_since(iam, username, previous_key_id, lambda last: may_follow(last, since))
+        if not last_use.published_since(config, since):
+            awaiting = last_use.Awaiting(new_key, since, config.last_use_delay_seconds)
+            return _leave_for_a_later_run(
+                secretsmanager, config, username, previous_key_id, awaiting
+            )
+        last_used = used_since(
+            iam, username, previous_key_id, lambda last: last_use.may_follow(last, since)
+        )
         if last_used is not None:
             first = deferrals.Deferral(previous_key_id, 1, last_used, run_prefix)
-            return _keep_or_deactivate(iam, secretsmanager, config, username, first, recorded=None)
+            return deferrals.keep_or_deactivate(
+                iam, secretsmanager, config, username, first, recorded=None
+            )
     access_keys.retire(iam, config.old_key_action, username, previous_key_id, new_key)
     return None
 
 
-def _keep_or_deactivate(
-    iam: IAMClient,
+def _leave_for_a_later_run(
     secretsmanager: SecretsManagerClient,
     config: Config,
     username: str,
-    deferral: deferrals.Deferral,
-    *,
-    recorded: deferrals.SecretDeferral | None,
-) -> DeferredEntry:
-    """Do what in_use_key_action says with a key in use; ``recorded``: what the secret records
-    (None: read it first)."""
-    if config.in_use_key_action == "deactivate":
-        iam.update_access_key(
-            UserName=username, AccessKeyId=deferral.access_key_id, Status="Inactive"
-        )
-        LOGGER.warning(
-            "deactivated a previous access key still in use",
-            extra={"username": username, "access_key_id": deferral.access_key_id},
-        )
-        return deferral.entry(username, "deactivated")
-    if recorded is None:
-        recorded = deferrals.read_deferral(
-            secretsmanager, config.secret_name(username), deferral.access_key_id
-        )
-    return deferrals.defer(secretsmanager, config, username, deferral, recorded)
+    previous_key_id: str,
+    awaiting: last_use.Awaiting,
+) -> last_use.Awaiting:
+    """IAM may not have published a use of the previous key since ``since`` yet: mark the
+    user's secret so that the next run checks the key first (no use is asked for: none seen
+    would prove nothing, and the later run asks)."""
+    secret_id = config.secret_name(username)
+    recorded = deferrals.read_deferral(secretsmanager, secret_id, previous_key_id)
+    deferrals.mark_for_a_check(secretsmanager, secret_id, recorded)
+    LOGGER.info(
+        "previous access key left for a later run",
+        extra={"username": username, "detail": awaiting.describe()},
+    )
+    return awaiting

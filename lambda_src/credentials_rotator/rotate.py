@@ -83,17 +83,17 @@ def rotate_user(
     or what would happen (dry run)."""
     aws = replace(aws, iam=iam_for(event["user"]["username"], aws.iam, config))
     hint = event["record"] if event["attempt"] == 0 else None  # a retry may find its own key
-    settled = None
-    if hint is not None:
-        hinted = record_from_hint(config.secret_name(event["user"]["username"]), hint)
-        if hinted.settled:
-            settled = hinted
-        if hinted.settled and not hinted.retirement_deferred:
-            done = _skip_for_age(event, config, hinted, now) or _create_first(
-                aws, config, event, hinted
-            )
-            if done is not None:
-                return done
+    hinted = record_from_hint(config.secret_name(event["user"]["username"]), hint) if hint else None
+    settled = hinted if hinted is not None and hinted.settled else None
+    if settled is not None:
+        done = (
+            in_use.too_soon_to_judge(config, event, settled)
+            if settled.retirement_deferred
+            else _skip_for_age(event, config, settled, now)
+            or _create_first(aws, config, event, settled)
+        )
+        if done is not None:
+            return done
     return _rotate_with_decision(aws, config, event, now, settled)
 
 
@@ -148,7 +148,7 @@ def _rotate_with_decision(
         return handoff_again(aws.secretsmanager, event, config, full, plan)
     kept = in_use.still_in_use((aws.iam, aws.secretsmanager), config, event, keys, full)
     if kept is not None:
-        return result(event, config, "deferred", kept[1], deferral=kept[0])
+        return kept
     if full.retirement_deferred:
         skipped = _skip_for_age(event, config, full, now)
         if skipped is not None:

@@ -29,7 +29,8 @@ OVERRIDE = """\
 # tests/e2e: a run ends within seconds, and so does a handoff to a vendor that does not answer
 # (the shortest handoff the handler module accepts).
 module "credentials_rotator" {
-  cleanup_wait_seconds = 2
+  cleanup_wait_seconds   = 2
+  last_use_delay_seconds = 0 # LocalStack publishes a key's use at once
 }
 
 module "%s" {

@@ -50,8 +50,9 @@ EXTERNAL_ID = "e2e-multi-account"
 OVERRIDE = """\
 # tests/e2e/test_multi_account.py: a run ends within seconds.
 module "hub" {
-  cleanup_wait_seconds = 2
-  max_concurrency      = 3
+  cleanup_wait_seconds   = 2
+  last_use_delay_seconds = 0 # LocalStack publishes a key's use at once
+  max_concurrency        = 3
 }
 """
 # The test's credentials handler: it checks that the secret holds the announced key and that the

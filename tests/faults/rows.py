@@ -39,6 +39,13 @@ def delivered(harness: Harness, injector: Injector, users: list[str]) -> None:
     _run(harness)
 
 
+def delivered_and_late_last_use(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """As ``delivered``, with IAM's last uses judged only an hour late (last_use_delay_seconds):
+    the run leaves each previous key Active for a later run, and the runs after it keep it."""
+    _run(harness)
+    harness.set_engine_variable("LAST_USE_DELAY_SECONDS", "3600")
+
+
 def delivered_and_inactive(harness: Harness, injector: Injector, users: list[str]) -> None:
     _run(harness)
     for user in users:
@@ -169,6 +176,7 @@ ROWS: dict[str, Callable[[Harness, Injector, list[str]], None]] = {
     "fresh": fresh,
     "one-key-never-delivered": one_key_never_delivered,
     "delivered": delivered,
+    "delivered+late-last-use": delivered_and_late_last_use,
     "delivered+inactive": delivered_and_inactive,
     "delivered+retired": delivered_and_retired,
     "delivered+in-use": delivered_and_in_use,

@@ -70,7 +70,7 @@ def test_given_a_use_in_the_minute_of_the_handoff_when_the_run_ends_then_the_old
     ends THEN IAM's date (the start of that minute, before the handoff) counts as a use after it:
     bart is deferred and both his keys stay Active."""
     delivered = delivered_once(harness, "bart")["bart"]
-    harness.last_use_to_the_minute = True
+    harness.last_use.to_the_minute = True
 
     def use_after_the_handoff(state: str) -> None:
         if state == "GraceWait":
@@ -225,15 +225,14 @@ def test_given_a_retirement_that_failed_when_the_next_run_checks_then_a_key_used
     assert harness.keys("bart") == keys
 
 
-def test_given_a_retirement_that_failed_when_the_consumer_switched_in_its_grace_wait_then_it_goes(
+def test_given_a_retirement_that_failed_when_the_key_was_used_only_before_the_handoff_then_it_goes(
     harness: Harness,
 ) -> None:
-    """GIVEN bart's old key survived its retirement (no deferral recorded), and his consumer used
-    it only until it switched, within the grace wait (300 s) after its successor's creation WHEN
-    the next run comes THEN the old key is retired and bart rotated: a use before the switch is
-    not a use after it."""
-    harness.set_engine_variable("GRACE_WAIT_SECONDS", "300")
+    """GIVEN bart's consumer used his key before the run, and that key then survived its
+    retirement (no deferral recorded) WHEN the next run comes THEN the old key is retired and bart
+    rotated: a use before its successor's creation is not a use after the handoff."""
     delivered = delivered_once(harness, "bart")["bart"]
+    harness.use_current_key("bart")
 
     def lose_connection(params: dict[str, Any], **_: Any) -> None:
         if params.get("AccessKeyId") == delivered:
@@ -243,7 +242,6 @@ def test_given_a_retirement_that_failed_when_the_consumer_switched_in_its_grace_
     events.register("before-parameter-build.iam.DeleteAccessKey", lose_connection)
     assert only(harness.run().summary["failed"])["error"] == "RetireFailed"
     events.unregister("before-parameter-build.iam.DeleteAccessKey", lose_connection)
-    harness.use_previous_key("bart")  # seconds after the successor's creation: before the switch
 
     run = harness.run()
 
@@ -325,3 +323,90 @@ def test_given_a_key_age_limit_when_a_deferred_key_stays_in_use_then_each_run_ch
 
     assert only(quiet.summary["skipped"])["username"] == "bart"
     assert harness.calls.per_user("bart")["ListAccessKeys"] == 0
+
+
+# AWS publishes a key's use late: the tests below give IAM a 10-minute delay, to the minute, and
+# the module the same delay (last_use_delay_seconds).
+PUBLISHED_AFTER = datetime.timedelta(minutes=10)
+
+
+def iam_publishing_late(harness: Harness) -> None:
+    harness.set_engine_variable("LAST_USE_DELAY_SECONDS", str(int(PUBLISHED_AFTER.total_seconds())))
+    harness.last_use.to_the_minute = True
+    harness.last_use.published_after = PUBLISHED_AFTER
+
+
+def test_given_iam_publishes_late_when_the_consumer_stays_on_the_old_key_a_while_it_never_loses_it(
+    harness: Harness,
+) -> None:
+    """GIVEN IAM publishes a use 10 minutes late and to the minute, and bart's consumer keeps
+    using his old key for 2 minutes after the handoff WHEN runs come every 5 minutes THEN the
+    old key stays Active while no use of it can be seen yet (the run that rotated him, and the
+    next: bart skipped, his new key named), is deferred once the use shows, and is retired only by
+    the first run after the consumer's last use is 10 minutes old."""
+    iam_publishing_late(harness)
+    delivered = delivered_once(harness, "bart")["bart"]
+    harness.clock.to_next_minute(datetime.timedelta(seconds=5))  # as in the test below
+
+    rotated = harness.run()
+    successor = harness.secret_key_id("bart")
+    for _ in range(2):  # the consumer, a minute apart, then it moves
+        harness.advance_clock(datetime.timedelta(minutes=1))
+        harness.use_previous_key("bart")
+    last_use = harness.clock.now()
+    assert only(rotated.summary["rotated"])["previousKeyId"] == delivered
+    assert harness.keys("bart")[delivered] == "Active"
+    runs = []
+    for _ in range(6):  # a run every 5 minutes, until the old key is gone
+        harness.advance_clock(datetime.timedelta(minutes=5))
+        runs.append((harness.clock.now() - last_use, harness.run()))
+        if delivered not in harness.keys("bart"):
+            break
+
+    assert delivered not in harness.keys("bart")
+    waited, deferred, retired = runs[0][1], runs[-2][1], runs[-1][1]
+    assert (
+        f"the access key that {successor} replaced stays active"
+        in only(waited.summary["skipped"])["detail"]
+    )
+    assert only(deferred.summary["deferred"])["accessKeyId"] == delivered
+    assert only(retired.summary["rotated"])["previousKeyId"] == harness.secret_key_id(
+        "bart", "AWSPREVIOUS"
+    )
+    assert runs[-1][0] >= PUBLISHED_AFTER  # retired on evidence older than IAM's delay
+    assert runs[-2][0] < PUBLISHED_AFTER + datetime.timedelta(minutes=1)
+    assert all(run.status == "SUCCEEDED" for _, run in runs)
+
+
+def test_given_iam_publishes_late_when_the_consumer_switched_at_once_its_old_key_goes_after_it(
+    harness: Harness,
+) -> None:
+    """GIVEN IAM publishes a use 10 minutes late and to the minute, and bart's consumer moved to
+    his new key at the handoff WHEN the next run comes within the delay THEN his old key stays
+    (bart skipped, his new key named, no AWS call about him); WHEN a run comes after it THEN the
+    old key is retired (the README's window: the first run last_use_delay_seconds after the
+    handoff) and bart rotated."""
+    iam_publishing_late(harness)
+    delivered = delivered_once(harness, "bart")["bart"]
+    # The rotator's proofs of the delivered key, its last uses, in a minute before the handoff's:
+    # IAM could not tell a use in the handoff's minute from one after it.
+    harness.clock.to_next_minute(datetime.timedelta(seconds=5))
+    rotated = harness.run()
+    handed_off = harness.clock.now()
+    assert rotated.summary["deferred"] == []
+    harness.advance_clock(datetime.timedelta(minutes=5))
+    harness.calls.reset()
+
+    early = harness.run()
+
+    assert sum(harness.calls.per_user("bart").values()) == 0  # the batch's read tells enough
+    detail = only(early.summary["skipped"])["detail"]
+    assert f"the access key that {harness.secret_key_id('bart')} replaced stays active" in detail
+    assert harness.keys("bart")[delivered] == "Active"
+
+    harness.advance_clock(handed_off + PUBLISHED_AFTER - harness.clock.now())
+    after = harness.run()
+
+    assert after.status == "SUCCEEDED"
+    assert only(after.summary["rotated"])["previousKeyId"] != delivered
+    assert delivered not in harness.keys("bart")

@@ -1,0 +1,97 @@
+"""The benchmark's model of a run on AWS (bench/aws_model.py), on cases small enough to lay out by
+hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.aws_model import (
+    PRICES,
+    Quotas,
+    RunWork,
+    Step,
+    bound_seconds,
+    dollars,
+    lay_out,
+    modelled_seconds,
+)
+
+
+def test_given_three_jobs_on_two_workers_then_the_third_starts_when_the_first_ends() -> None:
+    """GIVEN three jobs of 1 s then 2 s, two workers WHEN laid out from 10 s THEN the first two
+    end at 13 s, the third runs from 13 s to 16 s."""
+    job = [Step(1.0), Step(2.0)]
+
+    assert lay_out([job, job, job], 2, Quotas({}), 10.0) == pytest.approx(16.0)
+
+
+def test_given_a_quota_of_two_a_second_then_four_requests_start_half_a_second_apart() -> None:
+    """GIVEN four workers, each with one 0.5 s request of a quota of 2 a second WHEN laid out THEN
+    they start at 0, 0.5, 1 and 1.5 s: the last ends at 2 s, not at 0.5 s."""
+    job = [Step(0.5, "writes")]
+
+    assert lay_out([job] * 4, 4, Quotas({"writes": 2.0}), 0.0) == pytest.approx(2.0)
+
+
+def test_given_a_quota_spent_in_one_phase_then_the_next_phase_waits_for_it() -> None:
+    """GIVEN a quota of 1 a second spent at 0 s WHEN the next phase asks at 0.2 s THEN its request
+    starts at 1 s."""
+    quotas = Quotas({"writes": 1.0})
+    lay_out([[Step(0.1, "writes")]], 1, quotas, 0.0)
+
+    assert lay_out([[Step(0.1, "writes")]], 1, quotas, 0.2) == pytest.approx(1.1)
+
+
+def test_given_a_small_run_then_its_phases_follow_one_another() -> None:
+    """GIVEN plan (1 s), two batches each reading (0.5 s), with three users of 2 s on two workers
+    (4 s) and writing outcomes (0.5 s), a grace wait of 300 s, four retirements of 1 s on three
+    workers (2 s) and finish's own 1 s WHEN modelled THEN 1 + 2 x (0.5 + 4 + 0.5) + 300 + 2 + 1."""
+    users = [[Step(2.0)]] * 3
+    work = RunWork(
+        plan=[Step(1.0)],
+        batches=[([Step(0.5)], users, [Step(0.5)])] * 2,
+        grace_seconds=300.0,
+        finish_users=[[Step(1.0)]] * 4,
+        finish_own=[Step(1.0)],
+    )
+
+    seconds = modelled_seconds(work, user_slots=2, finish_slots=3, quotas={})
+
+    assert seconds == pytest.approx(1 + 2 * (0.5 + 4 + 0.5) + 300 + 2 + 1)
+
+
+def test_the_bound_is_the_tightest_quota_at_the_requests_made() -> None:
+    """GIVEN 10,000 IAM writes at 10 a second and 10,000 secret writes at 50 WHEN bounded THEN
+    1,000 s, set by the IAM writes."""
+    requests = {"iam_writes": 10_000, "secret_writes": 10_000}
+
+    bound = bound_seconds(requests, {"iam_writes": 10.0, "secret_writes": 50.0})
+
+    assert bound == (pytest.approx(1000.0), "iam_writes")
+
+
+def test_a_runs_bill_adds_each_priced_part() -> None:
+    """GIVEN 1,000 transitions, two invocations of 0.5 s and 1.0001 s (billed by the
+    millisecond: 1.501 s), 100 Secrets Manager calls, 10 S3 writes and 20 reads, 5 events and
+    free IAM calls WHEN billed THEN each part at its list price."""
+    actions = {
+        "secretsmanager:PutSecretValue": 100,
+        "s3:PutObject": 10,
+        "s3:GetObject": 20,
+        "iam:CreateAccessKey": 1_000,
+    }
+
+    bill = dollars(actions, transitions=1_000, invocations=[0.5, 1.0001], events=5)
+
+    assert bill == pytest.approx(
+        1_000 * PRICES["transition"]
+        + 2 * PRICES["invocation"]
+        + 1.501 * 0.25 * PRICES["gb_second"]
+        + 100 * PRICES["secretsmanager"]
+        + 10 * PRICES["s3_write"]
+        + 20 * PRICES["s3_read"]
+        + 5 * PRICES["event"]
+    )
+    assert bill == pytest.approx(
+        0.025 + 0.0000004 + 0.00000625 + 0.0005 + 0.00005 + 0.000008 + 0.000005, rel=1e-3
+    )

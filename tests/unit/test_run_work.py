@@ -1,0 +1,75 @@
+"""A benchmark run's records as the AWS model's work (bench/run_work.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.aws_model import AWS, Timing
+from bench.run_work import Recorded, invocation_seconds, run_work, user_job
+
+TIMING = Timing(
+    call_seconds={"iam": 0.2, "secretsmanager": 0.1, "sts": 0.05},
+    invoke_seconds=0.01,
+    cold_start_seconds=1.0,
+    transition_seconds=0.1,
+    child_start_seconds=0.3,
+    handler_seconds=0.5,
+)
+
+
+def recorded(users: list[str], slots: int = 1) -> Recorded:
+    by_function = {}
+    for user in users:
+        by_function[("rotate", user, "iam:CreateAccessKey")] = 1
+        by_function[("rotate", user, "secretsmanager:PutSecretValue")] = 1
+        by_function[("rotate", user, "sts:GetCallerIdentity")] = 8  # 5 refused, then 3 in a row
+        by_function[(None, user, "secretsmanager:UpdateSecretVersionStage")] = 1
+        by_function[("finish", user, "iam:DeleteAccessKey")] = 1
+    return Recorded(
+        by_function=by_function,
+        users=users,
+        batches=1,
+        transitions=(10, 5 * len(users)),
+        slots=slots,
+        quota_of={"iam:CreateAccessKey": "iam_writes", "iam:DeleteAccessKey": "iam_writes"},
+    )
+
+
+def test_a_users_job_is_its_transitions_rotate_its_waits_its_handler_and_the_confirmation() -> None:
+    """GIVEN a user whose rotate created a key, wrote it and checked it 8 times WHEN the first of
+    one worker's users (its functions start cold) THEN 5 transitions, a cold rotate with its
+    calls, 7 one-second waits between the checks, a cold handler and MarkDelivered; the key's
+    creation is a request of the IAM writes' quota."""
+    job = user_job(recorded(["bart"]), "bart", 0, TIMING)
+
+    assert sum(step.seconds for step in job) == pytest.approx(
+        5 * 0.1 + (0.01 + 1.0) + 0.2 + 0.1 + 8 * 0.05 + 7 * 1.0 + (0.01 + 1.0 + 0.5) + 0.1
+    )
+    assert [step.quota for step in job].count("iam_writes") == 1
+
+
+def test_a_later_users_functions_are_warm() -> None:
+    """GIVEN one worker WHEN the second user's job THEN its functions start warm: two cold starts
+    less than the first's."""
+    work = recorded(["bart", "lisa"])
+    first, second = user_job(work, "bart", 0, TIMING), user_job(work, "lisa", 1, TIMING)
+
+    assert sum(s.seconds for s in first) - sum(s.seconds for s in second) == pytest.approx(2.0)
+
+
+def test_rotate_is_billed_for_its_calls_and_waits_not_for_the_handler() -> None:
+    """GIVEN one user WHEN its invocations are timed THEN rotate's is its start, its calls and its
+    waits; plan, the batch's two and finish come with it."""
+    records = recorded(["bart"])
+    seconds = invocation_seconds(records, run_work(records, TIMING), TIMING)
+
+    rotate = 0.01 + 1.0 + 0.2 + 0.1 + 8 * 0.05 + 7 * 1.0
+    assert rotate in [pytest.approx(s) for s in seconds]
+    assert len(seconds) == 1 + 2 + 1 + 1
+
+
+def test_the_models_default_timing_names_every_service_the_run_calls() -> None:
+    """Every service the functions call has a latency of its own in the model."""
+    assert {"iam", "sts", "secretsmanager", "s3", "events", "ssm", "lambda", "states"} <= set(
+        AWS.call_seconds
+    )
