@@ -72,7 +72,7 @@ import pytest
 from credentials_rotator import clients, config
 
 from bench import aws_model
-from bench.run_work import Recorded, invocation_seconds, run_work
+from bench.run_work import Recorded, grouped, invocation_seconds, run_work
 from testkit import moto_assume_role
 from testkit.harness import HARNESS_AGENT, HARNESS_CLIENTS, REGION, Harness, deployed
 from testkit.member_accounts import create_member_role
@@ -202,7 +202,7 @@ def modelled(world: Harness, run_arn: str, users: list[str]) -> dict[str, Any]:
     quotas = {q.name: q.per_second for q in THROTTLED_QUOTAS}
     parent, children = world.history(run_arn), world.child_history(run_arn)
     recorded = Recorded(
-        by_function=dict(world.calls.by_function),
+        by_function=grouped(world.calls.by_function),
         users=users,
         batches=-(-len(users) // BATCH_SIZE),
         transitions=(transitions(parent), transitions(children)),

@@ -22,12 +22,13 @@ from bench.aws_model import AWS, RunWork, Step, Timing, calls
 
 # The module's default grace wait (cleanup_wait_seconds, variables.tf): the run waits it on AWS.
 GRACE_SECONDS = 300.0
-ByFunction = Mapping[tuple[str | None, str | None, str], int]
+# (function, user) -> action -> calls
+ByFunction = Mapping[tuple[str | None, str | None], Mapping[str, int]]
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """A run's records: its calls by (function, user, action), its rotated users, its batches,
+    """A run's records: its calls by (function, user) and action, its rotated users, its batches,
     its state transitions (the run's own, and its child executions'), how many workers ran users
     at once, and each quota's operations ("service:Operation" -> quota name)."""
 
@@ -39,14 +40,16 @@ class Recorded:
     quota_of: Mapping[str, str]
 
 
+def grouped(by_function: Mapping[tuple[str | None, str | None, str], int]) -> ByFunction:
+    """The harness's calls by (function, user, action), grouped by (function, user)."""
+    groups: dict[tuple[str | None, str | None], Counter[str]] = {}
+    for (function, user, action), n in by_function.items():
+        groups.setdefault((function, user), Counter())[action] += n
+    return groups
+
+
 def _actions(recorded: Recorded, function: str | None, user: str | None) -> Counter[str]:
-    return Counter(
-        {
-            action: n
-            for (made_by, about, action), n in recorded.by_function.items()
-            if made_by == function and about == user
-        }
-    )
+    return Counter(recorded.by_function.get((function, user), {}))
 
 
 def _invocation(timing: Timing, cold: bool) -> Step:

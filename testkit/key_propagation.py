@@ -36,16 +36,20 @@ IAM_USER_KEY_PREFIX = "AKIA"
 class Propagation:
     """How long IAM refuses a new key: AWS's answer to a key's first ``checks`` checks, or during
     its first ``seconds`` from its first check; the new keys of the users in ``forever``, and the
-    keys in ``broken``, never work. A key that worked once has propagated: it is never refused
-    again, unless it is broken. The default refuses nothing."""
+    keys in ``broken``, never work. A key that worked once is refused for its next ``relapses``
+    checks (eventual consistency is not monotonic from one caller: the next request may reach a
+    part of IAM the key has not reached yet), then never again, unless it is broken. The default
+    refuses nothing."""
 
     checks: int = 0
     seconds: float = 0.0
+    relapses: int = 0
     forever: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)
     # access key id -> (checks so far, the virtual time of the first)
     seen: dict[str, tuple[int, float]] = field(default_factory=dict)
     worked: set[str] = field(default_factory=set)
+    relapsed: dict[str, int] = field(default_factory=dict)  # access key id -> refusals since
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def refuses(self, access_key_id: str, username: str) -> bool:
@@ -56,7 +60,9 @@ class Propagation:
             if access_key_id in self.broken:
                 return True
             if access_key_id in self.worked:
-                return False
+                relapsed = self.relapsed.get(access_key_id, 0)
+                self.relapsed[access_key_id] = relapsed + 1
+                return relapsed < self.relapses
             refused = username in self.forever or count < self.checks or now - first < self.seconds
             if not refused:
                 self.worked.add(access_key_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.aws_model import AWS, Timing
-from bench.run_work import Recorded, invocation_seconds, run_work, user_job
+from bench.run_work import Recorded, grouped, invocation_seconds, run_work, user_job
 
 TIMING = Timing(
     call_seconds={"iam": 0.2, "secretsmanager": 0.1, "sts": 0.05},
@@ -26,7 +26,7 @@ def recorded(users: list[str], slots: int = 1) -> Recorded:
         by_function[(None, user, "secretsmanager:UpdateSecretVersionStage")] = 1
         by_function[("finish", user, "iam:DeleteAccessKey")] = 1
     return Recorded(
-        by_function=by_function,
+        by_function=grouped(by_function),
         users=users,
         batches=1,
         transitions=(10, 5 * len(users)),

@@ -50,6 +50,25 @@ def test_given_new_keys_refused_for_their_first_checks_when_run_then_they_are_ha
     assert harness.consumer.for_user("homer")[-1].read_key_id == entry["accessKeyId"]
 
 
+def test_given_new_keys_accepted_once_then_refused_once_when_run_then_three_in_a_row_prove_them(
+    harness: Harness,
+) -> None:
+    """GIVEN IAM refuses each new key for its first check, accepts it once and refuses it once
+    more (eventual consistency is not monotonic from one caller) WHEN the run rotates homer THEN
+    the first acceptance proves nothing: the handler gets the key after three good answers in a
+    row, six checks in all."""
+    delivered_once(harness, "homer")
+    harness.propagation.checks = 1
+    harness.propagation.relapses = 1
+
+    run = harness.run()
+
+    assert run.status == "SUCCEEDED"
+    (entry,) = run.summary["rotated"]
+    assert harness.propagation.checks_of(entry["accessKeyId"]) == 6
+    assert harness.consumer.for_user("homer")[-1].read_key_id == entry["accessKeyId"]
+
+
 def test_given_new_keys_refused_for_twenty_seconds_when_run_then_they_are_handed_off_after(
     harness: Harness,
 ) -> None:
