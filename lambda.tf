@@ -56,7 +56,9 @@ locals {
     # A previous key still in use after the handoff (credentials_rotator.in_use).
     IN_USE_KEY_ACTION = var.in_use_key_action
     MAX_DEFERRALS     = tostring(var.max_deferrals)
-    # How long IAM may take to publish a key's use: a key is judged on older evidence.
+    # The time a consumer is given to move (the state machine's GraceWait too), and how long IAM
+    # may take to publish a key's use: its uses in the grace wait are judged once that old.
+    GRACE_WAIT_SECONDS     = tostring(var.cleanup_wait_seconds)
     LAST_USE_DELAY_SECONDS = tostring(var.last_use_delay_seconds)
     # Users selected at run time (credentials_rotator.selection).
     USER_PATH_PREFIX = var.user_path_prefix == null ? "" : var.user_path_prefix

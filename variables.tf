@@ -219,7 +219,7 @@ variable "max_deferrals" {
 }
 
 variable "last_use_delay_seconds" {
-  description = "How long IAM may take to publish a use of a key in its last-used date. Unless `in_use_key_action = \"retire\"`, a previous key is judged only on evidence this old: when `finish` comes sooner after the handoff it leaves the key Active, and the first run after the delay checks it and retires it unless it was used after the handoff. AWS documents no delay for access keys; the default, 14400 (4 hours), is its documented figure for IAM's last-accessed data. 0 judges at `finish`, on whatever IAM has published by then."
+  description = "How long IAM may take to publish a use of a key in its last-used date. Unless `in_use_key_action = \"retire\"`, a previous key is judged on its uses in the grace wait after the handoff (`cleanup_wait_seconds`), and only once they are this old: when `finish` comes sooner it leaves the key Active, and the first run after checks it and retires it unless it was used after the handoff. AWS documents no delay for access keys; the default, 14400 (4 hours), is its documented figure for IAM's last-accessed data. 0 judges at `finish`, on whatever IAM has published by then."
   type        = number
   default     = 14400
   nullable    = false

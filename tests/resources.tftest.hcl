@@ -149,6 +149,7 @@ run "every_function_gets_the_same_environment" {
       VERIFY_NEW_KEY_SECONDS = "45"
       IN_USE_KEY_ACTION      = "deactivate"
       MAX_DEFERRALS          = "5"
+      GRACE_WAIT_SECONDS     = "300"
       LAST_USE_DELAY_SECONDS = "14400"
       USER_PATH_PREFIX       = ""
       USER_TAG               = ""

@@ -47,6 +47,7 @@ REQUIRED_VARIABLES = (
     "VERIFY_NEW_KEY_SECONDS",
     "IN_USE_KEY_ACTION",
     "MAX_DEFERRALS",
+    "GRACE_WAIT_SECONDS",
     "LAST_USE_DELAY_SECONDS",
     "ROTATOR_NAME",
     "EVENT_BUS_NAME",
@@ -83,7 +84,10 @@ class Config:
     # What happens to a previous key still used after its successor's handoff (``in_use``).
     in_use_key_action: InUseKeyAction = "defer"
     max_deferrals: int = 3
-    # How long IAM may take to publish a key's use (``in_use``): a key is judged on older evidence.
+    # The run's grace wait (cleanup_wait_seconds): the time a consumer is given to move, whose
+    # uses of the previous key are the evidence (``last_use``); and how long IAM may take to
+    # publish a use: the evidence is judged only once that old.
+    grace_wait_seconds: int = 0
     last_use_delay_seconds: int = 0
     # How the run tells people (``notifications``, ``metrics``): the module's name, the bus of
     # the per-user events (None: no events) and their source, the metrics' namespace.
@@ -157,6 +161,7 @@ class Config:
             ),
             in_use_key_action=parse_in_use_key_action(environ["IN_USE_KEY_ACTION"]),
             max_deferrals=parse_count("MAX_DEFERRALS", environ["MAX_DEFERRALS"]),
+            grace_wait_seconds=parse_seconds("GRACE_WAIT_SECONDS", environ["GRACE_WAIT_SECONDS"]),
             last_use_delay_seconds=parse_seconds(
                 "LAST_USE_DELAY_SECONDS", environ["LAST_USE_DELAY_SECONDS"]
             ),

@@ -19,10 +19,11 @@ rotator's own proofs; it is deleted unchecked. A use counts when it came after:
   retirement failed, or ``finish`` never ran), its successor's creation: the earliest moment of
   the handoff.
 
-A ``finish`` sooner than the delay after the handoff leaves the key, with the deferral's stage
-on the current version: later runs skip the user until the delay has passed, then check the key
-first. A deferral is recorded on the user's secret (``deferrals``); ``max_deferrals`` runs in a
-row that see a new use fail the user with ``KeyStillInUse`` (the key stays Active).
+A ``finish`` sooner than the grace wait and the delay after the handoff leaves the key, with the
+deferral's stage on the current version: later runs skip the user until both have passed, then
+check the key first. A deferral is recorded on the user's secret (``deferrals``);
+``max_deferrals`` runs in a row that see a new use fail the user with ``KeyStillInUse`` (the key
+stays Active).
 """
 
 from __future__ import annotations
@@ -117,11 +118,9 @@ def too_soon_to_judge(
     current = hinted.current
     if config.in_use_key_action == "retire" or current is None or current.create_date is None:
         return None
-    if last_use.published_since(config, current.create_date):
+    waiting = last_use.awaiting(config, str(current.access_key_id), current.create_date)
+    if waiting.due():
         return None
-    waiting = last_use.Awaiting(
-        str(current.access_key_id), current.create_date, config.last_use_delay_seconds
-    )
     return result(event, config, "skipped", waiting.describe())
 
 
@@ -153,7 +152,7 @@ def check_again(
     else:
         return None
     if last_used is None:
-        awaiting = last_use.Awaiting(successor_key_id, since, config.last_use_delay_seconds)
+        awaiting = last_use.awaiting(config, successor_key_id, since)
         return _no_use_seen(config, username, awaiting, earlier)
     runs = earlier.runs + 1 if earlier is not None else 1
     deferral = deferrals.Deferral(key_id, runs, last_used, run_prefix)
@@ -168,9 +167,9 @@ def _no_use_seen(
     awaiting: last_use.Awaiting,
     earlier: deferrals.Deferral | None,
 ) -> DeferredEntry | last_use.Awaiting | None:
-    """No use since ``since`` seen: the key may go once IAM has had time to publish one; until
+    """No use seen: the key may go once IAM has had time to publish one (``awaiting``); until
     then a deferred key stays deferred, and another waits."""
-    if last_use.published_since(config, awaiting.since):
+    if awaiting.due():
         return None
     if earlier is not None:
         return deferrals.verdict(config, username, earlier)
@@ -193,8 +192,8 @@ def retire_unless_in_use(
     IAM may not have published such a use yet, leave the key for a later run."""
     access_keys.refuse_the_new_key(previous_key_id, new_key)
     if config.in_use_key_action != "retire" and since is not None:
-        if not last_use.published_since(config, since):
-            awaiting = last_use.Awaiting(new_key, since, config.last_use_delay_seconds)
+        awaiting = last_use.awaiting(config, new_key, since)
+        if not awaiting.due():
             return _leave_for_a_later_run(
                 secretsmanager, config, username, previous_key_id, awaiting
             )

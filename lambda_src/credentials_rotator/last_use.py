@@ -3,8 +3,8 @@
 IAM records a key's last use (``GetAccessKeyLastUsed``) to the minute: AWS's examples show whole
 minutes, so a date on a whole minute stands for any moment of that minute. It publishes a use
 only after a while: AWS documents no figure for keys, and ``last_use_delay_seconds`` is the time
-allowed (docs/aws-limits.md). Until that delay has passed since a moment, no use seen since it
-proves nothing.
+allowed (docs/aws-limits.md). A key's uses in the grace wait after a moment are judged only once
+that delay has passed since the grace wait's end: before, no use seen proves nothing.
 """
 
 from __future__ import annotations
@@ -35,27 +35,30 @@ def latest(last_used: datetime.datetime) -> datetime.datetime:
     return last_used + (REST_OF_THE_MINUTE if whole_minute else datetime.timedelta(0))
 
 
-def published_since(config: Config, moment: datetime.datetime) -> bool:
-    """Whether IAM has had time (``last_use_delay_seconds``) to publish every use of a key from
-    ``moment`` on: only then does no use seen mean no use."""
-    delay = datetime.timedelta(seconds=config.last_use_delay_seconds)
-    return clock.now() >= moment + delay
+def awaiting(config: Config, successor_key_id: str, since: datetime.datetime) -> Awaiting:
+    """The wait before the key that ``successor_key_id`` replaced can be judged on its uses after
+    ``since``: the evidence is its uses in the grace wait that follows (``cleanup_wait_seconds``,
+    the time a consumer is given to move), and IAM must have had ``last_use_delay_seconds`` to
+    publish every one of them."""
+    wait = config.grace_wait_seconds + config.last_use_delay_seconds
+    return Awaiting(successor_key_id, since + datetime.timedelta(seconds=wait))
 
 
 @dataclass(frozen=True)
 class Awaiting:
-    """The key that ``successor_key_id`` replaced, no use of which has been seen yet, kept until
-    IAM has had time to publish its uses from ``since`` on."""
+    """The key that ``successor_key_id`` replaced, kept unjudged until ``until``."""
 
     successor_key_id: str
-    since: datetime.datetime
-    delay_seconds: int
+    until: datetime.datetime
+
+    def due(self) -> bool:
+        """Whether the key can be judged now: no use seen then means no use."""
+        return clock.now() >= self.until
 
     def describe(self) -> str:
-        until = self.since + datetime.timedelta(seconds=self.delay_seconds)
         return (
             f"the access key that {self.successor_key_id} replaced stays active until IAM has "
             "had time to publish its uses (last_use_delay_seconds): the first run after "
-            f"{until.isoformat(timespec='seconds')} checks it, and retires it unless it was used "
-            "after the handoff"
+            f"{self.until.isoformat(timespec='seconds')} checks it, and retires it unless it was "
+            "used after the handoff"
         )

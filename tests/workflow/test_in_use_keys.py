@@ -410,3 +410,34 @@ def test_given_iam_publishes_late_when_the_consumer_switched_at_once_its_old_key
     assert after.status == "SUCCEEDED"
     assert only(after.summary["rotated"])["previousKeyId"] != delivered
     assert delivered not in harness.keys("bart")
+
+
+def test_given_a_use_at_the_end_of_the_grace_wait_published_late_then_the_key_waits_until_it_shows(
+    harness: Harness,
+) -> None:
+    """GIVEN a grace wait of 5 minutes, IAM publishing uses 10 minutes late, and bart's consumer
+    using his old key once, 4 minutes after the handoff WHEN runs come 10 and 16 minutes after it
+    THEN the first skips bart and keeps the key (its uses in the grace wait cannot all show before
+    5 + 10 minutes), and the second sees the use and defers him: the key is never retired while
+    the evidence is incomplete."""
+    iam_publishing_late(harness)
+    harness.set_engine_variable("GRACE_WAIT_SECONDS", "300")
+    delivered = delivered_once(harness, "bart")["bart"]
+    harness.clock.to_next_minute(datetime.timedelta(seconds=5))
+    harness.run()
+    handed_off = harness.clock.now()
+    harness.advance_clock(datetime.timedelta(minutes=4))
+    harness.use_previous_key("bart")
+    harness.advance_clock(handed_off + datetime.timedelta(minutes=10) - harness.clock.now())
+
+    early = harness.run()
+
+    assert only(early.summary["skipped"])["username"] == "bart"
+    assert harness.keys("bart")[delivered] == "Active"
+
+    harness.advance_clock(datetime.timedelta(minutes=6))
+    later = harness.run()
+
+    deferred = only(later.summary["deferred"])
+    assert (deferred["accessKeyId"], deferred["runs"]) == (delivered, 1)
+    assert harness.keys("bart")[delivered] == "Active"
