@@ -218,7 +218,7 @@ def modelled(world: Harness, run_arn: str, users: list[str]) -> dict[str, Any]:
     per_run = aws_model.dollars(
         world.calls.actions,
         transitions=sum(recorded.transitions),
-        invocations=invocation_seconds(recorded, work),
+        invocations=invocation_seconds(recorded, work, finish_slots=MAX_CONCURRENCY, quotas=quotas),
         events=len(users),
     )
     return {
@@ -463,7 +463,8 @@ def bench(
             else:
                 rotated = check(world, delivered, run.summary, previous_stays=in_use != "retire")
             if quotas:
-                return throttled_row(size, rotated, wall, run.summary, limiter)
+                throttled = throttled_row(size, rotated, wall, run.summary, limiter)
+                return {**throttled, **modelled(world, run.arn, sorted(delivered))}
             events = world.history(run.arn) + world.child_history(run.arn)
             own = {name for key, name in world.functions.items() if key != "credentials_handler"}
             invocations = own_invocations(events, own)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from credentials_rotator.verification import INTERVAL_SECONDS
 
-from bench.aws_model import AWS, RunWork, Step, Timing, calls
+from bench.aws_model import AWS, Quotas, RunWork, Step, Timing, calls, lay_out
 
 # The module's default grace wait (cleanup_wait_seconds, variables.tf): the run waits it on AWS.
 GRACE_SECONDS = 300.0
@@ -68,13 +68,15 @@ def _rotate(recorded: Recorded, user: str, cold: bool, timing: Timing) -> list[S
 
 
 def user_job(recorded: Recorded, user: str, index: int, timing: Timing = AWS) -> list[Step]:
-    """One user's work in the Map; the first ``slots`` users' functions start cold."""
+    """One user's work in the Map: its share of the transitions, its ``rotate``, its handler (the
+    state machine's invoke, among its calls about the user, and the handler's own time) and
+    ``MarkDelivered``; the first ``slots`` users' functions start cold."""
     cold = index < recorded.slots
     own_transitions = recorded.transitions[1] / max(len(recorded.users), 1)
     return [
         Step(own_transitions * timing.transition_seconds),
         *_rotate(recorded, user, cold, timing),
-        Step(_invocation(timing, cold).seconds + timing.handler_seconds),
+        Step(timing.handler_seconds + (timing.cold_start_seconds if cold else 0.0)),
         *calls(_actions(recorded, None, user), timing, recorded.quota_of),
     ]
 
@@ -83,53 +85,71 @@ def _spread(actions: Counter[str], parts: int) -> Counter[str]:
     return Counter({action: -(-n // parts) for action, n in actions.items()})
 
 
+def _own(
+    recorded: Recorded, function: str, cold: bool, timing: Timing, parts: int = 1
+) -> list[Step]:
+    """An invocation of ``function`` with its calls about no user (spread over ``parts``)."""
+    actions = _spread(_actions(recorded, function, None), parts)
+    return [_invocation(timing, cold), *calls(actions, timing, recorded.quota_of)]
+
+
 def run_work(recorded: Recorded, timing: Timing = AWS) -> RunWork:
-    """The run's work, laid out as the model takes it."""
-    quota_of, batches = recorded.quota_of, max(recorded.batches, 1)
+    """The run's work, laid out as the model takes it: ``plan`` after the run's own transitions and
+    the Map's read of the items; each batch's child starting before its ``read_records``."""
+    batches = max(recorded.batches, 1)
     users = [user_job(recorded, user, n, timing) for n, user in enumerate(recorded.users)]
     per_batch = -(-len(users) // batches)
-    reads = _spread(_actions(recorded, "read_records", None), batches)
-    writes = _spread(_actions(recorded, "record_outcomes", None), batches)
-    plan = [
-        _invocation(timing, True),
-        Step(recorded.transitions[0] * timing.transition_seconds),
-        *calls(_actions(recorded, "plan", None) + _actions(recorded, None, None), timing, quota_of),
-    ]
+    state_machine = calls(_actions(recorded, None, None), timing, recorded.quota_of)
     return RunWork(
-        plan=plan,
+        plan=[
+            Step(recorded.transitions[0] * timing.transition_seconds),
+            *state_machine,
+            *_own(recorded, "plan", True, timing),
+        ],
         batches=[
             (
                 [
                     Step(timing.child_start_seconds),
-                    _invocation(timing, n == 0),
-                    *calls(reads, timing, quota_of),
+                    *_own(recorded, "read_records", n == 0, timing, batches),
                 ],
                 users[n * per_batch : (n + 1) * per_batch],
-                [_invocation(timing, n == 0), *calls(writes, timing, quota_of)],
+                _own(recorded, "record_outcomes", n == 0, timing, batches),
             )
             for n in range(batches)
         ],
         grace_seconds=GRACE_SECONDS,
         finish_users=[
-            calls(_actions(recorded, "finish", user), timing, quota_of) for user in recorded.users
+            calls(_actions(recorded, "finish", user), timing, recorded.quota_of)
+            for user in recorded.users
         ],
-        finish_own=[
-            _invocation(timing, True),
-            *calls(_actions(recorded, "finish", None), timing, quota_of),
-        ],
+        finish_own=_own(recorded, "finish", True, timing),
     )
 
 
-def invocation_seconds(recorded: Recorded, work: RunWork, timing: Timing = AWS) -> list[float]:
+def invocation_seconds(
+    recorded: Recorded,
+    work: RunWork,
+    *,
+    finish_slots: int,
+    quotas: Mapping[str, float],
+    timing: Timing = AWS,
+) -> list[float]:
     """How long each of the run's own invocations runs (what Lambda bills): ``plan``, each
-    batch's two, each user's ``rotate`` and ``finish``."""
+    batch's ``read_records`` and ``record_outcomes``, each user's ``rotate``, and ``finish``
+    (its retirements ``finish_slots`` at a time under the ``quotas``, then its own calls)."""
+    batches = max(recorded.batches, 1)
     rotate = [
         _seconds(_rotate(recorded, user, n < recorded.slots, timing))
         for n, user in enumerate(recorded.users)
     ]
-    batches = [_seconds(part) for reads, _, outcomes in work.batches for part in (reads, outcomes)]
-    finish = _seconds(work.finish_own) + sum(_seconds(job) for job in work.finish_users)
-    return [_seconds(work.plan), *batches, *rotate, finish]
+    per_batch = [
+        _seconds(_own(recorded, function, n == 0, timing, batches))
+        for n in range(batches)
+        for function in ("read_records", "record_outcomes")
+    ]
+    retiring = lay_out(work.finish_users, finish_slots, Quotas(quotas), 0.0)
+    finish = retiring + _seconds(work.finish_own)
+    return [_seconds(_own(recorded, "plan", True, timing)), *per_batch, *rotate, finish]
 
 
 def _seconds(steps: Sequence[Step]) -> float:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from terraform.engine_actions import CLIENTS
 
 from bench.aws_model import AWS, Timing
 from bench.run_work import Recorded, grouped, invocation_seconds, run_work, user_job
 
 TIMING = Timing(
-    call_seconds={"iam": 0.2, "secretsmanager": 0.1, "sts": 0.05},
+    call_seconds={"iam": 0.2, "secretsmanager": 0.1, "sts": 0.05, "lambda": 0.01},
     invoke_seconds=0.01,
     cold_start_seconds=1.0,
     transition_seconds=0.1,
@@ -23,6 +24,7 @@ def recorded(users: list[str], slots: int = 1) -> Recorded:
         by_function[("rotate", user, "iam:CreateAccessKey")] = 1
         by_function[("rotate", user, "secretsmanager:PutSecretValue")] = 1
         by_function[("rotate", user, "sts:GetCallerIdentity")] = 8  # 5 refused, then 3 in a row
+        by_function[(None, user, "lambda:Invoke")] = 1  # the state machine invokes the handler
         by_function[(None, user, "secretsmanager:UpdateSecretVersionStage")] = 1
         by_function[("finish", user, "iam:DeleteAccessKey")] = 1
     return Recorded(
@@ -38,12 +40,13 @@ def recorded(users: list[str], slots: int = 1) -> Recorded:
 def test_a_users_job_is_its_transitions_rotate_its_waits_its_handler_and_the_confirmation() -> None:
     """GIVEN a user whose rotate created a key, wrote it and checked it 8 times WHEN the first of
     one worker's users (its functions start cold) THEN 5 transitions, a cold rotate with its
-    calls, 7 one-second waits between the checks, a cold handler and MarkDelivered; the key's
-    creation is a request of the IAM writes' quota."""
+    calls, 7 one-second waits between the checks, the state machine's invoke of a cold handler
+    (counted once) and MarkDelivered; the key's creation is a request of the IAM writes'
+    quota."""
     job = user_job(recorded(["bart"]), "bart", 0, TIMING)
 
     assert sum(step.seconds for step in job) == pytest.approx(
-        5 * 0.1 + (0.01 + 1.0) + 0.2 + 0.1 + 8 * 0.05 + 7 * 1.0 + (0.01 + 1.0 + 0.5) + 0.1
+        5 * 0.1 + (0.01 + 1.0) + 0.2 + 0.1 + 8 * 0.05 + 7 * 1.0 + (0.5 + 1.0) + 0.01 + 0.1
     )
     assert [step.quota for step in job].count("iam_writes") == 1
 
@@ -61,15 +64,34 @@ def test_rotate_is_billed_for_its_calls_and_waits_not_for_the_handler() -> None:
     """GIVEN one user WHEN its invocations are timed THEN rotate's is its start, its calls and its
     waits; plan, the batch's two and finish come with it."""
     records = recorded(["bart"])
-    seconds = invocation_seconds(records, run_work(records, TIMING), TIMING)
+    seconds = invocation_seconds(
+        records, run_work(records, TIMING), finish_slots=1, quotas={}, timing=TIMING
+    )
 
     rotate = 0.01 + 1.0 + 0.2 + 0.1 + 8 * 0.05 + 7 * 1.0
     assert rotate in [pytest.approx(s) for s in seconds]
     assert len(seconds) == 1 + 2 + 1 + 1
 
 
-def test_the_models_default_timing_names_every_service_the_run_calls() -> None:
-    """Every service the functions call has a latency of its own in the model."""
-    assert {"iam", "sts", "secretsmanager", "s3", "events", "ssm", "lambda", "states"} <= set(
-        AWS.call_seconds
-    )
+def test_finish_is_billed_for_its_retirements_side_by_side_under_the_quotas() -> None:
+    """GIVEN four users, each with one DeleteAccessKey (0.2 s) in finish, two at a time WHEN
+    finish's invocation is timed THEN 0.4 s of retirements plus its cold start; under a quota of
+    one IAM write a second THEN the four writes take 3.2 s."""
+    records = recorded(["bart", "lisa", "homer", "marge"])
+    work = run_work(records, TIMING)
+
+    free = invocation_seconds(records, work, finish_slots=2, quotas={}, timing=TIMING)
+    quota = {"iam_writes": 1.0}
+    bound = invocation_seconds(records, work, finish_slots=2, quotas=quota, timing=TIMING)
+
+    assert free[-1] == pytest.approx(0.4 + 0.01 + 1.0)
+    assert bound[-1] == pytest.approx(3.2 + 0.01 + 1.0)
+
+
+def test_the_models_default_timing_names_every_service_the_engine_calls() -> None:
+    """Every service the functions have a client of (tests/terraform/engine_actions.py), and
+    Lambda (the state machine's invokes), has a latency of its own in the model: a service added
+    to the engine without one would take the slowest latency unnoticed."""
+    services = {prefix for _, prefix in CLIENTS.values()} | {"lambda"}
+
+    assert services <= set(AWS.call_seconds)
