@@ -4,10 +4,20 @@ locals {
   # share of the batch's calls is 0.05 + 2/60 + 0.1 (docs/design.md). The functions read it from
   # BATCH_SIZE (lambda.tf); the state machine needs only the concurrency below.
   batch_size = 60
-  # At most max_concurrency users at once: each batch rotates up to user_concurrency of its users
-  # at a time, and up to batch_concurrency batches run side by side.
-  user_concurrency  = min(var.max_concurrency, local.batch_size)
-  batch_concurrency = max(1, floor(var.max_concurrency / local.user_concurrency))
+  # How many of a batch's users rotate at once, at most: a third of a batch, so that its users go
+  # in three equal waves and no slot idles at a batch's end while the others wait for the next
+  # batch (Step Functions allows up to 40 iterations of an inline Map at once).
+  users_at_once_per_batch = 20
+  # At most max_concurrency users at once: as few batches side by side (batch_concurrency) as
+  # users_at_once_per_batch allows, each rotating an equal share at a time (user_concurrency).
+  batch_concurrency = ceil(var.max_concurrency / local.users_at_once_per_batch)
+  user_concurrency  = floor(var.max_concurrency / local.batch_concurrency)
+
+  # The run's grace wait before finish. Unless in_use_key_action = "retire", a previous key is
+  # judged on its uses in the grace wait only last_use_delay_seconds after it; with a delay, finish
+  # always comes sooner and leaves every previous key to a later run, so this run waits for
+  # nothing. The grace wait still bounds the window judged (GRACE_WAIT_SECONDS, lambda.tf).
+  grace_wait_seconds = var.in_use_key_action != "retire" && var.last_use_delay_seconds > 0 ? 0 : var.cleanup_wait_seconds
 
   # The one Retry block of every Task that invokes the module's own functions: the invocation
   # failed in Lambda or on its way there, or Lambda throttled it. Each function is safe to run
@@ -55,7 +65,7 @@ locals {
     credentials_handler_arn = var.credentials_handler_arn
     user_concurrency        = local.user_concurrency
     batch_concurrency       = local.batch_concurrency
-    cleanup_wait_seconds    = var.cleanup_wait_seconds
+    grace_wait_seconds      = local.grace_wait_seconds
     run_data_bucket         = local.run_data_bucket
     transient_retry         = jsonencode(local.transient_retry)
     handoff_outcome_unknown = jsonencode(local.handoff_outcome_unknown)

@@ -404,9 +404,9 @@
       "Default": "GraceWait"
     },
     "GraceWait": {
-      "Comment": "One wait for the whole run: the handlers switch to their new keys before the old ones go.",
+      "Comment": "One wait for the whole run: the handlers switch to their new keys before the old ones go (0 s when Finish retires no key in this run: its previous keys are judged by a later run).",
       "Type": "Wait",
-      "Seconds": ${cleanup_wait_seconds},
+      "Seconds": ${grace_wait_seconds},
       "Next": "Finish"
     },
     "Finish": {

@@ -135,7 +135,7 @@ variable "enabled" {
 }
 
 variable "cleanup_wait_seconds" {
-  description = "Seconds between the handoffs of a run and the retirement of the previous keys, so consumers can switch. Must be shorter than a `rate()` period. Default 300."
+  description = "Seconds a consumer is given to switch to its new key before the previous key may go. When a run retires the previous keys itself (`in_use_key_action = \"retire\"`, or `last_use_delay_seconds = 0`), it waits this long between its handoffs and the retirements; otherwise a later run judges each previous key on its uses in this time after the handoff, and the run does not wait. Must be shorter than a `rate()` period. Default 300."
   type        = number
   default     = 300
   nullable    = false
@@ -175,7 +175,7 @@ variable "max_key_age_days" {
 }
 
 variable "verify_new_key" {
-  description = "Before each handoff, prove the new key works: `sts:GetCallerIdentity` signed with it must answer with the user three times in a row, a second apart. A key that never does is deleted and the delivered key stays current (the user fails with `NewKeyNotUsable`). Costs three STS calls and at least two seconds of the rotate function per rotated user. Default true."
+  description = "Before each handoff, prove the new key works: `sts:GetCallerIdentity` signed with it must answer with the user three times in a row, a second apart, the first 5 s after the key's creation (IAM refuses a new key for a few seconds). A key that never does is deleted and the delivered key stays current (the user fails with `NewKeyNotUsable`). Costs three STS calls (one more for each second IAM takes beyond 5) and about 7 seconds of the rotate function per rotated user. Default true."
   type        = bool
   default     = true
   nullable    = false
@@ -231,14 +231,14 @@ variable "last_use_delay_seconds" {
 }
 
 variable "max_concurrency" {
-  description = "How many users one run rotates at the same time. Default 10."
+  description = "How many users one run rotates at the same time: batches of 60 users run side by side, each rotating up to 20 of its users at once. Each user in flight holds an invocation of the rotate function, then one of your credentials handler: up to twice this many concurrent Lambda executions (the account's default quota is 1,000 per Region), and this many handlers at once against whatever your handler writes to. Default 100: with new keys proven (`verify_new_key`), each user takes about 8 s, and 100 at once let a run keep up with IAM's 10 writes a second, about 10 minutes for 5,000 users (README, \"How long 5,000 users take on AWS\")."
   type        = number
-  default     = 10
+  default     = 100
   nullable    = false
 
   validation {
-    condition     = var.max_concurrency >= 1 && var.max_concurrency <= 40 && floor(var.max_concurrency) == var.max_concurrency
-    error_message = "The maximum concurrency must be a whole number from 1 to 40."
+    condition     = var.max_concurrency >= 1 && var.max_concurrency <= 200 && floor(var.max_concurrency) == var.max_concurrency
+    error_message = "The maximum concurrency must be a whole number from 1 to 200 (each user in flight holds two concurrent Lambda executions, of the account's 1,000 by default)."
   }
 }
 

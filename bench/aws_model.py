@@ -1,53 +1,23 @@
 """A run's duration and bill on AWS, modelled from the work the run did in moto.
 
-moto answers every call at once and runs Lambda in this process; its wall time stands for nothing
-on AWS. The model takes what the benchmark's run recorded (every AWS call, by function and user;
-each user's waits; the invocations and state transitions of the execution histories) and lays it
-out on AWS's timing (``Timing``): a discrete-event simulation of the run's phases, each user's
-work on the Map's concurrency, every call subject to the request-rate quotas. Every number of
-``AWS`` and ``PRICES`` names its source in docs/aws-limits.md ("The timing model"); where AWS
-publishes none, the source says so and what the figure rests on.
+moto answers every call at once and runs Lambda in this process; its wall time stands for nothing on
+AWS. The model takes what the benchmark's run recorded (every AWS call, by function and user; each
+user's waits; the invocations and state transitions of the execution histories) and lays it out on
+AWS's timing (``testkit.aws_timing``, which the test world's calls take too): a discrete-event
+simulation of the run's phases, each user's work on the Map's concurrency, every call subject to the
+request-rate quotas. Every number of ``AWS`` and ``PRICES`` names its source in docs/aws-limits.md
+("The timing model"); where AWS publishes none, the source says so and what the figure rests on.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Timing:
-    """How long AWS takes: a call, by service (as in its endpoint); a warm invocation's overhead
-    and a cold start's; a state transition; a Distributed Map child execution's start; the
-    user's credentials handler."""
-
-    call_seconds: Mapping[str, float]
-    invoke_seconds: float
-    cold_start_seconds: float
-    transition_seconds: float
-    child_start_seconds: float
-    handler_seconds: float
-
-
-AWS = Timing(
-    call_seconds={
-        "iam": 0.15,
-        "sts": 0.03,
-        "secretsmanager": 0.05,
-        "s3": 0.03,
-        "events": 0.03,
-        "states": 0.05,
-        "ssm": 0.03,
-        "lambda": 0.03,
-    },
-    invoke_seconds=0.03,
-    cold_start_seconds=0.5,
-    transition_seconds=0.05,
-    child_start_seconds=0.25,
-    handler_seconds=0.5,
-)
+from testkit.aws_timing import Timing
 
 # us-east-1 list prices, in dollars (docs/aws-limits.md, "The timing model").
 PRICES = {
@@ -109,6 +79,10 @@ def lay_out(jobs: Sequence[Sequence[Step]], slots: int, quotas: Quotas, start: f
     return end
 
 
+# A batch: its reads, its users' jobs, its outcomes' write.
+Batch = tuple[Sequence[Step], Sequence[Sequence[Step]], Sequence[Step]]
+
+
 @dataclass(frozen=True)
 class RunWork:
     """What one run did, as the model needs it: the run's own steps before the Map (``plan``),
@@ -116,23 +90,85 @@ class RunWork:
     ``finish``'s (the users' retirements, then its own)."""
 
     plan: Sequence[Step]
-    batches: Sequence[tuple[Sequence[Step], Sequence[Sequence[Step]], Sequence[Step]]]
+    batches: Sequence[Batch]
     grace_seconds: float
     finish_users: Sequence[Sequence[Step]]
     finish_own: Sequence[Step]
 
 
-def modelled_seconds(
-    work: RunWork, *, user_slots: int, finish_slots: int, quotas: Mapping[str, float]
+def lay_out_batches(
+    batches: Sequence[Batch], *, batch_slots: int, user_slots: int, quotas: Quotas, start: float
 ) -> float:
-    """How long the run takes on AWS: its phases one after another, the batches in turn (the
-    module's default runs one batch at a time), each batch's users ``user_slots`` at a time."""
+    """Run ``batches`` in order, ``batch_slots`` at a time from ``start`` (the Distributed Map's
+    child executions), each its reads, then its users ``user_slots`` at a time (its inline Map),
+    then its outcomes' write; a batch's slot takes the next batch when it ends. When the last
+    ends. Every batch's requests share the quotas."""
+    phases = [
+        [([reads], 1), (users, user_slots), ([outcomes], 1)] for reads, users, outcomes in batches
+    ]
+    # batch -> [its phase, the phase's next job, its jobs running]
+    progress: dict[int, list[int]] = {}
+    events: list[
+        tuple[float, int, int, Sequence[Step], int]
+    ] = []  # (when, order, batch, job, step)
+    order = itertools.count()
+    waiting = iter(range(len(batches)))
+    end = start
+
+    def launch(batch: int, at: float) -> None:
+        phase, job, _ = progress[batch]
+        progress[batch][1:] = [job + 1, progress[batch][2] + 1]
+        heapq.heappush(events, (at, next(order), batch, phases[batch][phase][0][job], 0))
+
+    def begin(batch: int, phase: int, at: float) -> None:
+        nonlocal end
+        while phase < len(phases[batch]) and not phases[batch][phase][0]:
+            phase += 1
+        progress[batch] = [phase, 0, 0]
+        if phase == len(phases[batch]):
+            end = max(end, at)
+            following = next(waiting, None)
+            if following is not None:
+                begin(following, 0, at)
+            return
+        jobs, slots = phases[batch][phase]
+        for _ in range(min(slots, len(jobs))):
+            launch(batch, at)
+
+    for _ in range(min(batch_slots, len(batches))):
+        begin(next(waiting), 0, start)
+    while events:
+        at, _, batch, job, index = heapq.heappop(events)
+        if index < len(job):
+            begins = quotas.admit(job[index].quota, at)
+            heapq.heappush(
+                events, (begins + job[index].seconds, next(order), batch, job, index + 1)
+            )
+            continue
+        phase, started, _ = progress[batch]
+        progress[batch][2] -= 1
+        if started < len(phases[batch][phase][0]):
+            launch(batch, at)
+        elif progress[batch][2] == 0:
+            begin(batch, phase + 1, at)
+    return end
+
+
+def modelled_seconds(
+    work: RunWork,
+    *,
+    user_slots: int,
+    batch_slots: int,
+    finish_slots: int,
+    quotas: Mapping[str, float],
+) -> float:
+    """How long the run takes on AWS: its phases one after another; in the Map, ``batch_slots``
+    batches at a time, each batch's users ``user_slots`` at a time (``lay_out_batches``)."""
     limits = Quotas(quotas)
     at = lay_out([work.plan], 1, limits, 0.0)
-    for reads, users, outcomes in work.batches:
-        at = lay_out([reads], 1, limits, at)
-        at = lay_out(users, user_slots, limits, at)
-        at = lay_out([outcomes], 1, limits, at)
+    at = lay_out_batches(
+        work.batches, batch_slots=batch_slots, user_slots=user_slots, quotas=limits, start=at
+    )
     at += work.grace_seconds
     at = lay_out(work.finish_users, finish_slots, limits, at)
     return lay_out([work.finish_own], 1, limits, at)

@@ -95,8 +95,10 @@ PROPAGATION_ROW = (5000, (True, "defer"), 5.0)
 VERIFY_SECONDS = "60"
 # The module's default: a run's finish leaves each previous key for a later run to judge.
 LAST_USE_DELAY_SECONDS = "14400"
-MAX_CONCURRENCY = 10  # the module's default
+MAX_CONCURRENCY = 100  # the module's default
 BATCH_SIZE = 60  # the module's (state_machine.tf)
+USERS_AT_ONCE_PER_BATCH = 20  # the module's (state_machine.tf)
+GRACE_WAIT_SECONDS = 300.0  # the module's default cleanup_wait_seconds
 RESULTS = REPO / "bench" / "results.json"
 # The multi-account row: this many users, spread evenly over this many member accounts (12-digit
 # ids, none the hub's), the same user names in every account.
@@ -195,7 +197,23 @@ def transitions(events: list[dict[str, Any]]) -> int:
     return sum(1 for event in events if str(event.get("type", "")).endswith("StateEntered"))
 
 
-def modelled(world: Harness, run_arn: str, users: list[str]) -> dict[str, Any]:
+def concurrency(max_concurrency: int) -> tuple[int, int]:
+    """Users at once in each batch, and batches at once, as state_machine.tf divides
+    ``max_concurrency``: as few batches as ``USERS_AT_ONCE_PER_BATCH`` allows, an equal share
+    each."""
+    batches = -(-max_concurrency // USERS_AT_ONCE_PER_BATCH)
+    return max_concurrency // batches, batches
+
+
+def grace_wait_seconds(in_use_key_action: str) -> float:
+    """The run's grace wait, as state_machine.tf renders it: none when a later run judges the
+    previous keys (any in_use_key_action but retire, with the default last_use_delay_seconds)."""
+    return GRACE_WAIT_SECONDS if in_use_key_action == "retire" else 0.0
+
+
+def modelled(
+    world: Harness, run_arn: str, users: list[str], in_use_key_action: str
+) -> dict[str, Any]:
     """The run on AWS's clock and bill (bench/aws_model.py): how long it takes, how long the
     tightest request-rate quota lets it take at the requests it made, what it costs."""
     quota_of = {f"{s}:{o}": q.name for q in THROTTLED_QUOTAS for s, o in q.operations}
@@ -206,12 +224,18 @@ def modelled(world: Harness, run_arn: str, users: list[str]) -> dict[str, Any]:
         users=users,
         batches=-(-len(users) // BATCH_SIZE),
         transitions=(transitions(parent), transitions(children)),
-        slots=min(MAX_CONCURRENCY, BATCH_SIZE),
+        slots=concurrency(MAX_CONCURRENCY)[0],
+        batch_slots=concurrency(MAX_CONCURRENCY)[1],
         quota_of=quota_of,
+        grace_seconds=grace_wait_seconds(in_use_key_action),
     )
     work = run_work(recorded)
     seconds = aws_model.modelled_seconds(
-        work, user_slots=recorded.slots, finish_slots=MAX_CONCURRENCY, quotas=quotas
+        work,
+        user_slots=recorded.slots,
+        batch_slots=recorded.batch_slots,
+        finish_slots=MAX_CONCURRENCY,
+        quotas=quotas,
     )
     requests = Counter({quota_of[a]: n for a, n in world.calls.actions.items() if a in quota_of})
     bound, tightest = aws_model.bound_seconds(requests, quotas)
@@ -419,10 +443,10 @@ def bench(
         # than a deployed module may (they would be selected by path in an account this size).
         with deployed(monkeypatch, authorize=False) as world:
             # The module's defaults, as state_machine.tf and lambda.tf pass them on.
-            user_concurrency = min(MAX_CONCURRENCY, BATCH_SIZE)
+            user_concurrency, batch_concurrency = concurrency(MAX_CONCURRENCY)
             world.template_overrides = {
                 "user_concurrency": user_concurrency,
-                "batch_concurrency": max(1, MAX_CONCURRENCY // user_concurrency),
+                "batch_concurrency": batch_concurrency,
             }
             settings = {
                 "MAX_CONCURRENCY": str(MAX_CONCURRENCY),
@@ -464,7 +488,7 @@ def bench(
                 rotated = check(world, delivered, run.summary, previous_stays=in_use != "retire")
             if quotas:
                 throttled = throttled_row(size, rotated, wall, run.summary, limiter)
-                return {**throttled, **modelled(world, run.arn, sorted(delivered))}
+                return {**throttled, **modelled(world, run.arn, sorted(delivered), in_use)}
             events = world.history(run.arn) + world.child_history(run.arn)
             own = {name for key, name in world.functions.items() if key != "credentials_handler"}
             invocations = own_invocations(events, own)
@@ -483,7 +507,7 @@ def bench(
                 "own_lambda_invocations_per_user": round(invocations / rotated, 3),
                 "state_transitions_per_user": round(transitions(events) / rotated, 3),
                 "propagation_s": propagation_s,
-                **modelled(world, run.arn, sorted(delivered)),
+                **modelled(world, run.arn, sorted(delivered), in_use),
             }
             if accounts:
                 row = {

@@ -3,11 +3,13 @@
 The harness's call log names, for every AWS call, the function that made it (None: the state
 machine itself) and the user it is about (None: many or none). A user's work in the Map is its
 share of the child executions' state transitions, its ``rotate`` invocation with that function's
-calls about the user and its waits (one ``INTERVAL_SECONDS`` between checks of a new key), its
+calls about the user and its waits (``first_wait`` before the first check of a key it created,
+one ``INTERVAL_SECONDS`` between checks), its
 handler's invocation and the state machine's ``MarkDelivered``. A batch's own work is its
 ``read_records`` and ``record_outcomes``, with their calls spread evenly over the batches.
 ``finish`` retires users ``MAX_CONCURRENCY`` at a time, then writes the summary and the events.
-The first invocations of each function, one per worker that runs it at once, start cold.
+The first invocations of each function, one per worker that runs it at once (``slots`` users in
+each of the first ``batch_slots`` batches), start cold.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from credentials_rotator.verification import INTERVAL_SECONDS
+from credentials_rotator.verification import INTERVAL_SECONDS, first_wait
 
-from bench.aws_model import AWS, Quotas, RunWork, Step, Timing, calls, lay_out
+from bench.aws_model import Quotas, RunWork, Step, calls, lay_out
+from testkit.aws_timing import AWS, Timing
 
 # The module's default grace wait (cleanup_wait_seconds, variables.tf): the run waits it on AWS.
 GRACE_SECONDS = 300.0
+# The module's default verify_new_key_timeout_seconds (variables.tf): it bounds the first wait.
+VERIFY_NEW_KEY_SECONDS = 60.0
 # (function, user) -> action -> calls
 ByFunction = Mapping[tuple[str | None, str | None], Mapping[str, int]]
 
@@ -29,15 +34,24 @@ ByFunction = Mapping[tuple[str | None, str | None], Mapping[str, int]]
 @dataclass(frozen=True)
 class Recorded:
     """A run's records: its calls by (function, user) and action, its rotated users, its batches,
-    its state transitions (the run's own, and its child executions'), how many workers ran users
-    at once, and each quota's operations ("service:Operation" -> quota name)."""
+    its state transitions (the run's own, and its child executions'), how many workers ran each
+    batch's users at once and how many batches ran at once, each quota's operations
+    ("service:Operation" -> quota name), and the run's grace wait."""
 
     by_function: ByFunction
     users: Sequence[str]
     batches: int
     transitions: tuple[int, int]
     slots: int
+    batch_slots: int
     quota_of: Mapping[str, str]
+    grace_seconds: float = GRACE_SECONDS
+
+    def cold(self, index: int) -> bool:
+        """Whether the ``index``-th user's functions start cold: it is among the first ``slots``
+        users of one of the first ``batch_slots`` batches."""
+        per_batch = -(-len(self.users) // max(self.batches, 1))
+        return index % per_batch < self.slots and index // per_batch < self.batch_slots
 
 
 def grouped(by_function: Mapping[tuple[str | None, str | None, str], int]) -> ByFunction:
@@ -60,9 +74,11 @@ def _rotate(recorded: Recorded, user: str, cold: bool, timing: Timing) -> list[S
     """The user's ``rotate`` invocation: its start, its calls about the user, its waits."""
     rotate = _actions(recorded, "rotate", user)
     checks = rotate.get("sts:GetCallerIdentity", 0)
+    created = checks and rotate.get("iam:CreateAccessKey", 0)
     return [
         _invocation(timing, cold),
         *calls(rotate, timing, recorded.quota_of),
+        Step(first_wait(VERIFY_NEW_KEY_SECONDS) if created else 0.0),
         Step(max(checks - 1, 0) * INTERVAL_SECONDS),
     ]
 
@@ -70,8 +86,8 @@ def _rotate(recorded: Recorded, user: str, cold: bool, timing: Timing) -> list[S
 def user_job(recorded: Recorded, user: str, index: int, timing: Timing = AWS) -> list[Step]:
     """One user's work in the Map: its share of the transitions, its ``rotate``, its handler (the
     state machine's invoke, among its calls about the user, and the handler's own time) and
-    ``MarkDelivered``; the first ``slots`` users' functions start cold."""
-    cold = index < recorded.slots
+    ``MarkDelivered``; the first users of the first batches start cold (``Recorded.cold``)."""
+    cold = recorded.cold(index)
     own_transitions = recorded.transitions[1] / max(len(recorded.users), 1)
     return [
         Step(own_transitions * timing.transition_seconds),
@@ -117,7 +133,7 @@ def run_work(recorded: Recorded, timing: Timing = AWS) -> RunWork:
             )
             for n in range(batches)
         ],
-        grace_seconds=GRACE_SECONDS,
+        grace_seconds=recorded.grace_seconds,
         finish_users=[
             calls(_actions(recorded, "finish", user), timing, recorded.quota_of)
             for user in recorded.users
@@ -139,7 +155,7 @@ def invocation_seconds(
     (its retirements ``finish_slots`` at a time under the ``quotas``, then its own calls)."""
     batches = max(recorded.batches, 1)
     rotate = [
-        _seconds(_rotate(recorded, user, n < recorded.slots, timing))
+        _seconds(_rotate(recorded, user, recorded.cold(n), timing))
         for n, user in enumerate(recorded.users)
     ]
     per_batch = [

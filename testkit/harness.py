@@ -87,6 +87,8 @@ from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
 from testkit import asl_render
 from testkit.authorization import Authorization
+from testkit.aws_latency import Latency
+from testkit.aws_timing import AWS
 from testkit.key_propagation import Propagation, sts_as_aws
 from testkit.last_use import LastUse, last_use_as_aws
 from testkit.member_accounts import account_of_access_key, client_in, rotator_name, split
@@ -432,7 +434,7 @@ class RunResult:
 
 @functools.cache
 def _definition(cleanup_wait_seconds: int, overrides: tuple[tuple[str, Any], ...] = ()) -> str:
-    return asl_render.render_text({"cleanup_wait_seconds": cleanup_wait_seconds, **dict(overrides)})
+    return asl_render.render_text({"grace_wait_seconds": cleanup_wait_seconds, **dict(overrides)})
 
 
 def function_names() -> dict[str, str]:
@@ -503,6 +505,9 @@ class Harness:
         # How IAM answers a key's last use: to the minute, after a delay, as AWS does, where a
         # test asks for it (testkit/last_use.py).
         self.last_use = LastUse()
+        # How long each call and each invocation takes, as on AWS (testkit/aws_latency.py):
+        # ``deployed`` hooks its own in, once the engine's waits are virtual.
+        self.latency = Latency(timing=None)
         self.bucket = str(asl_render.template_variables()["run_data_bucket"])
         self._member_iams: dict[str, Any] = {}  # account id -> the test's IAM client there
         self._deploy_functions()
@@ -799,6 +804,8 @@ class Harness:
             get_remaining_time_in_millis=lambda: int((deadline - time.monotonic()) * 1000),
         )
         key = self.function_keys[function_name]
+        if key != "credentials_handler":
+            self.latency.invoked(key)
         token = INVOCATION.set(Invocation(key, _username_of(event)))
         with self._in_flight_lock:
             self._in_flight += 1
@@ -1021,6 +1028,8 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
         events.register("before-parameter-build", calls.before_parameter_build)
         events.register("before-call", calls.before_call)
+        latency = Latency(timing=None)  # until the engine's waits are virtual: see below
+        events.register("before-call", latency.before_call)
         events.register("after-call.iam.CreateAccessKey", watch.add_created_key)
         authorization = Authorization() if authorize else None
         if authorization is not None:
@@ -1032,6 +1041,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         for service in ("lambda", "secretsmanager", "s3"):
             boto3.client(service)  # type: ignore[call-overload]
         world = Harness(watch, calls, environment, world_clock, authorization)
+        world.latency = latency
 
         def invoke(
             backend: LambdaSimpleBackend,
@@ -1058,9 +1068,13 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
         sts_as_aws(environment, lambda: world.propagation)
         last_use_as_aws(environment, world.last_use)
         engine_waits(environment)
+        latency.timing = AWS
         wait_states_on_the_clock(environment, world_clock)
         _report_state_entries(world, environment)
-        yield world
+        try:
+            yield world
+        finally:
+            latency.timing = None  # the waits are real again once ``environment`` is undone
 
 
 def iam_times_to_the_second(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,18 +1,21 @@
 """STS as AWS answers a new access key.
 
-moto's ``sts:GetCallerIdentity`` authenticates any access key: one that belongs to no IAM user
-gets a default identity (``user/moto``) and an inactive or deleted key still works. AWS refuses
-those with ``InvalidClientTokenId`` (403, "The security token included in the request is
-invalid."), and it refuses a new key for some seconds after ``CreateAccessKey`` too: IAM is
-eventually consistent and AWS gives no figure. ``sts_as_aws`` patches moto so, and
-``Propagation`` (``Harness.propagation``) says for how long a new key is refused: its first
-``checks`` checks, its first ``seconds``, or, for some users (by the rotator's name:
-``<account_id>/<username>`` in a member account), ``forever``. Keys that are not IAM
+moto's ``sts:GetCallerIdentity`` authenticates any access key: one that belongs to no IAM user gets
+a default identity (``user/moto``) and an inactive or deleted key still works. AWS refuses those
+with ``InvalidClientTokenId`` (403, "The security token included in the request is invalid."), and
+it refuses a new key for some seconds after ``CreateAccessKey`` too: IAM is eventually consistent
+and AWS gives no figure. ``sts_as_aws`` patches moto so, and ``Propagation``
+(``Harness.propagation``) says for how long a new key is refused: its first ``checks`` checks, its
+first ``seconds`` from its ``CreateAccessKey`` (as AWS counts them), or, for some users (by the
+rotator's name: ``<account_id>/<username>`` in a member account), ``forever``. Keys that are not IAM
 users' keys (the functions' ``testing`` credentials, standing for their roles) keep moto's answer.
 
 The engine waits between checks through ``credentials_rotator.clock``, whose waits advance a clock
 of the waiting thread instead of sleeping (``world_clock.engine_waits``); a refusal "for a time"
-reads that clock (moto answers in the caller's thread).
+reads that clock (moto answers in the caller's thread). That clock is the thread's own: a key
+checked in the thread that created it (a ``rotate`` proving its new key) counts its ``seconds`` from
+its creation; one checked in another thread (a later run's proof of a key written before) counts
+them from its first check there.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 import pytest
 from credentials_rotator import clock
 from moto.core.exceptions import InvalidClientTokenIdError
-from moto.iam.models import iam_backends
+from moto.iam.models import IAMBackend, iam_backends
 from moto.sts.models import STSBackend
 
 from testkit.member_accounts import rotator_name
@@ -35,7 +38,8 @@ IAM_USER_KEY_PREFIX = "AKIA"
 @dataclass
 class Propagation:
     """How long IAM refuses a new key: AWS's answer to a key's first ``checks`` checks, or during
-    its first ``seconds`` from its first check; the new keys of the users in ``forever``, and the
+    its first ``seconds`` from its creation (from its first check when another thread created
+    it); the new keys of the users in ``forever``, and the
     keys in ``broken``, never work. A key that worked once is refused for its next ``relapses``
     checks (eventual consistency is not monotonic from one caller: the next request may reach a
     part of IAM the key has not reached yet), then never again, unless it is broken. The default
@@ -48,6 +52,8 @@ class Propagation:
     broken: set[str] = field(default_factory=set)
     # access key id -> (checks so far, the virtual time of the first)
     seen: dict[str, tuple[int, float]] = field(default_factory=dict)
+    # access key id -> (the thread that created it, the virtual time of its creation there)
+    created: dict[str, tuple[int, float]] = field(default_factory=dict)
     worked: set[str] = field(default_factory=set)
     relapsed: dict[str, int] = field(default_factory=dict)  # access key id -> refusals since
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -57,6 +63,8 @@ class Propagation:
         with self.lock:
             count, first = self.seen.get(access_key_id, (0, now))
             self.seen[access_key_id] = (count + 1, first)
+            thread, at = self.created.get(access_key_id, (None, first))
+            first = at if thread == threading.get_ident() else first
             if access_key_id in self.broken:
                 return True
             if access_key_id in self.worked:
@@ -68,14 +76,26 @@ class Propagation:
                 self.worked.add(access_key_id)
         return refused
 
+    def created_now(self, access_key_id: str) -> None:
+        """Record that ``access_key_id`` was created now, in this thread."""
+        with self.lock:
+            self.created[access_key_id] = (threading.get_ident(), clock.monotonic())
+
     def checks_of(self, access_key_id: str) -> int:
         with self.lock:
             return self.seen.get(access_key_id, (0, 0.0))[0]
 
 
 def sts_as_aws(monkeypatch: pytest.MonkeyPatch, propagation: Any) -> None:
-    """Patch moto's GetCallerIdentity as described above; ``propagation()`` is the rule in force."""
+    """Patch moto's GetCallerIdentity as described above, and its CreateAccessKey to tell
+    ``propagation()``, the rule in force, when each key was created."""
     original = STSBackend.get_caller_identity
+    create_access_key = IAMBackend.create_access_key
+
+    def created(backend: IAMBackend, user_name: str, *args: Any, **kwargs: Any) -> Any:
+        key = create_access_key(backend, user_name, *args, **kwargs)
+        propagation().created_now(key.access_key_id)
+        return key
 
     def get_caller_identity(
         backend: STSBackend, access_key_id: str, region: str
@@ -92,3 +112,4 @@ def sts_as_aws(monkeypatch: pytest.MonkeyPatch, propagation: Any) -> None:
         return user.id, user.arn, user.account_id
 
     monkeypatch.setattr(STSBackend, "get_caller_identity", get_caller_identity)
+    monkeypatch.setattr(IAMBackend, "create_access_key", created)

@@ -14,7 +14,9 @@ variables {
   credentials_handler_arn = jsondecode(file("tests/fixtures/state_machine_variables.json")).credentials_handler_arn
   # 5 users at once: one batch at a time (batch_concurrency 1), 5 of its users at a time.
   max_concurrency      = 5
-  cleanup_wait_seconds = jsondecode(file("tests/fixtures/state_machine_variables.json")).cleanup_wait_seconds
+  cleanup_wait_seconds = jsondecode(file("tests/fixtures/state_machine_variables.json")).grace_wait_seconds
+  # finish judges the previous keys itself: the run waits out cleanup_wait_seconds.
+  last_use_delay_seconds = 0
 }
 
 run "passes_exactly_the_fixture_variables" {
@@ -70,7 +72,7 @@ run "renders_the_document_the_workflow_tests_execute" {
       jsondecode(aws_sfn_state_machine.this.definition).States.GraceWait.Type == "Wait"
       && jsondecode(aws_sfn_state_machine.this.definition).States.GraceWait.Seconds == var.cleanup_wait_seconds
     )
-    error_message = "GraceWait must wait cleanup_wait_seconds."
+    error_message = "GraceWait must wait cleanup_wait_seconds when finish judges the previous keys (last_use_delay_seconds 0)."
   }
 
   assert {
@@ -105,16 +107,48 @@ run "never_rotates_more_than_max_concurrency_users_at_once" {
   command = plan
 
   variables {
-    max_concurrency = 40
+    max_concurrency = 30
   }
 
   assert {
     condition = (
-      jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.MaxConcurrency == 1
-      && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.States.RotateBatch.MaxConcurrency == 40
+      jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.MaxConcurrency == 2
+      && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.States.RotateBatch.MaxConcurrency == 15
       && aws_lambda_function.this["plan"].environment[0].variables.BATCH_SIZE == "60"
     )
-    error_message = "With 40, one batch of 60 users runs at a time, 40 of its users at once: batches times users per batch never exceeds max_concurrency."
+    error_message = "With 30, two batches of 60 users run side by side, 15 of each one's users at once: batches times users per batch never exceeds max_concurrency, and a batch rotates at most 20 users at once."
+  }
+}
+
+run "runs_the_default_hundred_users_as_five_batches_of_twenty" {
+  command = plan
+
+  variables {
+    max_concurrency = 100
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.MaxConcurrency == 5
+      && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.States.RotateBatch.MaxConcurrency == 20
+    )
+    error_message = "With 100, five batches run side by side, 20 of each one's users at once (a third of a batch: three equal waves)."
+  }
+}
+
+run "runs_the_most_users_as_ten_batches_of_twenty" {
+  command = plan
+
+  variables {
+    max_concurrency = 200
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.MaxConcurrency == 10
+      && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.States.RotateBatch.MaxConcurrency == 20
+    )
+    error_message = "With 200, ten batches of 20 users at once."
   }
 }
 
@@ -248,5 +282,37 @@ run "renders_every_arn_in_the_china_partition" {
       && alltrue([for arn in regexall("\"arn:[^\"]*\"", aws_sfn_state_machine.this.definition) : startswith(arn, "\"arn:aws-cn:")])
     )
     error_message = "Every ARN of the definition (the six functions, the handler, and the lambda:invoke, s3:getObject and aws-sdk integrations) must be in the aws-cn partition."
+  }
+}
+
+run "waits_for_nothing_when_a_later_run_judges_the_previous_keys" {
+  command = plan
+
+  variables {
+    last_use_delay_seconds = 14400
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.GraceWait.Seconds == 0
+    error_message = "With in_use_key_action defer and a last_use_delay_seconds, finish leaves every previous key to a later run: the run must not wait cleanup_wait_seconds for it."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["finish"].environment[0].variables.GRACE_WAIT_SECONDS == tostring(var.cleanup_wait_seconds)
+    error_message = "The functions must still be told cleanup_wait_seconds: it bounds the uses of the previous key that the later run judges."
+  }
+}
+
+run "waits_the_grace_wait_when_old_keys_are_retired_without_a_check" {
+  command = plan
+
+  variables {
+    in_use_key_action      = "retire"
+    last_use_delay_seconds = 14400
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.GraceWait.Seconds == var.cleanup_wait_seconds
+    error_message = "With in_use_key_action retire, finish retires the previous keys itself: the run must wait cleanup_wait_seconds first."
   }
 }

@@ -37,7 +37,7 @@ run "accepts_the_widest_valid_inputs" {
     schedule_expression            = "rate(15 minutes)"
     cleanup_wait_seconds           = 899
     max_key_age_days               = 1
-    max_concurrency                = 40
+    max_concurrency                = 200
     verify_new_key_timeout_seconds = 180
     log_retention_days             = 0
   }
@@ -454,10 +454,10 @@ run "rejects_a_concurrency_of_zero" {
   expect_failures = [var.max_concurrency]
 }
 
-run "rejects_a_concurrency_above_40" {
+run "rejects_a_concurrency_above_200" {
   command = plan
   variables {
-    max_concurrency = 41
+    max_concurrency = 201
   }
   expect_failures = [var.max_concurrency]
 }

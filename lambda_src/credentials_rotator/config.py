@@ -102,6 +102,14 @@ class Config:
     accounts: Mapping[str, MemberAccount] = field(default_factory=dict)
 
     @property
+    def previous_keys_judged_later(self) -> bool:
+        """Whether a previous key is judged on its uses only ``last_use_delay_seconds`` after its
+        successor's handoff, by a later run: ``finish`` comes sooner, so the state machine waits
+        no grace wait (``grace_wait_seconds``, state_machine.tf), and a new key's version is
+        marked for that check when it is written (``versions.write_pending``)."""
+        return self.in_use_key_action != "retire" and self.last_use_delay_seconds > 0
+
+    @property
     def hub_account_id(self) -> str:
         """The account of the module's own functions, from its state machine's ARN."""
         return self.state_machine_arn.split(":")[4]

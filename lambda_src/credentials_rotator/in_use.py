@@ -218,10 +218,12 @@ def _leave_for_a_later_run(
 ) -> last_use.Awaiting:
     """IAM may not have published a use of the previous key since ``since`` yet: mark the
     user's secret so that the next run checks the key first (no use is asked for: none seen
-    would prove nothing, and the later run asks)."""
-    secret_id = config.secret_name(username)
-    recorded = deferrals.read_deferral(secretsmanager, secret_id, previous_key_id)
-    deferrals.mark_for_a_check(secretsmanager, secret_id, recorded)
+    would prove nothing, and the later run asks). When a later run judges every previous key,
+    the new key's version was marked when it was written: nothing to write."""
+    if not config.previous_keys_judged_later:
+        secret_id = config.secret_name(username)
+        recorded = deferrals.read_deferral(secretsmanager, secret_id, previous_key_id)
+        deferrals.mark_for_a_check(secretsmanager, secret_id, recorded)
     LOGGER.info(
         "previous access key left for a later run",
         extra={"username": username, "detail": awaiting.describe()},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from credentials_rotator import deferrals
 from credentials_rotator.config import Config
 from credentials_rotator.decision import KeyPlan
 from credentials_rotator.delivery_record import DeliveryRecord, Version
@@ -39,6 +40,8 @@ def handoff_again(
     assert unconfirmed is not None and full.secret_arn is not None
     previous_key_id = plan.previous.access_key_id if plan.previous else None
     _prove_again(secretsmanager, config, event["user"]["username"], full.secret_arn, unconfirmed)
+    if previous_key_id is not None and config.previous_keys_judged_later:
+        _mark_for_a_check(secretsmanager, full.secret_arn, unconfirmed, previous_key_id)
     LOGGER.info(
         "handing off an unconfirmed access key again",
         extra={"username": event["user"]["username"], "access_key_id": unconfirmed.access_key_id},
@@ -57,6 +60,21 @@ def handoff_again(
     )
 
 
+def _mark_for_a_check(
+    secretsmanager: SecretsManagerClient,
+    secret_arn: str,
+    unconfirmed: Version,
+    previous_key_id: str,
+) -> None:
+    """Mark the unconfirmed key's version for the later run's check of ``previous_key_id``, as
+    a key written with these settings is (``versions.write_pending``), before its handoff: a
+    confirmed handoff then leaves ``finish`` nothing to write. Written under other settings, it
+    may lack the mark."""
+    if not unconfirmed.deferred:
+        recorded = deferrals.read_deferral(secretsmanager, secret_arn, previous_key_id)
+        deferrals.mark_for_a_check(secretsmanager, secret_arn, recorded)
+
+
 def _prove_again(
     secretsmanager: SecretsManagerClient,
     config: Config,
@@ -72,7 +90,7 @@ def _prove_again(
     key = recorded_key(secretsmanager, secret_arn, unconfirmed.version_id, username)
     if key is None:
         return  # a key the rotator never had the secret of: nothing to prove it with
-    refusal = prove_usable(key, limit, hub_account_id=config.hub_account_id)
+    refusal = prove_usable(key, limit, hub_account_id=config.hub_account_id, just_created=False)
     del key
     if refusal is not None:
         raise UnconfirmedKeyNotUsable(

@@ -33,7 +33,7 @@ from credentials_rotator.log import get_logger
 from credentials_rotator.resume import handoff_again
 from credentials_rotator.rotate_result import result
 from credentials_rotator.shapes import RotateEvent, RotateOutcome, RotateResult
-from credentials_rotator.verification import prove_usable
+from credentials_rotator.verification import prove_new_key
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -228,11 +228,10 @@ def _store(
     hand off, or (``unusable``) what to roll back. Recorded first: a function that dies while it
     waits for the key leaves a pending key the next run knows."""
     new_key_id = new_key["AccessKeyId"]
-    secret_arn, version_id = versions.store_new_key(aws.iam, aws.secretsmanager, config, new_key)
-    limit = config.verify_new_key_seconds
-    refusal = None
-    if limit is not None:
-        refusal = prove_usable(new_key, limit, hub_account_id=config.hub_account_id)
+    secret_arn, version_id = versions.store_new_key(
+        aws.iam, aws.secretsmanager, config, new_key, replaces_a_key=bool(replacing.access_key_id)
+    )
+    refusal = prove_new_key(new_key, config)
     del new_key
     previous_key_id = replacing.access_key_id
     then = f"retires access key {previous_key_id}" if previous_key_id else "nothing to retire"

@@ -4,7 +4,9 @@ IAM is eventually consistent: a new key is commonly refused for some seconds aft
 ``CreateAccessKey``, and AWS gives no figure. ``prove_usable`` signs ``sts:GetCallerIdentity`` with
 the new key (it needs no permission, and no policy can deny it) until the key has authenticated
 as its own user ``REQUIRED_SUCCESSES`` times in a row, ``INTERVAL_SECONDS`` apart, or the time
-limit has passed. The key stays in this function: only its id appears in what it returns or logs.
+limit has passed. A key just created is first checked ``FIRST_CHECK_SECONDS`` later: a check
+before IAM accepts it costs a call and proves nothing. The key stays in this function: only its
+id appears in what it returns or logs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from botocore.exceptions import BotoCoreError, ClientError
 
 from credentials_rotator import clients, clock
+from credentials_rotator.config import Config
 from credentials_rotator.config_values import split_user_name
 from credentials_rotator.errors import NewKeyNotUsable
 from credentials_rotator.failures import describe_error
@@ -27,6 +30,10 @@ if TYPE_CHECKING:
 LOGGER = get_logger(__name__)
 REQUIRED_SUCCESSES = 3
 INTERVAL_SECONDS = 1.0
+# How long after its creation a new key is first checked: the time the module's timing model
+# takes for IAM to accept a new key (docs/aws-limits.md, "The timing model"; AWS gives no figure,
+# public reports 3 to 15 s). Each second IAM takes beyond it costs one more check.
+FIRST_CHECK_SECONDS = 5.0
 # The error name a user fails with when the new key never proved itself; the state machine's
 # NewKeyNotUsable state gives it to roll_back (the rotate result's outcome "unusable").
 NEW_KEY_NOT_USABLE = NewKeyNotUsable.__name__
@@ -59,13 +66,18 @@ def recorded_key(
     return {"UserName": username, "AccessKeyId": key_id, "SecretAccessKey": secret}
 
 
-def prove_usable(key: SigningKey, limit_seconds: float, *, hub_account_id: str) -> str | None:
+def prove_usable(
+    key: SigningKey, limit_seconds: float, *, hub_account_id: str, just_created: bool
+) -> str | None:
     """None once ``key`` authenticated as its user, in its user's account (the hub's for a user
-    without one), enough times in a row; else why it did not."""
+    without one), enough times in a row; else why it did not. A key ``just_created`` is first
+    checked after ``first_wait``."""
     username, key_id = key["UserName"], key["AccessKeyId"]
     account_id, iam_name = split_user_name(username)
     sts = clients.sts_client_signed_with(key_id, key["SecretAccessKey"])
     deadline = clock.monotonic() + limit_seconds
+    if just_created:
+        clock.sleep(first_wait(limit_seconds))
     streak, checks, last_refusal = 0, 0, "none"
     while True:
         checks += 1
@@ -87,6 +99,23 @@ def prove_usable(key: SigningKey, limit_seconds: float, *, hub_account_id: str) 
                 f"with sts:GetCallerIdentity; last refusal: {last_refusal})"
             )
         clock.sleep(INTERVAL_SECONDS)
+
+
+def prove_new_key(key: SigningKey, config: Config) -> str | None:
+    """For a key just created: None when verification is off or the key proved it works; else
+    why it did not (``prove_usable``)."""
+    limit = config.verify_new_key_seconds
+    if limit is None:
+        return None
+    return prove_usable(key, limit, hub_account_id=config.hub_account_id, just_created=True)
+
+
+def first_wait(limit_seconds: float) -> float:
+    """How long a key just created waits for its first check: ``FIRST_CHECK_SECONDS``, or less
+    when the time limit would leave no time for the checks in a row (an interval for each, as
+    each check takes time of its own)."""
+    room = limit_seconds - REQUIRED_SUCCESSES * INTERVAL_SECONDS
+    return max(0.0, min(FIRST_CHECK_SECONDS, room))
 
 
 def _refusal(sts: STSClient, account_id: str, username: str) -> str | None:

@@ -20,7 +20,7 @@ from credentials_rotator.config_values import split_user_name
 from credentials_rotator.errors import SecretVersionLimit, SecretWriteFailed
 from credentials_rotator.failures import describe_error, error_code
 from credentials_rotator.log import get_logger
-from credentials_rotator.shapes import PENDING_STAGE
+from credentials_rotator.shapes import DEFERRED_STAGE, PENDING_STAGE
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -64,13 +64,20 @@ def _iso(value: datetime.datetime | None) -> str:
 
 
 def store_new_key(
-    iam: IAMClient, secretsmanager: SecretsManagerClient, config: Config, key: AccessKeyTypeDef
+    iam: IAMClient,
+    secretsmanager: SecretsManagerClient,
+    config: Config,
+    key: AccessKeyTypeDef,
+    *,
+    replaces_a_key: bool,
 ) -> tuple[str, str]:
     """Write a new key as pending its handoff (the secret's ARN and the new version's id), or
-    delete the key again and raise ``SecretWriteFailed``: a key nobody can read is no use."""
+    delete the key again and raise ``SecretWriteFailed``: a key nobody can read is no use. A key
+    that replaces one a later run judges is marked for that check at once (``write_pending``)."""
     username, key_id = key["UserName"], key["AccessKeyId"]
+    marked = replaces_a_key and config.previous_keys_judged_later
     try:
-        stored = write_pending(secretsmanager, config, username, secret_value(key))
+        stored = write_pending(secretsmanager, config, username, secret_value(key), marked=marked)
     except (ClientError, BotoCoreError) as exc:
         try:
             delete_access_key(iam, username, key_id, reason="the secret write failed")
@@ -103,10 +110,20 @@ def _write_failed(secret_name: str, username: str, exc: Exception, cleanup: str)
 
 
 def write_pending(
-    secretsmanager: SecretsManagerClient, config: Config, username: str, secret_string: str
+    secretsmanager: SecretsManagerClient,
+    config: Config,
+    username: str,
+    secret_string: str,
+    *,
+    marked: bool,
 ) -> tuple[str, str]:
-    """Store a new key as AWSCURRENT + PENDING_HANDOFF; return the secret's ARN and the version."""
-    return _put(secretsmanager, config, username, secret_string, ["AWSCURRENT", PENDING_STAGE])
+    """Store a new key as AWSCURRENT + PENDING_HANDOFF; return the secret's ARN and the version.
+    ``marked``: with the deferral's stage too (moved off any other version), so that once the
+    handoff is confirmed the version already says that its predecessor awaits a check
+    (``deferrals``): ``finish`` has nothing to write. The stage means nothing while the version
+    is pending (``DeliveryRecord.retirement_deferred`` asks a settled record only)."""
+    stages = ["AWSCURRENT", PENDING_STAGE, *([DEFERRED_STAGE] if marked else [])]
+    return _put(secretsmanager, config, username, secret_string, stages)
 
 
 def write_adopted(

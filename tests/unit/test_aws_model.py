@@ -13,6 +13,7 @@ from bench.aws_model import (
     bound_seconds,
     dollars,
     lay_out,
+    lay_out_batches,
     modelled_seconds,
 )
 
@@ -55,9 +56,49 @@ def test_given_a_small_run_then_its_phases_follow_one_another() -> None:
         finish_own=[Step(1.0)],
     )
 
-    seconds = modelled_seconds(work, user_slots=2, finish_slots=3, quotas={})
+    seconds = modelled_seconds(work, user_slots=2, batch_slots=1, finish_slots=3, quotas={})
 
     assert seconds == pytest.approx(1 + 2 * (0.5 + 4 + 0.5) + 300 + 2 + 1)
+
+
+def test_given_two_batch_slots_then_three_batches_take_two_batch_times() -> None:
+    """GIVEN the run above with three batches and two batch slots WHEN modelled THEN the first two
+    batches run side by side (0.5 + 4 + 0.5 s), the third in the slot the first frees: 1 + 2 x 5
+    + 300 + 2 + 1."""
+    users = [[Step(2.0)]] * 3
+    work = RunWork(
+        plan=[Step(1.0)],
+        batches=[([Step(0.5)], users, [Step(0.5)])] * 3,
+        grace_seconds=300.0,
+        finish_users=[[Step(1.0)]] * 4,
+        finish_own=[Step(1.0)],
+    )
+
+    seconds = modelled_seconds(work, user_slots=2, batch_slots=2, finish_slots=3, quotas={})
+
+    assert seconds == pytest.approx(1 + 2 * 5 + 300 + 2 + 1)
+
+
+def test_given_batches_side_by_side_then_their_requests_share_the_quota() -> None:
+    """GIVEN two batches at once, each with one user whose 0.1 s request is of a quota of 1 a
+    second WHEN laid out THEN the second batch's request waits for the quota: it ends at 1.1 s."""
+    batch = ([Step(0.0)], [[Step(0.1, "writes")]], [Step(0.0)])
+
+    end = lay_out_batches(
+        [batch, batch], batch_slots=2, user_slots=10, quotas=Quotas({"writes": 1.0}), start=0.0
+    )
+
+    assert end == pytest.approx(1.1)
+
+
+def test_a_batch_without_users_ends_after_its_reads_and_its_outcomes() -> None:
+    """GIVEN a batch whose users all ended before the Map (none left) WHEN laid out THEN its reads
+    and its outcomes' write follow one another."""
+    end = lay_out_batches(
+        [([Step(0.5)], [], [Step(0.25)])], batch_slots=1, user_slots=1, quotas=Quotas({}), start=2.0
+    )
+
+    assert end == pytest.approx(2.75)
 
 
 def test_the_bound_is_the_tightest_quota_at_the_requests_made() -> None:

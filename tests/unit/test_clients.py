@@ -83,7 +83,7 @@ def test_given_a_function_in_eu_west_1_when_a_new_key_is_proved_then_it_is_prove
     events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
     events.register("before-send.sts.GetCallerIdentity", record)
     try:
-        assert prove_usable(key, 60, hub_account_id="123456789012") is None
+        assert prove_usable(key, 60, hub_account_id="123456789012", just_created=False) is None
     finally:
         events.unregister("before-send.sts.GetCallerIdentity", record)
     assert sent == ["https://sts.eu-west-1.amazonaws.com/"] * REQUIRED_SUCCESSES

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from terraform.engine_actions import CLIENTS
 
-from bench.aws_model import AWS, Timing
 from bench.run_work import Recorded, grouped, invocation_seconds, run_work, user_job
+from testkit.aws_timing import AWS, Timing
 
 TIMING = Timing(
     call_seconds={"iam": 0.2, "secretsmanager": 0.1, "sts": 0.05, "lambda": 0.01},
@@ -18,7 +20,7 @@ TIMING = Timing(
 )
 
 
-def recorded(users: list[str], slots: int = 1) -> Recorded:
+def recorded(users: list[str], slots: int = 1, batches: int = 1, batch_slots: int = 1) -> Recorded:
     by_function = {}
     for user in users:
         by_function[("rotate", user, "iam:CreateAccessKey")] = 1
@@ -30,9 +32,10 @@ def recorded(users: list[str], slots: int = 1) -> Recorded:
     return Recorded(
         by_function=grouped(by_function),
         users=users,
-        batches=1,
+        batches=batches,
         transitions=(10, 5 * len(users)),
         slots=slots,
+        batch_slots=batch_slots,
         quota_of={"iam:CreateAccessKey": "iam_writes", "iam:DeleteAccessKey": "iam_writes"},
     )
 
@@ -40,13 +43,14 @@ def recorded(users: list[str], slots: int = 1) -> Recorded:
 def test_a_users_job_is_its_transitions_rotate_its_waits_its_handler_and_the_confirmation() -> None:
     """GIVEN a user whose rotate created a key, wrote it and checked it 8 times WHEN the first of
     one worker's users (its functions start cold) THEN 5 transitions, a cold rotate with its
-    calls, 7 one-second waits between the checks, the state machine's invoke of a cold handler
+    calls, the first check's wait (5 s after the key's creation), 7 one-second waits between the
+    checks, the state machine's invoke of a cold handler
     (counted once) and MarkDelivered; the key's creation is a request of the IAM writes'
     quota."""
     job = user_job(recorded(["bart"]), "bart", 0, TIMING)
 
     assert sum(step.seconds for step in job) == pytest.approx(
-        5 * 0.1 + (0.01 + 1.0) + 0.2 + 0.1 + 8 * 0.05 + 7 * 1.0 + (0.5 + 1.0) + 0.01 + 0.1
+        5 * 0.1 + (0.01 + 1.0) + 0.2 + 0.1 + 8 * 0.05 + 5.0 + 7 * 1.0 + (0.5 + 1.0) + 0.01 + 0.1
     )
     assert [step.quota for step in job].count("iam_writes") == 1
 
@@ -60,6 +64,32 @@ def test_a_later_users_functions_are_warm() -> None:
     assert sum(s.seconds for s in first) - sum(s.seconds for s in second) == pytest.approx(2.0)
 
 
+def test_a_key_handed_off_again_waits_for_no_first_check() -> None:
+    """GIVEN a user whose rotate checked a key 3 times, once a key it created and once a key
+    written before (handed off again) WHEN their jobs THEN they differ by the creation's call
+    (0.2 s) and the first check's wait (5 s), which only a key just created waits."""
+    checks = {
+        ("rotate", "bart", "sts:GetCallerIdentity"): 3,
+        ("rotate", "bart", "secretsmanager:GetSecretValue"): 1,
+    }
+    created = {**checks, ("rotate", "bart", "iam:CreateAccessKey"): 1}
+    jobs = [
+        user_job(replace(recorded(["bart"]), by_function=grouped(calls)), "bart", 0, TIMING)
+        for calls in (created, checks)
+    ]
+
+    new, again = (sum(step.seconds for step in job) for job in jobs)
+    assert new - again == pytest.approx(0.2 + 5.0)
+
+
+def test_with_two_batches_at_once_the_first_users_of_each_start_cold() -> None:
+    """GIVEN four users in two batches of two, one worker per batch, two batches at once WHEN
+    their jobs THEN the first user of each batch starts cold, the second of each warm."""
+    work = recorded(["bart", "lisa", "maggie", "homer"], slots=1, batches=2, batch_slots=2)
+
+    assert [work.cold(n) for n in range(4)] == [True, False, True, False]
+
+
 def test_rotate_is_billed_for_its_calls_and_waits_not_for_the_handler() -> None:
     """GIVEN one user WHEN its invocations are timed THEN rotate's is its start, its calls and its
     waits; plan, the batch's two and finish come with it."""
@@ -68,7 +98,7 @@ def test_rotate_is_billed_for_its_calls_and_waits_not_for_the_handler() -> None:
         records, run_work(records, TIMING), finish_slots=1, quotas={}, timing=TIMING
     )
 
-    rotate = 0.01 + 1.0 + 0.2 + 0.1 + 8 * 0.05 + 7 * 1.0
+    rotate = 0.01 + 1.0 + 0.2 + 0.1 + 8 * 0.05 + 5.0 + 7 * 1.0
     assert rotate in [pytest.approx(s) for s in seconds]
     assert len(seconds) == 1 + 2 + 1 + 1
 

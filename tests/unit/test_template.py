@@ -361,7 +361,7 @@ def test_numbers_are_rendered_as_numbers() -> None:
     """GIVEN other concurrency and wait values WHEN rendered THEN they are JSON numbers where they
     belong."""
     asl = asl_render.render(
-        {"user_concurrency": 3, "batch_concurrency": 2, "cleanup_wait_seconds": 45}
+        {"user_concurrency": 3, "batch_concurrency": 2, "grace_wait_seconds": 45}
     )
     assert asl["States"]["RotateUsers"]["MaxConcurrency"] == 2
     assert (

@@ -16,7 +16,8 @@ from botocore.exceptions import EndpointConnectionError
 from credentials_rotator import clients
 
 from testkit.harness import Harness, RunResult
-from testkit.stories import delivered_once
+from testkit.injector import Fault
+from testkit.stories import delivered_once, run_with
 
 pytestmark = pytest.mark.workflow
 
@@ -410,6 +411,66 @@ def test_given_iam_publishes_late_when_the_consumer_switched_at_once_its_old_key
     assert after.status == "SUCCEEDED"
     assert only(after.summary["rotated"])["previousKeyId"] != delivered
     assert delivered not in harness.keys("bart")
+
+
+def test_given_a_later_run_judges_the_old_key_then_the_write_marks_it_and_finish_writes_nothing(
+    harness: Harness,
+) -> None:
+    """GIVEN a last-use delay (a later run judges bart's previous key) WHEN bart rotates THEN his
+    new key's version is written with the mark RETIREMENT_DEFERRED, which stays once the handoff is
+    confirmed, and finish makes no AWS call about him: the run that rotates costs the write, the
+    proof, the handoff and its confirmation, nothing more. The next run within the delay skips
+    him without a call; his previous key stays Active meanwhile."""
+    iam_publishing_late(harness)
+    delivered = delivered_once(harness, "bart")["bart"]
+    harness.calls.reset()
+
+    rotated = harness.run()
+
+    assert rotated.status == "SUCCEEDED"
+    assert sorted(harness.current_stages("bart")) == ["AWSCURRENT", "RETIREMENT_DEFERRED"]
+    assert harness.keys("bart")[delivered] == "Active"
+    about_bart = {
+        (f, a): n for (f, user, a), n in harness.calls.by_function.items() if user == "bart"
+    }
+    assert about_bart == {
+        ("rotate", "iam:CreateAccessKey"): 1,
+        ("rotate", "secretsmanager:PutSecretValue"): 1,
+        ("rotate", "sts:GetCallerIdentity"): 3,
+        (None, "lambda:Invoke"): 1,
+        (None, "secretsmanager:UpdateSecretVersionStage"): 1,
+    }
+    harness.calls.reset()
+
+    later = harness.run()
+
+    assert only(later.summary["skipped"])["username"] == "bart"
+    assert sum(harness.calls.per_user("bart").values()) == 0
+
+
+def test_given_a_key_written_without_the_mark_when_handed_off_again_then_it_is_marked_first(
+    harness: Harness,
+) -> None:
+    """GIVEN homer's new key N written while finish judged the previous keys itself (no delay)
+    and its handoff never confirmed WHEN a run with a last-use delay hands N off again THEN N's
+    version is marked before the handoff: once confirmed, homer's previous key stays Active for a
+    later run to judge, and the next run within the delay skips homer."""
+    delivered = delivered_once(harness, "homer")["homer"]
+    unconfirmed = run_with(harness, Fault("mark-delivered-fails"))
+    new = harness.consumer.stored["homer"]
+    assert only(unconfirmed.summary["failed"])["error"] == "HandoffUnconfirmed"
+    assert harness.current_stages("homer") == ["AWSCURRENT", "PENDING_HANDOFF"]
+    iam_publishing_late(harness)
+
+    again = harness.run()
+
+    assert again.status == "SUCCEEDED"
+    assert only(again.summary["rotated"])["accessKeyId"] == new
+    assert sorted(harness.current_stages("homer")) == ["AWSCURRENT", "RETIREMENT_DEFERRED"]
+    assert harness.keys("homer") == {delivered: "Active", new: "Active"}
+    later = harness.run()
+    assert only(later.summary["skipped"])["username"] == "homer"
+    assert harness.keys("homer") == {delivered: "Active", new: "Active"}
 
 
 def test_given_a_use_at_the_end_of_the_grace_wait_published_late_then_the_key_waits_until_it_shows(
