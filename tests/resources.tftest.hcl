@@ -157,7 +157,7 @@ run "every_function_gets_the_same_environment" {
       STATE_MACHINE_ARN      = "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys"
       RUN_DATA_BUCKET        = "ci-keys-123456789012-us-east-1-runs"
       BATCH_SIZE             = "60"
-      MAX_CONCURRENCY        = "10"
+      MAX_CONCURRENCY        = "100"
       ROTATOR_NAME           = "ci-keys"
       EVENT_BUS_NAME         = "default"
       EVENT_SOURCE           = "credentials-rotator.ci-keys"

@@ -116,6 +116,14 @@ def unconfirmed(harness: Harness, injector: Injector, users: list[str]) -> None:
     _with_behaviour(harness, users, TIME_OUT)
 
 
+def unconfirmed_then_late_last_use(harness: Harness, injector: Injector, users: list[str]) -> None:
+    """As ``unconfirmed``, its key written while ``finish`` judged the previous keys itself (no
+    last-use delay); the runs after it have one: the key handed off again is marked for the later
+    run's check first, then handed off."""
+    unconfirmed(harness, injector, users)
+    harness.set_engine_variable("LAST_USE_DELAY_SECONDS", "3600")
+
+
 def unconfirmed_and_held(harness: Harness, injector: Injector, users: list[str]) -> None:
     """The handler stored the new key, then timed out: it holds an unconfirmed key."""
     _run(harness)
@@ -185,6 +193,7 @@ ROWS: dict[str, Callable[[Harness, Injector, list[str]], None]] = {
     "rolled-back-key-left": rolled_back_key_left,
     "written-never-works": written_never_works,
     "unconfirmed": unconfirmed,
+    "unconfirmed+late-last-use": unconfirmed_then_late_last_use,
     "unconfirmed-held": unconfirmed_and_held,
     "stray": stray,
     "unknown-key": unknown_key,
