@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -172,6 +173,16 @@ def modelled_seconds(
     at += work.grace_seconds
     at = lay_out(work.finish_users, finish_slots, limits, at)
     return lay_out([work.finish_own], 1, limits, at)
+
+
+def requests_by_quota(actions: Mapping[str, int], quota_of: Mapping[str, str]) -> Counter[str]:
+    """The run's requests of each quota: its calls ("service:Operation" -> how many) summed over
+    the operations that quota counts."""
+    requests: Counter[str] = Counter()
+    for action, count in actions.items():
+        if action in quota_of:
+            requests[quota_of[action]] += count
+    return requests
 
 
 def bound_seconds(requests: Mapping[str, int], quotas: Mapping[str, float]) -> tuple[float, str]:

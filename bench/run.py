@@ -237,7 +237,7 @@ def modelled(
         finish_slots=MAX_CONCURRENCY,
         quotas=quotas,
     )
-    requests = Counter({quota_of[a]: n for a, n in world.calls.actions.items() if a in quota_of})
+    requests = aws_model.requests_by_quota(world.calls.actions, quota_of)
     bound, tightest = aws_model.bound_seconds(requests, quotas)
     per_run = aws_model.dollars(
         world.calls.actions,

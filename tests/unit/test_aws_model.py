@@ -15,6 +15,7 @@ from bench.aws_model import (
     lay_out,
     lay_out_batches,
     modelled_seconds,
+    requests_by_quota,
 )
 
 
@@ -43,20 +44,23 @@ def test_given_a_quota_spent_in_one_phase_then_the_next_phase_waits_for_it() -> 
     assert lay_out([[Step(0.1, "writes")]], 1, quotas, 0.2) == pytest.approx(1.1)
 
 
-def test_given_a_small_run_then_its_phases_follow_one_another() -> None:
-    """GIVEN plan (1 s), two batches each reading (0.5 s), with three users of 2 s on two workers
-    (4 s) and writing outcomes (0.5 s), a grace wait of 300 s, four retirements of 1 s on three
-    workers (2 s) and finish's own 1 s WHEN modelled THEN 1 + 2 x (0.5 + 4 + 0.5) + 300 + 2 + 1."""
-    users = [[Step(2.0)]] * 3
-    work = RunWork(
+def small_run(batches: int) -> RunWork:
+    """plan (1 s); ``batches`` batches, each reading (0.5 s), three users of 2 s, writing its
+    outcomes (0.5 s); a grace wait of 300 s; four retirements of 1 s; finish's own 1 s."""
+    return RunWork(
         plan=[Step(1.0)],
-        batches=[([Step(0.5)], users, [Step(0.5)])] * 2,
+        batches=[([Step(0.5)], [[Step(2.0)]] * 3, [Step(0.5)])] * batches,
         grace_seconds=300.0,
         finish_users=[[Step(1.0)]] * 4,
         finish_own=[Step(1.0)],
     )
 
-    seconds = modelled_seconds(work, user_slots=2, batch_slots=1, finish_slots=3, quotas={})
+
+def test_given_a_small_run_then_its_phases_follow_one_another() -> None:
+    """GIVEN plan (1 s), two batches each reading (0.5 s), with three users of 2 s on two workers
+    (4 s) and writing outcomes (0.5 s), a grace wait of 300 s, four retirements of 1 s on three
+    workers (2 s) and finish's own 1 s WHEN modelled THEN 1 + 2 x (0.5 + 4 + 0.5) + 300 + 2 + 1."""
+    seconds = modelled_seconds(small_run(2), user_slots=2, batch_slots=1, finish_slots=3, quotas={})
 
     assert seconds == pytest.approx(1 + 2 * (0.5 + 4 + 0.5) + 300 + 2 + 1)
 
@@ -65,16 +69,7 @@ def test_given_two_batch_slots_then_three_batches_take_two_batch_times() -> None
     """GIVEN the run above with three batches and two batch slots WHEN modelled THEN the first two
     batches run side by side (0.5 + 4 + 0.5 s), the third in the slot the first frees: 1 + 2 x 5
     + 300 + 2 + 1."""
-    users = [[Step(2.0)]] * 3
-    work = RunWork(
-        plan=[Step(1.0)],
-        batches=[([Step(0.5)], users, [Step(0.5)])] * 3,
-        grace_seconds=300.0,
-        finish_users=[[Step(1.0)]] * 4,
-        finish_own=[Step(1.0)],
-    )
-
-    seconds = modelled_seconds(work, user_slots=2, batch_slots=2, finish_slots=3, quotas={})
+    seconds = modelled_seconds(small_run(3), user_slots=2, batch_slots=2, finish_slots=3, quotas={})
 
     assert seconds == pytest.approx(1 + 2 * 5 + 300 + 2 + 1)
 
@@ -99,6 +94,16 @@ def test_a_batch_without_users_ends_after_its_reads_and_its_outcomes() -> None:
     )
 
     assert end == pytest.approx(2.75)
+
+
+def test_a_quotas_requests_add_up_every_operation_it_counts() -> None:
+    """GIVEN 5,000 CreateAccessKey and 5,000 DeleteAccessKey, both IAM writes, and a call of no
+    quota WHEN counted by quota THEN 10,000 IAM writes: the bound of a run that creates and
+    deletes a key a user is twice that of one that only creates."""
+    actions = {"iam:CreateAccessKey": 5000, "iam:DeleteAccessKey": 5000, "sts:GetCallerIdentity": 9}
+    quota_of = {"iam:CreateAccessKey": "iam_writes", "iam:DeleteAccessKey": "iam_writes"}
+
+    assert requests_by_quota(actions, quota_of) == {"iam_writes": 10_000}
 
 
 def test_the_bound_is_the_tightest_quota_at_the_requests_made() -> None:
