@@ -205,15 +205,13 @@ def concurrency(max_concurrency: int) -> tuple[int, int]:
     return max_concurrency // batches, batches
 
 
-def grace_wait_seconds(in_use_key_action: str) -> float:
-    """The run's grace wait, as state_machine.tf renders it: none when a later run judges the
-    previous keys (any in_use_key_action but retire, with the default last_use_delay_seconds)."""
-    return GRACE_WAIT_SECONDS if in_use_key_action == "retire" else 0.0
+def grace_wait_seconds(settings: config.Config) -> float:
+    """The run's grace wait on AWS with these settings of the engine: none when a later run judges
+    the previous keys (``Config.previous_keys_judged_later``, as state_machine.tf renders it)."""
+    return 0.0 if settings.previous_keys_judged_later else GRACE_WAIT_SECONDS
 
 
-def modelled(
-    world: Harness, run_arn: str, users: list[str], in_use_key_action: str
-) -> dict[str, Any]:
+def modelled(world: Harness, run_arn: str, users: list[str]) -> dict[str, Any]:
     """The run on AWS's clock and bill (bench/aws_model.py): how long it takes, how long the
     tightest request-rate quota lets it take at the requests it made, what it costs."""
     quota_of = {f"{s}:{o}": q.name for q in THROTTLED_QUOTAS for s, o in q.operations}
@@ -227,7 +225,7 @@ def modelled(
         slots=concurrency(MAX_CONCURRENCY)[0],
         batch_slots=concurrency(MAX_CONCURRENCY)[1],
         quota_of=quota_of,
-        grace_seconds=grace_wait_seconds(in_use_key_action),
+        grace_seconds=grace_wait_seconds(config.load()),
     )
     work = run_work(recorded)
     seconds = aws_model.modelled_seconds(
@@ -488,7 +486,7 @@ def bench(
                 rotated = check(world, delivered, run.summary, previous_stays=in_use != "retire")
             if quotas:
                 throttled = throttled_row(size, rotated, wall, run.summary, limiter)
-                return {**throttled, **modelled(world, run.arn, sorted(delivered), in_use)}
+                return {**throttled, **modelled(world, run.arn, sorted(delivered))}
             events = world.history(run.arn) + world.child_history(run.arn)
             own = {name for key, name in world.functions.items() if key != "credentials_handler"}
             invocations = own_invocations(events, own)
@@ -507,7 +505,7 @@ def bench(
                 "own_lambda_invocations_per_user": round(invocations / rotated, 3),
                 "state_transitions_per_user": round(transitions(events) / rotated, 3),
                 "propagation_s": propagation_s,
-                **modelled(world, run.arn, sorted(delivered), in_use),
+                **modelled(world, run.arn, sorted(delivered)),
             }
             if accounts:
                 row = {

@@ -456,6 +456,7 @@ class Harness:
         calls: CallLog,
         environment: pytest.MonkeyPatch,
         world_clock: WorldClock,
+        latency: Latency,
         authorization: Authorization | None = None,
     ) -> None:
         session = boto3.Session(region_name=REGION)  # not hooked: the test's own calls
@@ -505,9 +506,9 @@ class Harness:
         # How IAM answers a key's last use: to the minute, after a delay, as AWS does, where a
         # test asks for it (testkit/last_use.py).
         self.last_use = LastUse()
-        # How long each call and each invocation takes, as on AWS (testkit/aws_latency.py):
-        # ``deployed`` hooks its own in, once the engine's waits are virtual.
-        self.latency = Latency(timing=None)
+        # How long each call and each invocation takes, as on AWS (testkit/aws_latency.py), once
+        # the engine's waits are virtual (``deployed``).
+        self.latency = latency
         self.bucket = str(asl_render.template_variables()["run_data_bucket"])
         self._member_iams: dict[str, Any] = {}  # account id -> the test's IAM client there
         self._deploy_functions()
@@ -1040,8 +1041,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
             factory()
         for service in ("lambda", "secretsmanager", "s3"):
             boto3.client(service)  # type: ignore[call-overload]
-        world = Harness(watch, calls, environment, world_clock, authorization)
-        world.latency = latency
+        world = Harness(watch, calls, environment, world_clock, latency, authorization)
 
         def invoke(
             backend: LambdaSimpleBackend,
