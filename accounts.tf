@@ -1,4 +1,4 @@
-# Member accounts (credentials_rotator.accounts): users of other accounts, rotated with a role the
+# Member accounts (credentials_rotator.aws.accounts): users of other accounts, rotated with a role the
 # functions assume there (modules/member-role creates it). A member user's secret stays in this
 # account, named <name>/<account_id>/<username>; its keys are changed only through that role.
 
@@ -16,7 +16,7 @@ locals {
   member_selects_users = anytrue([for account in values(var.accounts) : account.user_path_prefix != null || account.user_tag != null])
   member_functions     = length(local.member_account_ids) == 0 ? [] : concat(local.member_selects_users ? ["plan"] : [], ["rotate", "roll_back", "finish"])
 
-  # ACCOUNTS (credentials_rotator.config_values): each account's settings, those without a value
+  # ACCOUNTS (credentials_rotator.settings.config_values): each account's settings, those without a value
   # left out, and accounts without any (they only grant the role) left out too.
   account_settings = {
     for id, account in var.accounts : id => {

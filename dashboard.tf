@@ -1,6 +1,6 @@
 # The dashboard an operator opens first: what the runs did, why users failed, how old the oldest
 # key in use is, and the last runs' summaries. Its metrics are those finish writes in its log
-# (credentials_rotator.metrics); the last runs come from finish's "run finished" log lines.
+# (credentials_rotator.aws.metrics); the last runs come from finish's "run finished" log lines.
 
 locals {
   dashboard_name = var.name

@@ -25,7 +25,7 @@ locals {
   # tag keys in condition keys without case and values with StringEquals, as plan matches them.
   selects_users      = var.user_path_prefix != null || var.user_tag != null
   selected_users_arn = "arn:${local.partition}:iam::${local.account_id}:user${var.user_path_prefix == null ? "/" : var.user_path_prefix}*"
-  # How plan lists them (credentials_rotator.selection): ListUsers filters by path but returns no
+  # How plan lists them (credentials_rotator.aws.selection): ListUsers filters by path but returns no
   # tags; GetAccountAuthorizationDetails returns every user with its tags in pages of up to 1,000.
   user_listing_action = var.user_tag == null ? "iam:ListUsers" : "iam:GetAccountAuthorizationDetails"
 
@@ -49,7 +49,7 @@ locals {
       )
       secretsmanager = [
         "secretsmanager:CreateSecret",
-        # A secret scheduled for deletion is restored (credentials_rotator.secret_lifecycle).
+        # A secret scheduled for deletion is restored (credentials_rotator.aws.secret_lifecycle).
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
         "secretsmanager:PutSecretValue",
@@ -58,7 +58,7 @@ locals {
         "secretsmanager:TagResource",
         "secretsmanager:UpdateSecretVersionStage",
       ]
-      # Proving a key a stray: the recent runs and a run's items (credentials_rotator.strays).
+      # Proving a key a stray: the recent runs and a run's items (credentials_rotator.run.strays).
       states = ["states:ListExecutions"]
       s3     = ["s3:GetObject"]
     }
@@ -75,7 +75,7 @@ locals {
       # AWS denies that for a key deleted by hand), then keep it (recording the deferral on the
       # user's secret: a stage on its current version and a tag) or deactivate it; sooner than
       # last_use_delay_seconds after the handoff it leaves the key for a later run (the stage
-      # alone) (credentials_rotator.in_use, credentials_rotator.deferrals).
+      # alone) (credentials_rotator.run.in_use, credentials_rotator.run.deferrals).
       iam = distinct(concat(
         [var.old_key_action == "delete" ? "iam:DeleteAccessKey" : "iam:UpdateAccessKey"],
         var.in_use_key_action == "retire" ? [] : ["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys"],

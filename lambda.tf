@@ -3,7 +3,7 @@ locals {
 
   # The entry points of the engine, one per Task of the state machine (docs/design.md).
   # Timeouts in seconds. Throttled calls are retried until shortly before the timeout
-  # (credentials_rotator.throttling), so a timeout is also how long AWS may throttle a function.
+  # (credentials_rotator.aws.throttling), so a timeout is also how long AWS may throttle a function.
   functions = {
     plan = {
       suffix      = "plan"
@@ -43,7 +43,7 @@ locals {
     key => "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${function_name}"
   }
 
-  # The same environment on every function; credentials_rotator.config reads it.
+  # The same environment on every function; credentials_rotator.settings.config reads it.
   environment = {
     USERS_PARAMETER_NAME = local.users_parameter_name
     SECRET_NAME_PREFIX   = local.secret_name_prefix
@@ -51,29 +51,29 @@ locals {
     SECRET_TAGS          = jsonencode(var.tags)
     OLD_KEY_ACTION       = var.old_key_action
     MAX_KEY_AGE_DAYS     = var.max_key_age_days == null ? "" : tostring(var.max_key_age_days)
-    # Empty: new keys are handed off unchecked (credentials_rotator.verification).
+    # Empty: new keys are handed off unchecked (credentials_rotator.aws.verification).
     VERIFY_NEW_KEY_SECONDS = var.verify_new_key ? tostring(var.verify_new_key_timeout_seconds) : ""
-    # A previous key still in use after the handoff (credentials_rotator.in_use).
+    # A previous key still in use after the handoff (credentials_rotator.run.in_use).
     IN_USE_KEY_ACTION = var.in_use_key_action
     MAX_DEFERRALS     = tostring(var.max_deferrals)
     # The time a consumer is given to move (the state machine's GraceWait too), and how long IAM
     # may take to publish a key's use: its uses in the grace wait are judged once that old.
     GRACE_WAIT_SECONDS     = tostring(var.cleanup_wait_seconds)
     LAST_USE_DELAY_SECONDS = tostring(var.last_use_delay_seconds)
-    # Users selected at run time (credentials_rotator.selection).
+    # Users selected at run time (credentials_rotator.aws.selection).
     USER_PATH_PREFIX = var.user_path_prefix == null ? "" : var.user_path_prefix
     USER_TAG         = var.user_tag == null ? "" : jsonencode(var.user_tag)
     EXCLUDE_USERS    = jsonencode(sort(var.exclude_users))
-    # How runs tell people (credentials_rotator.notifications, credentials_rotator.metrics).
+    # How runs tell people (credentials_rotator.aws.notifications, credentials_rotator.aws.metrics).
     ROTATOR_NAME      = var.name
     EVENT_BUS_NAME    = var.event_bus_name == null ? "" : var.event_bus_name
     EVENT_SOURCE      = local.event_source
     METRICS_NAMESPACE = local.metrics_namespace
-    # Users of member accounts (credentials_rotator.accounts, accounts.tf).
+    # Users of member accounts (credentials_rotator.aws.accounts, accounts.tf).
     MEMBER_ROLE_NAME   = var.member_role_name
     MEMBER_EXTERNAL_ID = var.member_external_id == null ? "" : var.member_external_id
     ACCOUNTS           = local.accounts_environment
-    # The run's machinery (credentials_rotator.config).
+    # The run's machinery (credentials_rotator.settings.config).
     STATE_MACHINE_ARN = local.state_machine_arn
     RUN_DATA_BUCKET   = local.run_data_bucket
     BATCH_SIZE        = tostring(local.batch_size)
@@ -122,7 +122,7 @@ resource "aws_lambda_function" "this" {
   role             = aws_iam_role.function[each.key].arn
   runtime          = var.lambda_runtime
   architectures    = ["arm64"]
-  handler          = "credentials_rotator.${each.key}.handler"
+  handler          = "credentials_rotator.handlers.${each.key}.handler"
   filename         = local.lambda_zip
   source_code_hash = filebase64sha256(local.lambda_zip)
   memory_size      = 256

@@ -23,7 +23,7 @@ locals {
     )
   ]
   hub_users = [for user in local.rotated_users : user if user.account_id == null || user.account_id == local.account_id]
-  # The rotator's name of each user (credentials_rotator.accounts): a member user is
+  # The rotator's name of each user (credentials_rotator.aws.accounts): a member user is
   # <account_id>/<username>, and so is its secret's name after the prefix.
   rotated_user_names = [
     for user in local.rotated_users :
@@ -45,7 +45,7 @@ locals {
 
   secret_name_prefix = "${var.name}/"
 
-  # How runs tell people (credentials_rotator.notifications, credentials_rotator.metrics): the
+  # How runs tell people (credentials_rotator.aws.notifications, credentials_rotator.aws.metrics): the
   # per-user events' source and bus, and the namespace of the metrics the functions' logs carry.
   event_source = "credentials-rotator.${var.name}"
   event_bus_arn = (

@@ -1,6 +1,6 @@
 # The names the functions give what they publish, for the module's own dashboard and alarm and for
 # the rules and alarms of its users (outputs event_detail_types and metric_names). The functions
-# define them (credentials_rotator.notifications and credentials_rotator.metrics); the Terraform
+# define them (credentials_rotator.aws.notifications and credentials_rotator.aws.metrics); the Terraform
 # tier holds these to them.
 
 locals {

@@ -355,7 +355,7 @@ variable "tags" {
 
   validation {
     # A resource holds at most 50 tags; the rotator adds one of its own to a user's secret when a
-    # previous key is still in use (credentials_rotator.in_use).
+    # previous key is still in use (credentials_rotator.run.in_use).
     condition = length(var.tags) <= 49 && alltrue([
       for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")
     ])

@@ -33,7 +33,7 @@ What it counts, and where from:
   executions') that invoke plan, rotate, roll_back or finish, retries included.
 - State transitions: the states entered in those histories.
 - Execution environments: the harness runs every invocation in this one process, where one cache
-  of assumed-role credentials (``credentials_rotator.clients``) would serve every invocation of
+  of assumed-role credentials (``credentials_rotator.aws.clients``) would serve every invocation of
   every function. Lambda runs each function in environments of its own, one per invocation in
   flight, and reuses a free one for the next: each environment assumes a member role once. The
   benchmark gives each invocation such an environment (``ExecutionEnvironments``), so AssumeRole
@@ -69,7 +69,8 @@ os.environ.update(ENGINE_ENVIRONMENT)  # the functions read it when they are imp
 import boto3
 import moto
 import pytest
-from credentials_rotator import clients, config
+from credentials_rotator.aws import clients
+from credentials_rotator.settings import config
 
 from bench import aws_model
 from bench.run_work import Recorded, grouped, invocation_seconds, run_work
@@ -349,7 +350,7 @@ def check_members(world: Harness, delivered: dict[str, str], summary: dict[str, 
 
 class ExecutionEnvironments:
     """Lambda's execution environments for what a process keeps between invocations: the member
-    roles' credentials (``credentials_rotator.clients._assumed``).
+    roles' credentials (``credentials_rotator.aws.clients._assumed``).
 
     An invocation of a function runs in a free environment of that function, or in a new one when
     every one is busy, as Lambda does; each environment has its own cache of assumed-role clients,

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from credentials_rotator.verification import INTERVAL_SECONDS, first_wait
+from credentials_rotator.aws.verification import INTERVAL_SECONDS, first_wait
 
 from bench.aws_model import Quotas, RunWork, Step, calls, lay_out
 from testkit.aws_timing import AWS, Timing

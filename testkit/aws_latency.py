@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from credentials_rotator import clock
+from credentials_rotator.settings import clock
 
 from testkit.aws_timing import AWS, Timing
 

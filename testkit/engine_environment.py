@@ -42,7 +42,7 @@ ENGINE_ENVIRONMENT = {
     "EVENT_BUS_NAME": "default",
     "EVENT_SOURCE": "credentials-rotator.ci-keys",
     "METRICS_NAMESPACE": "CredentialsRotator",
-    # Users of other accounts (credentials_rotator.accounts): none unless a test names some.
+    # Users of other accounts (credentials_rotator.aws.accounts): none unless a test names some.
     "MEMBER_ROLE_NAME": "credentials-rotator-member",
     "MEMBER_EXTERNAL_ID": "",
     "ACCOUNTS": "",

@@ -43,18 +43,16 @@ import boto3
 import pytest
 from botocore import useragent
 from botocore.config import Config
-from credentials_rotator import (
-    clients,
-    config,
+from credentials_rotator.aws import clients, verification
+from credentials_rotator.handlers import (
     finish,
-    log,
     plan,
     read_records,
     record_outcomes,
     roll_back,
     rotate,
-    verification,
 )
+from credentials_rotator.settings import config, log
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import responses as moto_responses
@@ -983,7 +981,7 @@ def _function_error(
     ).encode()
 
 
-# The functions' clients, one per service and process (credentials_rotator.clients); STS's
+# The functions' clients, one per service and process (credentials_rotator.aws.clients); STS's
 # assumes the member roles.
 ENGINE_CLIENTS = (
     clients.iam_client,

@@ -10,9 +10,9 @@ first ``seconds`` from its ``CreateAccessKey`` (as AWS counts them), or, for som
 rotator's name: ``<account_id>/<username>`` in a member account), ``forever``. Keys that are not IAM
 users' keys (the functions' ``testing`` credentials, standing for their roles) keep moto's answer.
 
-The engine waits between checks through ``credentials_rotator.clock``, whose waits advance a clock
-of the waiting thread instead of sleeping (``world_clock.engine_waits``); a refusal "for a time"
-reads that clock (moto answers in the caller's thread). That clock is the thread's own: a key
+The engine waits between checks through ``credentials_rotator.settings.clock``, whose waits advance
+a clock of the waiting thread instead of sleeping (``world_clock.engine_waits``); a refusal "for a
+time" reads that clock (moto answers in the caller's thread). That clock is the thread's own: a key
 checked in the thread that created it (a ``rotate`` proving its new key) counts its ``seconds`` from
 its creation; one checked in another thread (a later run's proof of a key written before) counts
 them from its first check there.
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from credentials_rotator import clock
+from credentials_rotator.settings import clock
 from moto.core.exceptions import InvalidClientTokenIdError
 from moto.iam.models import IAMBackend, iam_backends
 from moto.sts.models import STSBackend

@@ -7,9 +7,9 @@ process's wall clock, microseconds apart, and the engine compares such times to 
 (``strays``, ``in_use``). ``travelling`` replaces the process's wall clock with a time-machine
 traveller: ``datetime.now``, ``time.time`` and their kin answer its time in every thread (moto's
 Step Functions interpreter runs its executions in threads of its own), so moto and
-``credentials_rotator.clock.now`` read one clock. It ticks with real time, so everything keeps its
-order, and ``WorldClock`` moves it where AWS would take time: a test never sleeps to cross a
-second.
+``credentials_rotator.settings.clock.now`` read one clock. It ticks with real time, so everything
+keeps its order, and ``WorldClock`` moves it where AWS would take time: a test never sleeps to
+cross a second.
 
 What stays real: ``time.monotonic`` and ``time.sleep`` (a test's own time limits, moto's Lambda
 and task timeouts, which wait on ``threading.Event``). Two waits are moved onto the clock:
@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from credentials_rotator import clock
+from credentials_rotator.settings import clock
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )

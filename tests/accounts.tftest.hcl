@@ -56,7 +56,7 @@ run "the_functions_are_told_each_accounts_settings_and_the_users_their_account" 
       "444455556666" = { userPathPrefix = "/ci/", excludeUsers = ["Robot", "bot"] }
       "777788889999" = { userTag = { key = "rotate", value = "yes" }, roleName = "key-rotation" }
     }
-    error_message = "ACCOUNTS holds each account's settings, without the unset ones (credentials_rotator.config_values)."
+    error_message = "ACCOUNTS holds each account's settings, without the unset ones (credentials_rotator.settings.config_values)."
   }
 
   assert {

@@ -41,7 +41,8 @@ def engine_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 
     Change a variable with ``engine_env.setenv(...)`` and then ``config.load.cache_clear()``.
     """
-    from credentials_rotator import clients, config
+    from credentials_rotator.aws import clients
+    from credentials_rotator.settings import config
 
     for name, value in {**ENGINE_ENVIRONMENT, **FAKE_AWS}.items():
         monkeypatch.setenv(name, value)

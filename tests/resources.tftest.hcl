@@ -27,8 +27,8 @@ run "defaults_name_every_resource_after_name" {
   }
 
   assert {
-    condition     = alltrue([for k, f in aws_lambda_function.this : f.handler == "credentials_rotator.${k}.handler"])
-    error_message = "Each function's handler must be credentials_rotator.<entry point>.handler."
+    condition     = alltrue([for k, f in aws_lambda_function.this : f.handler == "credentials_rotator.handlers.${k}.handler"])
+    error_message = "Each function's handler must be credentials_rotator.handlers.<entry point>.handler."
   }
 
   assert {

@@ -24,11 +24,11 @@ locals {
   # that carry it. Without usernames, path or tag, every user of the account.
   selects_users      = var.user_path_prefix != null || var.user_tag != null || length(local.usernames) == 0
   selected_users_arn = "${local.users_arn}${var.user_path_prefix == null ? "/" : var.user_path_prefix}*"
-  # How the hub's plan function lists them (credentials_rotator.selection): ListUsers filters by
+  # How the hub's plan function lists them (credentials_rotator.aws.selection): ListUsers filters by
   # path but returns no tags; GetAccountAuthorizationDetails returns every user with its tags.
   user_listing_action = var.user_tag == null ? "iam:ListUsers" : "iam:GetAccountAuthorizationDetails"
 
-  # Every IAM call the hub's functions make on a user (credentials_rotator.access_keys, in_use and
+  # Every IAM call the hub's functions make on a user (credentials_rotator.aws.access_keys, in_use and
   # strays): tests/terraform/test_tf_member_role.py checks this list against the code.
   key_actions = [
     "iam:CreateAccessKey",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from credentials_rotator.notifications import FAILED, ROTATED
+from credentials_rotator.aws.notifications import FAILED, ROTATED
 from leaks import secret_access_keys
 
 from testkit.stack import Stack

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from credentials_rotator import metrics, notifications
+from credentials_rotator.aws import metrics, notifications
 
 from testkit.terraform import BUILD, REPO, Terraform
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import boto3
 from botocore.stub import Stubber
-from credentials_rotator import events, read_records, rotate
-from credentials_rotator.config import Config
+from credentials_rotator.handlers import read_records, rotate
+from credentials_rotator.run import events
+from credentials_rotator.settings.config import Config
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 NOW = datetime.datetime(2026, 1, 5, 3, 0, tzinfo=datetime.UTC)

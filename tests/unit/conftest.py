@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from credentials_rotator.config import Config
+from credentials_rotator.settings.config import Config
 from moto import mock_aws
 
 from testkit.key_propagation import Propagation, sts_as_aws

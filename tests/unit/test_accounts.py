@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 from aws_state import NOW, engine, rotate_event
-from credentials_rotator import accounts, clients, rotate, verification
-from credentials_rotator.config import Config, MemberAccount
-from credentials_rotator.errors import AccountUnreachable
+from credentials_rotator.aws import accounts, clients, verification
+from credentials_rotator.handlers import rotate
+from credentials_rotator.model.errors import AccountUnreachable
+from credentials_rotator.settings.config import Config, MemberAccount
 
 from testkit.member_accounts import MEMBER_ROLE_NAME, client_in, create_member_role
 

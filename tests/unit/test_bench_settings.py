@@ -4,7 +4,7 @@ max_concurrency (the figures of tests/state_machine.tftest.hcl) and the same gra
 from __future__ import annotations
 
 import pytest
-from credentials_rotator.config import Config
+from credentials_rotator.settings.config import Config
 
 from bench.run import concurrency, grace_wait_seconds
 from testkit.engine_environment import ENGINE_ENVIRONMENT

@@ -13,8 +13,8 @@ from typing import Any
 
 import boto3
 import pytest
-from credentials_rotator import clients
-from credentials_rotator.verification import REQUIRED_SUCCESSES, prove_usable
+from credentials_rotator.aws import clients
+from credentials_rotator.aws.verification import REQUIRED_SUCCESSES, prove_usable
 
 # Each region's STS endpoint: regions the global endpoint served by default (eu-west-1,
 # us-east-1), an opt-in region (ap-east-1), the China and GovCloud partitions.

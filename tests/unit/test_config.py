@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from credentials_rotator import config
-from credentials_rotator.config import REQUIRED_VARIABLES, Config
-from credentials_rotator.errors import ConfigError
-from package_scan import entry_points
+from credentials_rotator.model.errors import ConfigError
+from credentials_rotator.settings import config
+from credentials_rotator.settings.config import REQUIRED_VARIABLES, Config
+from package_scan import dotted, entry_points
 
 REPO = Path(__file__).resolve().parents[2]
 # The engine's environment as tests/conftest.py sets it.
@@ -174,7 +174,7 @@ def test_given_a_missing_variable_when_a_handler_is_imported_then_it_fails_namin
     environ = {k: v for k, v in os.environ.items() if k != missing}
     environ["PYTHONPATH"] = str(REPO / "lambda_src")
     completed = subprocess.run(
-        [sys.executable, "-c", f"import credentials_rotator.{module}"],
+        [sys.executable, "-c", f"import {dotted(module)}"],
         env=environ,
         capture_output=True,
         text=True,

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 
 import pytest
-from credentials_rotator.decision import (
+from credentials_rotator.model.decision import (
     AccessKey,
     KeyDeletion,
     KeyPlan,
@@ -16,8 +16,8 @@ from credentials_rotator.decision import (
     rotation_due,
     unexplained,
 )
-from credentials_rotator.delivery_record import DeliveryRecord, Version
-from credentials_rotator.errors import (
+from credentials_rotator.model.delivery_record import DeliveryRecord, Version
+from credentials_rotator.model.errors import (
     AmbiguousAccessKeys,
     RecordReplaced,
     RotatorError,

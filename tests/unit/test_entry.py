@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from credentials_rotator.entry import entry_point
-from credentials_rotator.errors import MESSAGE_LIMIT, SHORTENED, UserNotFound
+from credentials_rotator.handlers.entry import entry_point
+from credentials_rotator.model.errors import MESSAGE_LIMIT, SHORTENED, UserNotFound
 
 
 def failing(error: Exception) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from credentials_rotator import errors
+from credentials_rotator.model import errors
 
 MARK = " [… shortened]"
 

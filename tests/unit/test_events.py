@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from aws_state import load_event
-from credentials_rotator import events
-from credentials_rotator.errors import InvalidRunInput
+from credentials_rotator.model.errors import InvalidRunInput
+from credentials_rotator.run import events
 
 DROP = object()  # remove the field instead of setting it
 

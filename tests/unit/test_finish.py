@@ -30,8 +30,9 @@ from aws_state import (
     stored,
 )
 from botocore.exceptions import ClientError, EndpointConnectionError
-from credentials_rotator import events, finish, record_outcomes, rotate, run_data
-from credentials_rotator.config import Config
+from credentials_rotator.handlers import finish, record_outcomes, rotate
+from credentials_rotator.run import events, run_data
+from credentials_rotator.settings.config import Config
 from moto.core.exceptions import ServiceException
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import IAMBackend

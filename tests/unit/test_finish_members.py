@@ -23,8 +23,10 @@ from aws_state import (
     rotate_event,
     secrets_client,
 )
-from credentials_rotator import accounts, clients, events, finish, roll_back, rotate, run_data
-from credentials_rotator.config import Config
+from credentials_rotator.aws import accounts, clients
+from credentials_rotator.handlers import finish, roll_back, rotate
+from credentials_rotator.run import events, run_data
+from credentials_rotator.settings.config import Config
 from test_finish import recorded
 
 from testkit.member_accounts import MEMBER_ROLE_NAME, client_in, create_member_role

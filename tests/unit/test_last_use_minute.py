@@ -1,4 +1,4 @@
-"""A key's recorded last use against a moment (credentials_rotator.last_use.may_follow): IAM
+"""A key's recorded last use against a moment (credentials_rotator.aws.last_use.may_follow): IAM
 records last uses to the minute, so a date on a whole minute stands for any moment of it; the
 moments it is held to (a handoff, a switch) are times to the second."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from credentials_rotator.last_use import may_follow
+from credentials_rotator.aws.last_use import may_follow
 
 
 def at(minute: int, second: int = 0, microsecond: int = 0) -> datetime.datetime:

@@ -23,16 +23,10 @@ from aws_state import (
     rotate_event,
     secrets_client,
 )
-from credentials_rotator import (
-    events,
-    finish,
-    log,
-    read_records,
-    record_outcomes,
-    roll_back,
-    rotate,
-)
-from credentials_rotator.config import Config
+from credentials_rotator.handlers import finish, read_records, record_outcomes, roll_back, rotate
+from credentials_rotator.run import events
+from credentials_rotator.settings import log
+from credentials_rotator.settings.config import Config
 
 
 @pytest.fixture
@@ -46,13 +40,15 @@ def root_logger() -> Iterator[logging.Logger]:
 
 
 def test_given_a_record_with_extra_fields_when_formatted_then_it_is_one_json_object() -> None:
-    record_ = logging.LogRecord("credentials_rotator.rotate", logging.INFO, "", 0, "made", (), None)
+    record_ = logging.LogRecord(
+        "credentials_rotator.handlers.rotate", logging.INFO, "", 0, "made", (), None
+    )
     record_.username = "homer"
     record_.access_key_id = "AKIAEXAMPLE000000001"
     entry = json.loads(log.JsonFormatter().format(record_))
     assert entry["message"] == "made"
     assert entry["level"] == "INFO"
-    assert entry["logger"] == "credentials_rotator.rotate"
+    assert entry["logger"] == "credentials_rotator.handlers.rotate"
     assert entry["username"] == "homer"
     assert entry["access_key_id"] == "AKIAEXAMPLE000000001"
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 from aws_state import NOW, execution, load_event, stored
-from credentials_rotator import plan, run_data
-from credentials_rotator.config import REQUIRED_VARIABLES, Config, MemberAccount, UserTag
-from credentials_rotator.errors import ConfigError, InvalidUsersParameter, UnknownUser
-from credentials_rotator.selection import parse_users, users_to_rotate
+from credentials_rotator.aws.selection import parse_users, users_to_rotate
+from credentials_rotator.handlers import plan
+from credentials_rotator.model.errors import ConfigError, InvalidUsersParameter, UnknownUser
+from credentials_rotator.run import run_data
+from credentials_rotator.settings.config import REQUIRED_VARIABLES, Config, MemberAccount, UserTag
 from test_plan import sfn_listing
 
 from testkit.member_accounts import client_in, create_member_role

@@ -9,8 +9,9 @@ import json
 from typing import Any
 
 import pytest
-from credentials_rotator import metrics, summary
-from credentials_rotator.config import Config
+from credentials_rotator.aws import metrics
+from credentials_rotator.model import summary
+from credentials_rotator.settings.config import Config
 
 NOW = datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.UTC)
 

@@ -11,8 +11,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from credentials_rotator import clients, clock, notifications, summary, throttling
-from credentials_rotator.config import Config
+from credentials_rotator.aws import clients, notifications, throttling
+from credentials_rotator.model import summary
+from credentials_rotator.settings import clock
+from credentials_rotator.settings.config import Config
 from moto.events.models import EventsBackend
 
 from testkit.throttle_faults import Throttler

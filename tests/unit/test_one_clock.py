@@ -1,5 +1,5 @@
-"""One clock: the engine reads the time only through ``credentials_rotator.clock``, and in the tests
-moto's timestamps and the engine's clock are the same clock, which a test moves at once
+"""One clock: the engine reads the time only through ``credentials_rotator.settings.clock``, and in
+the tests moto's timestamps and the engine's clock are the same clock, which a test moves at once
 (testkit/world_clock.py)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import boto3
-from credentials_rotator import clock
+from credentials_rotator.settings import clock
 from package_scan import MODULES
 
 from testkit.world_clock import WorldClock
@@ -128,8 +128,9 @@ def _reads_the_time(node: ast.AST) -> bool:
 
 
 def test_only_the_clock_reads_the_time() -> None:
-    """Every read of the time, and every wait, goes through ``credentials_rotator.clock``: the
-    tests move that one clock, so a module reading the wall clock itself would be out of step."""
+    """Every read of the time, and every wait, goes through ``credentials_rotator.settings.clock``:
+    the tests move that one clock, so a module reading the wall clock itself would be
+    out of step."""
     readers = {
         f"{name}.py:{node.lineno}"
         for name, tree in MODULES.items()

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from aws_state import PREFIX, load_event, stored
-from credentials_rotator import outcomes, record_outcomes
-from credentials_rotator.config import Config
-from credentials_rotator.events import parse_record_outcomes_event
+from credentials_rotator.handlers import record_outcomes
+from credentials_rotator.run import outcomes
+from credentials_rotator.run.events import parse_record_outcomes_event
+from credentials_rotator.settings.config import Config
 
 KEY = "AKIAEXAMPLEHOMER0002"
 OLD = "AKIAEXAMPLEHOMER0001"

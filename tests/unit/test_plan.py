@@ -11,16 +11,17 @@ import boto3
 import pytest
 from aws_state import BUCKET, MACHINE, execution, load_event, stored
 from botocore.stub import Stubber
-from credentials_rotator import plan, run_guard
-from credentials_rotator.config import Config
-from credentials_rotator.errors import (
+from credentials_rotator.aws.selection import Selection
+from credentials_rotator.handlers import plan
+from credentials_rotator.model.errors import (
     InvalidRunInput,
     InvalidUsersParameter,
     RotationAlreadyRunning,
     UnknownUser,
 )
-from credentials_rotator.run_input import RunInput, parse_run_input
-from credentials_rotator.selection import Selection
+from credentials_rotator.model.run_input import RunInput, parse_run_input
+from credentials_rotator.run import run_guard
+from credentials_rotator.settings.config import Config
 
 USERS = [{"username": "homer", "metadata": "deploys the power plant"}, {"username": "bart"}]
 T0 = datetime.datetime(2026, 1, 5, 3, 0, tzinfo=datetime.UTC)

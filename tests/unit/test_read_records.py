@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from aws_state import PENDING, load_event, new_key, record, write
-from credentials_rotator import read_records
-from credentials_rotator.config import Config
-from credentials_rotator.events import parse_read_records_event
+from credentials_rotator.handlers import read_records
+from credentials_rotator.run.events import parse_read_records_event
+from credentials_rotator.settings.config import Config
 
 NO_SECRET = {
     "secretArn": None,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from aws_state import PENDING, confirm, make_current, new_key, record, write
 from botocore.exceptions import ClientError
-from credentials_rotator import delivery_record
-from credentials_rotator.delivery_record import DeliveryRecord, Version
-from credentials_rotator.record import read_record, with_previous
+from credentials_rotator.aws.record import read_record, with_previous
+from credentials_rotator.model import delivery_record
+from credentials_rotator.model.delivery_record import DeliveryRecord, Version
 
 NOW = datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)
 

@@ -18,8 +18,10 @@ from aws_state import (
     rotate_event,
     stage_map,
 )
-from credentials_rotator import errors, events, roll_back, rotate
-from credentials_rotator.config import Config
+from credentials_rotator.handlers import roll_back, rotate
+from credentials_rotator.model import errors
+from credentials_rotator.run import events
+from credentials_rotator.settings.config import Config
 
 ERROR = load_event("roll_back.json")["error"]
 

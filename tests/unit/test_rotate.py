@@ -37,9 +37,8 @@ from aws_state import (
     write,
 )
 from botocore.exceptions import ClientError
-from credentials_rotator import rotate
-from credentials_rotator.config import Config
-from credentials_rotator.errors import (
+from credentials_rotator.handlers import rotate
+from credentials_rotator.model.errors import (
     AmbiguousAccessKeys,
     KeyStillInUse,
     RecordReplaced,
@@ -48,6 +47,7 @@ from credentials_rotator.errors import (
     UnknownAccessKey,
     UserNotFound,
 )
+from credentials_rotator.settings.config import Config
 
 from testkit.key_propagation import Propagation
 from testkit.world_clock import WorldClock

@@ -13,8 +13,8 @@ import boto3
 import pytest
 from aws_state import EXECUTIONS, MACHINE, execution
 from botocore.stub import Stubber
-from credentials_rotator import run_guard
-from credentials_rotator.errors import RotationAlreadyRunning
+from credentials_rotator.model.errors import RotationAlreadyRunning
+from credentials_rotator.run import run_guard
 
 STUBBERS: dict[int, Stubber] = {}
 T0 = datetime.datetime(2026, 1, 5, 3, 0, tzinfo=datetime.UTC)

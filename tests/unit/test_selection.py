@@ -14,15 +14,15 @@ import boto3
 import moto_iam_paging
 import pytest
 from botocore.stub import Stubber
-from credentials_rotator.config import Config, UserTag
-from credentials_rotator.errors import InvalidUsersParameter, UnknownUser
-from credentials_rotator.selection import (
+from credentials_rotator.aws.selection import (
     METADATA_TAG,
     name_list,
     parse_users,
     read_users,
     users_to_rotate,
 )
+from credentials_rotator.model.errors import InvalidUsersParameter, UnknownUser
+from credentials_rotator.settings.config import Config, UserTag
 
 METADATA = "credentials-rotator:metadata"
 

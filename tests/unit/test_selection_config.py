@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from credentials_rotator.config import REQUIRED_VARIABLES, Config, UserTag
-from credentials_rotator.errors import ConfigError
+from credentials_rotator.model.errors import ConfigError
+from credentials_rotator.settings.config import REQUIRED_VARIABLES, Config, UserTag
 
 ENGINE_ENVIRONMENT = {name: os.environ[name] for name in REQUIRED_VARIABLES}
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from credentials_rotator import errors
-from package_scan import MODULES, SOURCES, entry_points
+from credentials_rotator.model import errors
+from package_scan import MODULES, SOURCES, entry_points, imported
 
 from testkit import asl_render
 from testkit.terraform import REPO
@@ -31,18 +31,6 @@ CLIENT_TYPES = {
 AWS_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.", "Runtime.")
 MAX_FUNCTION_LINES = 50
 MAX_MODULE_LINES = 250
-# The model: what a decision is made of, without AWS (test_the_model_imports_only_the_model...).
-MODEL = {
-    "decision",
-    "delivery_record",
-    "errors",
-    "shapes",
-    "summary_shapes",
-    "summary",
-    "config_values",
-    "run_input",
-    "user_listing",
-}
 
 Function = tuple[str, str]  # (module, qualified name)
 
@@ -96,15 +84,11 @@ def _namespace(module: str) -> tuple[dict[str, Function], dict[str, str]]:
     for node in MODULES[module].body:
         if not isinstance(node, ast.ImportFrom) or node.level != 0 or not node.module:
             continue
-        if node.module == "credentials_rotator":
-            for alias in node.names:
-                if alias.name in MODULES:
-                    modules[alias.asname or alias.name] = alias.name
-        elif node.module.startswith("credentials_rotator."):
-            source = node.module.split(".")[1]
-            for alias in node.names:
-                if alias.name in FUNCTIONS.get(source, {}):
-                    functions[alias.asname or alias.name] = (source, alias.name)
+        for alias, source, name in imported(node):
+            if name is None:
+                modules[alias.asname or alias.name] = source
+            elif name in FUNCTIONS.get(source, {}):
+                functions[alias.asname or alias.name] = (source, name)
     return functions, modules
 
 
@@ -184,37 +168,6 @@ def test_runtime_imports_are_stdlib_boto3_and_botocore_only() -> None:
                 offenders.append(f"{module}: {name}")
     assert offenders == []
     assert len(MODULES) >= 20  # the scan really read the package
-
-
-def _package_imports(tree: ast.Module) -> Iterator[str]:
-    """The package's modules a module imports when it runs (not for type checking only)."""
-    typing_only = _type_checking_nodes(tree)
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ImportFrom) or id(node) in typing_only or not node.module:
-            continue
-        if node.module == "credentials_rotator":
-            yield from (alias.name for alias in node.names)
-        elif node.module.startswith("credentials_rotator."):
-            yield node.module.split(".")[1]
-
-
-def test_the_model_imports_only_the_model_and_never_boto() -> None:
-    """GIVEN the model's modules (keys, records, decisions, outcomes, the settings' values: what
-    a decision is made of) THEN each imports, when it runs, only the standard library and other
-    modules of the model: no boto3, no botocore, no module that calls AWS. A rule of the model is
-    tested without AWS, and an AWS call cannot hide behind one."""
-    assert set(MODULES) >= MODEL
-    offenders = []
-    for module in sorted(MODEL):
-        tree = MODULES[module]
-        external = {name for name, typing_only in _imports(tree) if not typing_only}
-        offenders += [
-            f"{module}: {name}"
-            for name in sorted(external - set(sys.stdlib_module_names))
-            if name != "credentials_rotator"
-        ]
-        offenders += [f"{module}: {name}" for name in sorted(set(_package_imports(tree)) - MODEL)]
-    assert offenders == []
 
 
 def test_each_function_calls_exactly_the_aws_actions_its_role_allows() -> None:

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from aws_state import PREFIX, execution, idle_sfn, items, listing_sfn, new_key, put_json, use
 from botocore.exceptions import ClientError
-from credentials_rotator import strays
-from credentials_rotator.config import Config
-from credentials_rotator.decision import AccessKey
+from credentials_rotator.model.decision import AccessKey
+from credentials_rotator.run import strays
+from credentials_rotator.settings.config import Config
 
 SECOND = datetime.timedelta(seconds=1)
 MINUTE = datetime.timedelta(minutes=1)

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 import pytest
-from credentials_rotator import summary
+from credentials_rotator.model import summary
 
 RULE_LIMIT = 30_000
 RULE_CUTS = (1000, 500, 200, 100, 50, 20, 10, 5, 2, 1, 0)

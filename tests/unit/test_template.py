@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from credentials_rotator import errors, shapes
-from credentials_rotator.verification import NEW_KEY_NOT_USABLE
+from credentials_rotator.aws.verification import NEW_KEY_NOT_USABLE
+from credentials_rotator.model import errors, shapes
 from package_scan import entry_points
 
 from testkit import asl_render

@@ -15,8 +15,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from credentials_rotator import clients, entry, throttling
-from package_scan import entry_points
+from credentials_rotator.aws import clients, throttling
+from credentials_rotator.handlers import entry
+from package_scan import dotted, entry_points
 
 from testkit.throttle_faults import Throttler
 
@@ -181,7 +182,7 @@ def test_every_handler_is_the_entry_points_wrapper(
     engine_env: pytest.MonkeyPatch, module: str
 ) -> None:
     """GIVEN an entry point's handler THEN it is the wrapper proven above around its own work."""
-    handler = importlib.import_module(f"credentials_rotator.{module}").handler
+    handler = importlib.import_module(dotted(module)).handler
     wrapper = entry.entry_point(lambda event, context: None)
     assert handler.__code__ is wrapper.__code__
-    assert handler.__wrapped__.__module__ == f"credentials_rotator.{module}"
+    assert handler.__wrapped__.__module__ == dotted(module)

@@ -8,13 +8,13 @@ from itertools import chain, repeat
 from typing import Any
 
 import pytest
-from credentials_rotator import clock
-from credentials_rotator.verification import (
+from credentials_rotator.aws.verification import (
     FIRST_CHECK_SECONDS,
     REQUIRED_SUCCESSES,
     first_wait,
     prove_usable,
 )
+from credentials_rotator.settings import clock
 
 from testkit.key_propagation import Propagation
 from testkit.member_accounts import client_in

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from credentials_rotator import clients
+from credentials_rotator.aws import clients
 
 from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, RunResult
 from testkit.injector import Fault, Injector

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 import pytest
-from credentials_rotator import metrics, notifications
+from credentials_rotator.aws import metrics, notifications
 
 from testkit.event_subscriber import SOURCE, Subscriber
 from testkit.harness import Harness

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from credentials_rotator import clients
+from credentials_rotator.aws import clients
 
 from testkit.harness import Harness, RunResult
 from testkit.injector import Fault

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from credentials_rotator import rotate
+from credentials_rotator.handlers import rotate
 
 from testkit.harness import IN_USE_CHECK, VERIFICATION, Harness
 from testkit.stories import delivered_once

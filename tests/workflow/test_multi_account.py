@@ -18,8 +18,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from credentials_rotator import clients
-from credentials_rotator.notifications import FAILED as FAILED_EVENT
+from credentials_rotator.aws import clients
+from credentials_rotator.aws.notifications import FAILED as FAILED_EVENT
 
 from testkit.event_subscriber import Subscriber
 from testkit.harness import NORMAL_PATH, Harness

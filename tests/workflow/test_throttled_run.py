@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from credentials_rotator import throttling
+from credentials_rotator.aws import throttling
 
 from testkit.harness import HARNESS_AGENT, Harness
 from testkit.throttle_faults import Throttler

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from credentials_rotator.verification import FIRST_CHECK_SECONDS
+from credentials_rotator.aws.verification import FIRST_CHECK_SECONDS
 
 from testkit.aws_timing import AWS
 from testkit.harness import (
