@@ -270,7 +270,7 @@ variable "alarm_sns_topic_arn" {
 }
 
 variable "event_bus_name" {
-  description = "EventBridge bus that receives one event per user a run rotated (`IAM Access Key Rotated`), failed (`IAM Access Key Rotation Failed`) or deferred (`IAM Access Key Retirement Deferred`), with source `credentials-rotator.<name>` (output `event_source`): a bus name of this account and region, or a bus ARN of this region (a bus of another account must allow this account to put events). Default `default`, the account's default bus; `null` sends no events."
+  description = "EventBridge bus that receives one event per user a run rotated, failed or deferred (their detail types in output `event_detail_types`), with source `credentials-rotator.<name>` (output `event_source`): a bus name of this account and region, or a bus ARN of this region (a bus of another account must allow this account to put events). Default `default`, the account's default bus; `null` sends no events."
   type        = string
   default     = "default"
 
