@@ -15,8 +15,9 @@ run and per month at the default schedule.
 The multi-account row rotates MULTI_ACCOUNT_USERS users spread evenly over MEMBER_ACCOUNTS member
 accounts (none in the hub), each listed in the users parameter with its ``accountId``, each account
 with the member role (``testkit.member_accounts``); moto's AssumeRole refuses a role that does not
-exist, as AWS does (``testkit.moto_assume_role``). It measures what a member user costs on top of a
-hub user: the ``sts:AssumeRole`` of each account's role, counted with the other calls.
+exist, as AWS does (``testkit.world.patches.assume_role_as_aws``). It measures what a member user
+costs on top of a hub user: the ``sts:AssumeRole`` of each account's role, counted with the other
+calls.
 
 The throttled row rotates THROTTLED_USERS users while moto throttles every request above AWS's
 request-rate quotas (THROTTLED_QUOTAS; testkit/throttle_faults.py), and records the users rotated a
@@ -42,9 +43,10 @@ What it counts, and where from:
 moto keeps no history for a Distributed Map's child executions; the harness records their events
 as they happen (``Harness.child_history``). And moto's Secrets Manager finds a secret by scanning
 every secret, so each call costs time in proportion to the number of users, which AWS does not
-do: the harness gives moto's store an index (``harness.index_moto_secrets``; the same answers), so
-that the times measure the rotator rather than that scan. For the same reason the seeded emulator
-state is frozen out of Python's garbage collector (``gc.freeze``) before the run starts.
+do: the harness gives moto's store an index (``testkit.world.patches.secrets_found_by_key``; the
+same answers), so that the times measure the rotator rather than that scan. For the same reason
+the seeded emulator state is frozen out of Python's garbage collector (``gc.freeze``) before the
+run starts.
 """
 
 from __future__ import annotations
@@ -74,10 +76,11 @@ from credentials_rotator.settings import config
 
 from bench import aws_model
 from bench.run_work import Recorded, grouped, invocation_seconds, run_work
-from testkit import moto_assume_role
-from testkit.harness import HARNESS_AGENT, HARNESS_CLIENTS, REGION, Harness, deployed
+from testkit.harness import Harness, deployed
 from testkit.member_accounts import create_member_role
 from testkit.throttle_faults import RateQuota, RateQuotas
+from testkit.world.patches import assume_role_as_aws
+from testkit.world.setting import HARNESS_AGENT, HARNESS_CLIENTS, REGION
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -459,7 +462,7 @@ def bench(
             world.propagation.seconds = propagation_s
             if accounts:
                 # as AWS does: a role that does not exist cannot be assumed
-                moto_assume_role.patch(monkeypatch)
+                assume_role_as_aws.patch(monkeypatch)
                 delivered = seed_members(world, member_accounts(accounts), size // accounts)
             else:
                 delivered = seed(world, [f"bench-user-{n:05d}" for n in range(size)])

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from testkit.harness import HARNESS_CLIENTS, REGION
+from testkit.world.setting import HARNESS_CLIENTS, REGION
 
 # The events' source of the rotator the harness deploys (testkit/engine_environment.py).
 SOURCE = "credentials-rotator.ci-keys"

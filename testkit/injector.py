@@ -7,7 +7,7 @@ done afterwards happens: every later call of that invocation dies too, whatever 
 The harness reports the death as Lambda does, a ``Runtime.ExitError`` function error.
 
 A run is stopped as AWS stops it: ABORTED at once, while a Lambda invocation in flight runs on to
-its end (the harness patches moto so, see ``harness.abort_at_once``).
+its end (the harness patches moto so: testkit/world/patches/stop_aborts_at_once.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from testkit.harness import HARNESS_AGENT, INVOCATION, FunctionDied, Harness, Invocation
+from testkit.harness import Harness
+from testkit.runner.invocation import INVOCATION, FunctionDied, Invocation
+from testkit.world.setting import HARNESS_AGENT
 
 # The name under which each matrix test reports how many scenarios it played.
 MATRIX_PROPERTY = "fault scenarios"

@@ -1,11 +1,9 @@
-"""STS as AWS answers a new access key.
+"""How long IAM refuses a new access key, in the test world.
 
-moto's ``sts:GetCallerIdentity`` authenticates any access key: one that belongs to no IAM user gets
-a default identity (``user/moto``) and an inactive or deleted key still works. AWS refuses those
-with ``InvalidClientTokenId`` (403, "The security token included in the request is invalid."), and
-it refuses a new key for some seconds after ``CreateAccessKey`` too: IAM is eventually consistent
-and AWS gives no figure. ``sts_as_aws`` patches moto so, and ``Propagation``
-(``Harness.propagation``) says for how long a new key is refused: its first ``checks`` checks, its
+AWS refuses a new key (``InvalidClientTokenId``) for some seconds after ``CreateAccessKey``: IAM is
+eventually consistent and AWS gives no figure. moto's STS answers as AWS does once patched
+(testkit/world/patches/caller_identity_as_aws.py), and ``Propagation`` (``Harness.propagation``)
+says for how long a new key is refused: its first ``checks`` checks, its
 first ``seconds`` from its ``CreateAccessKey`` (as AWS counts them), or, for some users (by the
 rotator's name: ``<account_id>/<username>`` in a member account), ``forever``. Keys that are not IAM
 users' keys (the functions' ``testing`` credentials, standing for their roles) keep moto's answer.
@@ -22,17 +20,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
-import pytest
 from credentials_rotator.settings import clock
-from moto.core.exceptions import InvalidClientTokenIdError
-from moto.iam.models import IAMBackend, iam_backends
-from moto.sts.models import STSBackend
-
-from testkit.member_accounts import rotator_name
-
-IAM_USER_KEY_PREFIX = "AKIA"
 
 
 @dataclass
@@ -84,32 +73,3 @@ class Propagation:
     def checks_of(self, access_key_id: str) -> int:
         with self.lock:
             return self.seen.get(access_key_id, (0, 0.0))[0]
-
-
-def sts_as_aws(monkeypatch: pytest.MonkeyPatch, propagation: Any) -> None:
-    """Patch moto's GetCallerIdentity as described above, and its CreateAccessKey to tell
-    ``propagation()``, the rule in force, when each key was created."""
-    original = STSBackend.get_caller_identity
-    create_access_key = IAMBackend.create_access_key
-
-    def created(backend: IAMBackend, user_name: str, *args: Any, **kwargs: Any) -> Any:
-        key = create_access_key(backend, user_name, *args, **kwargs)
-        propagation().created_now(key.access_key_id)
-        return key
-
-    def get_caller_identity(
-        backend: STSBackend, access_key_id: str, region: str
-    ) -> tuple[str, str, str]:
-        if not access_key_id.startswith(IAM_USER_KEY_PREFIX):
-            return original(backend, access_key_id, region)
-        iam = iam_backends[backend.account_id][backend.partition]
-        key = iam.access_keys.get(access_key_id)
-        user = iam.users.get(key.user_name) if key and key.user_name else None
-        if user is None or key is None or key.status != "Active":
-            raise InvalidClientTokenIdError
-        if propagation().refuses(access_key_id, rotator_name(backend.account_id, user.name)):
-            raise InvalidClientTokenIdError
-        return user.id, user.arn, user.account_id
-
-    monkeypatch.setattr(STSBackend, "get_caller_identity", get_caller_identity)
-    monkeypatch.setattr(IAMBackend, "create_access_key", created)

@@ -3,7 +3,8 @@
 moto records a key's use on every call signed with it, at once and to the microsecond, on the
 world clock (testkit/world_clock.py). AWS documents neither a precision nor a delay for
 ``LastUsedDate`` (docs/aws-limits.md): its examples show whole minutes, and a use is published a
-while after it happened. A test that sets ``Harness.last_use`` gets that AWS: ``to_the_minute``
+while after it happened. A test that sets ``Harness.last_use`` gets that AWS
+(testkit/world/patches/key_last_use_as_aws.py): ``to_the_minute``
 drops the seconds of the answer, ``published_after`` answers the latest use at least that old
 (none when there is none yet; uses are kept from the moment a delay is set). Without them moto
 answers as it does.
@@ -13,12 +14,9 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
 
-import moto.iam.models
-import pytest
 from moto.core.utils import utcnow
-from moto.iam.models import AccessKeyLastUsed, IAMBackend
+from moto.iam.models import AccessKeyLastUsed
 
 
 @dataclass
@@ -42,28 +40,3 @@ class LastUse:
         if self.to_the_minute:
             timestamp = timestamp.replace(second=0, microsecond=0)
         return AccessKeyLastUsed(timestamp, last.service, last.region)
-
-
-def last_use_as_aws(monkeypatch: pytest.MonkeyPatch, model: LastUse) -> None:
-    """Patch moto: every use of a key is kept in ``model``, and GetAccessKeyLastUsed answers as
-    ``model`` says."""
-    visited = moto.iam.models.mark_account_as_visited
-    answer = IAMBackend.get_access_key_last_used
-
-    def mark_account_as_visited(
-        account_id: str, access_key: str, service: str, region: str
-    ) -> None:
-        visited(account_id, access_key, service, region)
-        if model.published_after:  # kept only while a delay is modelled: moto signs every call
-            model.uses.setdefault(access_key, []).append(utcnow())
-
-    def get_access_key_last_used(backend: IAMBackend, access_key_id: str) -> dict[str, Any]:
-        found = answer(backend, access_key_id)
-        used: AccessKeyLastUsed | None = found["last_used"]
-        if used is None or not (model.to_the_minute or model.published_after):
-            return found
-        return {**found, "last_used": model.answer(access_key_id, used)}
-
-    # moto's responses import it from moto.iam.models on every call signed with a key.
-    monkeypatch.setattr(moto.iam.models, "mark_account_as_visited", mark_account_as_visited)
-    monkeypatch.setattr(IAMBackend, "get_access_key_last_used", get_access_key_last_used)

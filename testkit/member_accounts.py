@@ -19,8 +19,8 @@ from botocore.config import Config
 
 MEMBER_ROLE_NAME = "credentials-rotator-member"
 HUB_ACCOUNT = "123456789012"
-# The user agent of the harness's own clients (testkit/harness.py, HARNESS_AGENT): the workflow
-# tier's authorization guard and fault injector leave their calls alone.
+# The user agent of the harness's own clients (testkit/world/setting.py, HARNESS_AGENT): the
+# workflow tier's authorization guard and fault injector leave their calls alone.
 TEST_CLIENTS = Config(user_agent_extra="rotator-test-harness")
 
 

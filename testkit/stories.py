@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from testkit.harness import Harness, RunResult
+from testkit.harness import Harness
 from testkit.injector import Fault, Injector
+from testkit.runner.run_result import RunResult
 
 # The run guard refuses for 15 minutes after a stopped run (a function it invoked may still run):
 # a run after a stopped one comes later than that.

@@ -94,12 +94,19 @@ class Terraform:
         return result
 
     def plan_json(
-        self, directory: Path, variables: Mapping[str, Any], endpoint: str, files: Path
+        self,
+        directory: Path,
+        variables: Mapping[str, Any],
+        endpoint: str,
+        files: Path,
+        *,
+        endpoint_variable: str = "endpoint",
     ) -> tuple[dict[str, Any] | None, str]:
-        """`terraform plan` of ``directory`` with ``variables`` and the ``endpoint`` variable (a
-        moto server's URL), then `terraform show -json`: (the plan, "") or, when the plan fails,
-        (None, its output). ``files`` names the variables and plan files written meanwhile
-        (``<files>.tfvars.json``, ``<files>.tfplan``), removed after."""
+        """`terraform plan` of ``directory`` with ``variables`` and ``endpoint`` (a moto server's
+        URL) as the variable ``endpoint_variable``, then `terraform show -json`: (the plan, "")
+        or, when the plan fails, (None, its output). ``files`` names the variables and plan files
+        written meanwhile (``<files>.tfvars.json``, ``<files>.tfplan``), removed after. The one
+        way the tiers plan and show a root module."""
         variables_file = files.with_name(f"{files.name}.tfvars.json")
         plan_file = files.with_name(f"{files.name}.tfplan")
         files.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +120,7 @@ class Terraform:
                 "-refresh=false",
                 "-lock=false",
                 f"-var-file={variables_file}",
-                f"-var=endpoint={endpoint}",
+                f"-var={endpoint_variable}={endpoint}",
                 f"-out={plan_file}",
                 timeout=600,
                 check=False,

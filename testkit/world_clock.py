@@ -8,8 +8,8 @@ process's wall clock, microseconds apart, and the engine compares such times to 
 traveller: ``datetime.now``, ``time.time`` and their kin answer its time in every thread (moto's
 Step Functions interpreter runs its executions in threads of its own), so moto and
 ``credentials_rotator.settings.clock.now`` read one clock. It ticks with real time, so everything
-keeps its order, and ``WorldClock`` moves it where AWS would take time: a test never sleeps to
-cross a second.
+keeps its order, and ``WorldClock`` moves it where AWS would take time: a test never sleeps to cross
+a second.
 
 What stays real: ``time.monotonic`` and ``time.sleep`` (a test's own time limits, moto's Lambda
 and task timeouts, which wait on ``threading.Event``). Two waits are moved onto the clock:
@@ -17,8 +17,9 @@ and task timeouts, which wait on ``threading.Event``). Two waits are moved onto 
   waiting thread only, which moves with its waits and nothing else: one invocation's wait is not
   the others', which run alongside it in AWS, and a time limit counts the same waits however
   busy the machine is;
-- a Step Functions ``Wait`` state (``wait_states_on_the_clock``) ends when the world clock passes
-  its end: in real time as in moto, or at once when a test moves the clock past it.
+- a Step Functions ``Wait`` state ends when the world clock passes its end: in real time as in
+  moto, or at once when a test moves the clock past it (testkit/world/patches/
+  wait_states_on_the_clock.py).
 """
 
 from __future__ import annotations
@@ -28,21 +29,15 @@ import datetime
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import time_machine
 from credentials_rotator.settings import clock
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
-    WaitFunction,
-)
 
 SECOND = datetime.timedelta(seconds=1)
 MINUTE = datetime.timedelta(minutes=1)
-# How far into the next second ``to_next_second`` lands, and how often a Wait state looks at the
-# clock.
+# How far into the next second ``to_next_second`` lands.
 INTO_THE_SECOND = datetime.timedelta(milliseconds=10)
-WAIT_STATE_POLL_SECONDS = 0.005
 
 
 class WorldClock:
@@ -106,18 +101,3 @@ def engine_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(clock, "monotonic", lambda: thread_clock.at)
     monkeypatch.setattr(clock, "sleep", sleep)
-
-
-def wait_states_on_the_clock(monkeypatch: pytest.MonkeyPatch, world: WorldClock) -> None:
-    """A ``Wait`` state ends when the world clock has passed its end, or when its execution stops.
-
-    moto waits the state's seconds in real time on the execution's state event; a test that
-    moves the clock past the end would still wait them.
-    """
-
-    def wait_interval(function: WaitFunction, env: Any, wait_seconds: int) -> None:
-        end = world.now() + datetime.timedelta(seconds=wait_seconds)
-        while env.is_running() and world.now() < end:
-            env.program_state_event.wait(WAIT_STATE_POLL_SECONDS)
-
-    monkeypatch.setattr(WaitFunction, "_wait_interval", wait_interval)

@@ -59,10 +59,10 @@ def engine_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 @pytest.fixture(autouse=True)
 def moto_assume_role(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto refuses AssumeRole as AWS does: no such role, or an external id its trust requires
-    and the caller did not pass (testkit/moto_assume_role.py)."""
-    from testkit import moto_assume_role
+    and the caller did not pass (testkit/world/patches/assume_role_as_aws.py)."""
+    from testkit.world.patches import assume_role_as_aws
 
-    moto_assume_role.patch(monkeypatch)
+    assume_role_as_aws.patch(monkeypatch)
 
 
 # Versions of a secret Secrets Manager keeps (it removes unlabelled ones beyond these once they are

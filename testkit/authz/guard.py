@@ -131,7 +131,7 @@ __all__ = [
 # The function whose code is running in this context (the module's function key), or None: the
 # state machine.
 RUNNING_FUNCTION: ContextVar[str | None] = ContextVar("testkit_authz_function", default=None)
-# What the harness's own clients put in their user agent (testkit/harness.py).
+# What the harness's own clients put in their user agent (testkit/world/setting.py).
 HARNESS_AGENT = "rotator-test-harness"
 # Step Functions delivers its logs through CloudWatch Logs' vended-log API with these actions,
 # which take no resource.

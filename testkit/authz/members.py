@@ -10,18 +10,19 @@ A hub function reaches a member account's users in two steps, and AWS authorizes
 - every call signed with the member role's credentials: the member role's policy decides it,
   against the member account's users (their paths and tags).
 
-``plan_member_role`` plans the submodule as each member account applies it, every configuration
-missing from the cache in one plan (those of ``member_configurations.json`` beside this file, and
-those cached for earlier versions of the files, as ``configuration_set`` does for the hub): a
-generated root calls the submodule once per configuration, each through a provider of its own
-account. A moto server answers the account lookup, each provider signing with credentials moto
-issued for a role in that account, so the policy's ARNs name the account exactly as Terraform
-renders them there. ``member_roles_for`` derives each member account's inputs from the hub's
-configuration: its listed users (``usernames``), its selection (``user_path_prefix``,
-``user_tag``), the hub's ``member_external_id`` and role name, and as ``hub_role_arns`` the hub's
-``function_role_arns`` output: the roles of the functions the module attaches
-``<function name>-member-roles-<n>`` to (``outputs.tf``, ``accounts.tf``). Plans are cached under
-``.build/authz/`` as the hub's are, keyed by the submodule's files and the inputs.
+``plan_member_role`` plans the submodule as each member account applies it
+(testkit/authz/planning.py plans both it and the hub), every configuration missing from the cache
+in one plan (those of ``member_configurations.json`` beside this file, and those cached for earlier
+versions of the files, as ``configuration_set`` does for the hub): a generated root calls the
+submodule once per configuration, each through a provider of its own account. A moto server answers
+the account lookup, each provider signing with credentials moto issued for a role in that account,
+so the policy's ARNs name the account exactly as Terraform renders them there. ``member_roles_for``
+derives each member account's inputs from the hub's configuration: its listed users
+(``usernames``), its selection (``user_path_prefix``, ``user_tag``), the hub's
+``member_external_id`` and role name, and as ``hub_role_arns`` the hub's ``function_role_arns``
+output: the roles of the functions the module attaches ``<function name>-member-roles-<n>`` to
+(``outputs.tf``, ``accounts.tf``). Plans are cached under ``.build/authz/`` as the hub's are, keyed
+by the submodule's files and the inputs.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from typing import Any
 
 import boto3
 
-from testkit.authz import configuration_set
+from testkit.authz import configuration_set, planning
 from testkit.authz import planned as hub
+from testkit.authz.planning import Planning
 from testkit.authz.policy import (
     AuthorizationRequest,
     Context,
@@ -50,12 +52,13 @@ from testkit.authz.policy import (
     evaluate,
 )
 from testkit.engine_environment import FAKE_AWS
+from testkit.terraform import Terraform
 
 SUBMODULE = hub.REPO / "modules" / "member-role"
 # The member configurations planned with a missing one (``python -m testkit.authz.members`` lists
 # the cached ones there), and the generated root that plans them.
 SET_FILE = Path(__file__).with_name("member_configurations.json")
-BATCH_ROOT = hub.CACHE / "member-roles"
+BATCH_ROOT = planning.CACHE / "member-roles"
 # The hub's managed policies that let its functions assume the member roles (accounts.tf),
 # ``<function name>-member-roles-<n>``; the module's function_role_arns output is the roles they
 # are attached to.
@@ -236,52 +239,30 @@ def cache_key(configuration: MemberRoleConfiguration) -> str:
 def plan_member_role(configuration: MemberRoleConfiguration) -> MemberRole:
     """The member role planned for ``configuration`` (once; then from the cache), with every
     other known configuration missing from the cache."""
-    return hub.planned_with_the_missing(
-        configuration,
+    member: Planning[MemberRoleConfiguration, MemberRole] = Planning(
         known=known_configurations,
         key_of=cache_key,
-        from_cache=_from_cache,
-        plan_into_cache=_plan_into_cache,
+        plan=_terraform_plan,
+        read=role_from_plan,
+        from_json=MemberRole.from_json,
     )
-
-
-def _plan_into_cache(batch: Mapping[str, MemberRoleConfiguration]) -> None:
-    try:
-        plan = _terraform_plan(batch)
-    except hub.PlanRefused as exc:
-        if len(batch) == 1:
-            (key,) = batch
-            hub._write(hub.CACHE / f"{key}.refused.txt", str(exc))
-        raise
-    for key, configuration in batch.items():
-        role = role_from_plan(plan, configuration, module_call=key)
-        hub._write(hub.CACHE / f"{key}.json", json.dumps(role.to_json(), indent=1, sort_keys=True))
-
-
-def _from_cache(key: str, configuration: MemberRoleConfiguration) -> MemberRole | None:
-    cached, refused = hub.CACHE / f"{key}.json", hub.CACHE / f"{key}.refused.txt"
-    if cached.exists():
-        return MemberRole.from_json(json.loads(cached.read_text()), configuration)
-    if refused.exists():
-        raise hub.PlanRefused(refused.read_text())
-    return None
+    return member.planned(configuration)
 
 
 def _terraform_plan(batch: Mapping[str, MemberRoleConfiguration]) -> dict[str, Any]:
     """One plan of ``batch`` (by cache key), each configuration as a call of the submodule."""
-    terraform = hub._terraform()
     accounts = sorted({c.account_id for c in batch.values()})
-    BATCH_ROOT.mkdir(parents=True, exist_ok=True)
-    with hub.moto_server() as endpoint:
-        root = _batch_root(batch, {a: _credentials_in(endpoint, a) for a in accounts})
-        (BATCH_ROOT / "main.tf.json").write_text(json.dumps(root, indent=1))
+
+    def root(terraform: Terraform, endpoint: str) -> tuple[Path, Mapping[str, Any]]:
+        BATCH_ROOT.mkdir(parents=True, exist_ok=True)
+        written = _batch_root(batch, {a: _credentials_in(endpoint, a) for a in accounts})
+        (BATCH_ROOT / "main.tf.json").write_text(json.dumps(written, indent=1))
         # Each batch calls the submodule under other names: installed anew every time.
         terraform.run(BATCH_ROOT, "init", "-backend=false", "-input=false", "-no-color")
-        plan, output = terraform.plan_json(BATCH_ROOT, {}, endpoint, hub.CACHE / min(batch))
-    if plan is None:
-        described = ", ".join(c.describe() for c in batch.values())
-        raise hub.refusal(output, described)
-    return plan
+        return BATCH_ROOT, {}
+
+    described = ", ".join(c.describe() for c in batch.values())
+    return planning.plan_and_show(root, min(batch), described)
 
 
 def _credentials_in(endpoint: str, account_id: str) -> Mapping[str, str]:
@@ -352,7 +333,7 @@ def known_configurations() -> list[MemberRoleConfiguration]:
 
 def _cached_entries() -> list[dict[str, Any]]:
     entries = []
-    for path in sorted(hub.CACHE.glob("member-*.json")):
+    for path in sorted(planning.CACHE.glob("member-*.json")):
         data = json.loads(path.read_text())
         account_id = str(data.get("role_arn", "")).split(":")[4:5]
         if "configuration" in data and account_id:
@@ -366,7 +347,7 @@ def write_set() -> int:
 
 
 def role_from_plan(
-    plan: Mapping[str, Any], configuration: MemberRoleConfiguration, *, module_call: str
+    plan: Mapping[str, Any], configuration: MemberRoleConfiguration, module_call: str
 ) -> MemberRole:
     """The one role the submodule's call ``module_call`` plans, with its inline and attached
     policies and its trust."""

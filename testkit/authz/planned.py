@@ -17,48 +17,33 @@ the member roles (``<function name>-member-roles-<n>``) are gathered with the re
 roles themselves are another module's (``modules/member-role``), planned by
 testkit/authz/members.py.
 
-Each distinct configuration is planned once: the result is cached under ``.build/authz/``, keyed
-by a hash of every ``*.tf`` file of the module, the state machine template, the fixture and the
-parameters, so a plan is never older than the files it came from. A cached plan loads in
-milliseconds. A plan takes 10 to 30 s, and most of it is Terraform's and the provider's own work,
-which one plan of many configurations shares (the fixture plans the module once per
-configuration, ``for_each``): so a configuration missing from the cache is planned together with
-every other configuration of the set (``configuration_set``: those the tiers plan, and those
-cached for earlier versions of the files) whose plan is missing too. A clean clone, or an edited
-``.tf`` file, costs one plan of the set instead of one plan per configuration. Without Terraform,
-the provider mirror or moto's server, ``PlanningUnavailable`` names what is missing.
+Each distinct configuration is planned once (testkit/authz/planning.py): the result is cached
+under ``.build/authz/``, keyed by a hash of every ``*.tf`` file of the module, the state machine
+template, the fixture and the parameters, so a plan is never older than the files it came from.
+A configuration missing from the cache is planned together with every other configuration of the
+set (``configuration_set``: those the tiers plan, and those cached for earlier versions of the
+files) whose plan is missing too.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
-import importlib.util
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from testkit import terraform as tf
-from testkit.authz import configuration_set
+from testkit.authz import configuration_set, planning
+from testkit.authz.planning import PlanError, Planning
 from testkit.authz.policy import Policy
+from testkit.terraform import Terraform
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).resolve().parent / "fixture"
-CACHE = REPO / ".build" / "authz"
 TEMPLATE = REPO / "step_function.asl.json.tpl"
 MODULE_CALL = "rotator"
-# What ``planned_with_the_missing`` plans (the hub's or a member role's configuration) and gives.
-Configuration = TypeVar("Configuration")
-Planned = TypeVar("Planned")
 NAME = "ci-keys"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -78,14 +63,6 @@ CACHE_FORMAT = 2
 INLINE_LIMIT = 10_240
 MANAGED_LIMIT = 6_144
 MANAGED_PER_ROLE = 10
-
-
-class PlanningUnavailable(RuntimeError):
-    """Terraform, the provider mirror or moto's server is missing: nothing can be planned."""
-
-
-class PlanError(RuntimeError):
-    """The plan holds something the policies cannot be read from (named in the message)."""
 
 
 @dataclass(frozen=True)
@@ -378,92 +355,26 @@ def plan_policies(
 
 def plan_configuration(configuration: PlanConfiguration) -> PlannedPolicies:
     """``plan_policies`` for a ready configuration; a refusal by Terraform is cached as well."""
-    return planned_with_the_missing(
-        configuration,
+    hub: Planning[PlanConfiguration, PlannedPolicies] = Planning(
         known=_configuration_set,
         key_of=cache_key,
-        from_cache=_from_cache,
-        plan_into_cache=_plan_into_cache,
+        plan=_terraform_plan,
+        read=policies_from_plan,
+        from_json=PlannedPolicies.from_json,
     )
-
-
-def planned_with_the_missing(
-    configuration: Configuration,
-    *,
-    known: Callable[[], Iterable[Configuration]],
-    key_of: Callable[[Configuration], str],
-    from_cache: Callable[[str, Configuration], Planned | None],
-    plan_into_cache: Callable[[Mapping[str, Configuration]], None],
-) -> Planned:
-    """``configuration`` planned once, then read from the cache. Planned in one plan with every
-    configuration of ``known`` missing from the cache, or alone when that plan fails (one refused
-    configuration fails a plan); one planning at a time across processes."""
-    key = key_of(configuration)
-    found = from_cache(key, configuration)
-    if found is not None:
-        return found
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with _locked(CACHE / ".lock"):
-        found = from_cache(key, configuration)  # planned by another process meanwhile
-        if found is not None:
-            return found
-        others = {key_of(other): other for other in known() if other != configuration}
-        missing = {k: c for k, c in others.items() if not _cached(k)}
-        try:
-            plan_into_cache({key: configuration, **missing})
-        except PlanError:
-            if not missing:
-                raise
-            plan_into_cache({key: configuration})
-    found = from_cache(key, configuration)
-    assert found is not None, f"{configuration} was planned but not cached"
-    return found
+    return hub.planned(configuration)
 
 
 def _configuration_set() -> list[PlanConfiguration]:
     """The configurations worth planning with a missing one; an entry of another shape (the
     configuration's fields changed since it was listed) is left out."""
     found = []
-    for variables in configuration_set.known(CACHE):
+    for variables in configuration_set.known(planning.CACHE):
         try:
             found.append(PlanConfiguration.from_variables(variables))
         except (KeyError, TypeError, AttributeError):
             continue
     return found
-
-
-def _plan_into_cache(batch: Mapping[str, PlanConfiguration]) -> None:
-    """Plan the configurations of ``batch`` (by cache key) in one plan and cache each; a
-    refusal of a batch of one is cached too."""
-    try:
-        plan = _terraform_plan(batch)
-    except PlanRefused as exc:
-        if len(batch) == 1:
-            (key,) = batch
-            _write(CACHE / f"{key}.refused.txt", str(exc))
-        raise
-    for key, configuration in batch.items():
-        planned = policies_from_plan(plan, configuration, instance=key)
-        _write(CACHE / f"{key}.json", json.dumps(planned.to_json(), indent=1, sort_keys=True))
-
-
-def _cached(key: str) -> bool:
-    return (CACHE / f"{key}.json").exists() or (CACHE / f"{key}.refused.txt").exists()
-
-
-def _from_cache(key: str, configuration: PlanConfiguration) -> PlannedPolicies | None:
-    cached, refused = CACHE / f"{key}.json", CACHE / f"{key}.refused.txt"
-    if cached.exists():
-        return PlannedPolicies.from_json(json.loads(cached.read_text()), configuration)
-    if refused.exists():
-        raise PlanRefused(refused.read_text())
-    return None
-
-
-def _write(path: Path, text: str) -> None:
-    temporary = path.with_suffix(f".tmp{os.getpid()}")
-    temporary.write_text(text)
-    temporary.replace(path)
 
 
 def cache_key(configuration: PlanConfiguration) -> str:
@@ -477,114 +388,20 @@ def cache_key(configuration: PlanConfiguration) -> str:
     return digest.hexdigest()[:32]
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One planning at a time across processes (they share Terraform's data directory)."""
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-# --- running Terraform ---------------------------------------------------------------------------
-
-
-def _terraform() -> Any:
-    binary = tf.find_terraform()
-    if binary is None:
-        raise PlanningUnavailable(
-            "terraform is not on PATH: the authorization checks plan the module's policies with "
-            "it (install Terraform 1.9 or newer)"
-        )
-    if not tf.mirror_available():
-        raise PlanningUnavailable(
-            f"the AWS provider mirror {tf.MIRROR / tf.AWS_PROVIDER} is missing: "
-            "the authorization checks plan the module offline with it"
-        )
-    return tf.Terraform.create(binary)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def moto_server(environment: Mapping[str, str] | None = None) -> Iterator[str]:
-    """tests/terraform/moto_for_plan.py on a free local port, for the provider's lookups (also
-    the least-privilege test's); ``environment`` is added to the server's (``MOTO_ACCOUNT_ID``:
-    the account it answers as)."""
-    if importlib.util.find_spec("flask") is None:
-        raise PlanningUnavailable(
-            "moto's server needs flask (moto[server], pinned in requirements-dev.txt) to answer "
-            "the provider while the module is planned"
-        )
-    script = REPO / "tests" / "terraform" / "moto_for_plan.py"
-    if not script.exists():
-        raise PlanningUnavailable(f"{script} is missing")
-    port = _free_port()
-    CACHE.mkdir(parents=True, exist_ok=True)
-    log_path = CACHE / "moto_server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(  # noqa: S603  (our own script, with this interpreter)
-            [sys.executable, str(script), "-H", "127.0.0.1", "-p", str(port)],
-            env={**os.environ, **(environment or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise PlanningUnavailable(
-                            f"moto's server did not start; see {log_path}"
-                        ) from None
-                    time.sleep(0.1)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-
-
-class PlanRefused(PlanError):
-    """The module's input validation refused the configuration (cached like a plan)."""
-
-
 def _terraform_plan(batch: Mapping[str, PlanConfiguration]) -> dict[str, Any]:
     """One plan of the fixture with ``batch`` as its ``configurations`` (by cache key)."""
-    terraform = _terraform()
-    name = min(batch)
     described = (
         next(iter(batch.values())).describe()
         if len(batch) == 1
         else f"{len(batch)} configurations at once"
     )
     configurations = {key: c.variables() for key, c in batch.items()}
-    terraform.init(FIXTURE)
-    with moto_server() as endpoint:
-        plan, output = terraform.plan_json(
-            FIXTURE, {"configurations": configurations}, endpoint, CACHE / name
-        )
-    if plan is None:
-        raise refusal(output, f"the module's configuration ({described})")
-    return plan
 
+    def root(terraform: Terraform, endpoint: str) -> tuple[Path, Mapping[str, Any]]:
+        terraform.init(FIXTURE)
+        return FIXTURE, {"configurations": configurations}
 
-def refusal(output: str, planned: str) -> PlanError:
-    """The error of a plan that failed: ``PlanRefused`` when an input validation refused it."""
-    start = output.find("Error:")
-    refused = "checked by the validation rule" in output
-    return (PlanRefused if refused else PlanError)(
-        f"terraform plan {'refused' if refused else 'failed for'} {planned}:\n"
-        + (output[start:] if start >= 0 else output[-4000:]).strip()[:4000]
-    )
+    return planning.plan_and_show(root, min(batch), f"the module's configuration ({described})")
 
 
 # --- reading the plan ----------------------------------------------------------------------------

@@ -17,8 +17,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from testkit.harness import INVOCATION, Harness, account_of_call
+from testkit.checks.call_log import account_of_call
+from testkit.harness import Harness
 from testkit.member_accounts import rotator_name
+from testkit.runner.invocation import INVOCATION
 
 
 class KeyGuard:

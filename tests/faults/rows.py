@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness
+from testkit.consumer.handler import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT
+from testkit.harness import Harness
 from testkit.injector import Fault, Injector
 
 

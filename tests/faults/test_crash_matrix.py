@@ -33,7 +33,9 @@ import pytest
 from invariants import KeyGuard, after_run, nothing_unaccounted, recovered
 from rows import ROWS, UNTOUCHABLE
 
-from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, captured_text, deployed
+from testkit.checks.recorded import captured_text
+from testkit.consumer.handler import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT
+from testkit.harness import Harness, deployed
 from testkit.injector import LAMBDA_TASKS, MATRIX_PROPERTY, CallRecord, Fault, Injector
 from testkit.member_accounts import create_member_role
 from testkit.stories import AFTER_A_STOP

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.authz.planned import PlanningUnavailable, moto_server
+from testkit.authz.planning import PlanningUnavailable, moto_server
 from testkit.terraform import REPO, Terraform, find_terraform
 
 

@@ -20,7 +20,6 @@ from github_actions_handler.targets import parse_target as parse_github_target
 from gitlab_ci_handler.targets import GitLabTarget
 from gitlab_ci_handler.targets import parse_target as parse_gitlab_target
 
-from testkit.authz.planned import moto_server
 from testkit.terraform import REPO, Terraform
 
 TOKEN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:demo/token-AbCdEf"
@@ -37,26 +36,24 @@ def resources(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def planned(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def planned(
+    terraform: Terraform, moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """Each example's planned resources by address."""
     found = {}
-    with moto_server() as endpoint:
-        for example, (token_variable, _) in EXAMPLES.items():
-            directory = REPO / "examples" / example
-            plan_file = tmp_path_factory.mktemp(example) / "plan"
-            terraform.init(directory)
-            terraform.run(
-                directory,
-                "plan",
-                "-input=false",
-                "-no-color",
-                f"-out={plan_file}",
-                f"-var=aws_endpoint_url={endpoint}",
-                f"-var={token_variable}={TOKEN_ARN}",
-            )
-            shown = json.loads(terraform.run(directory, "show", "-json", str(plan_file)).stdout)
-            root = shown["planned_values"]["root_module"]
-            found[example] = {r["address"]: r["values"] for r in resources(root)}
+    for example, (token_variable, _) in EXAMPLES.items():
+        directory = REPO / "examples" / example
+        terraform.init(directory)
+        shown, refusal = terraform.plan_json(
+            directory,
+            {token_variable: TOKEN_ARN},
+            moto_endpoint,
+            tmp_path_factory.mktemp(example) / "plan",
+            endpoint_variable="aws_endpoint_url",
+        )
+        assert shown is not None, refusal
+        root = shown["planned_values"]["root_module"]
+        found[example] = {r["address"]: r["values"] for r in resources(root)}
     return found
 
 

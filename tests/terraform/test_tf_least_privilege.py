@@ -154,18 +154,9 @@ def implied_actions(actions: set[str], with_kms: bool) -> set[str]:
 @pytest.fixture(scope="module")
 def plan(terraform: Terraform, moto_endpoint: str) -> dict[str, Any]:
     terraform.init(FIXTURE)
-    plan_file = BUILD / "least-privilege.tfplan"
-    terraform.run(
-        FIXTURE,
-        "plan",
-        "-input=false",
-        "-no-color",
-        "-refresh=false",
-        f"-var=endpoint={moto_endpoint}",
-        f"-out={plan_file}",
-        timeout=300,
-    )
-    return json.loads(terraform.run(FIXTURE, "show", "-json", str(plan_file)).stdout)
+    planned, refusal = terraform.plan_json(FIXTURE, {}, moto_endpoint, BUILD / "least-privilege")
+    assert planned is not None, refusal
+    return planned
 
 
 def planned(plan: dict[str, Any], instance: str, address: str) -> dict[str, Any]:

@@ -21,7 +21,6 @@ import pytest
 from engine_actions import Package
 from test_tf_least_privilege import USER_LISTING, actions_of, planned, policy, resources_for
 
-from testkit.authz.planned import PlanningUnavailable, moto_server
 from testkit.terraform import BUILD, REPO, Terraform
 
 FIXTURE = Path(__file__).parent / "fixtures" / "member_role"
@@ -78,24 +77,11 @@ KEY_ACTIONS = ENGINE_IAM - USER_LISTING
 
 
 @pytest.fixture(scope="module")
-def plan(terraform: Terraform) -> dict[str, Any]:
-    plan_file = BUILD / "member-role.tfplan"
-    try:
-        with moto_server() as endpoint:
-            terraform.init(FIXTURE)
-            terraform.run(
-                FIXTURE,
-                "plan",
-                "-input=false",
-                "-no-color",
-                "-refresh=false",
-                f"-var=endpoint={endpoint}",
-                f"-out={plan_file}",
-                timeout=300,
-            )
-    except PlanningUnavailable as exc:
-        pytest.fail(str(exc))
-    return json.loads(terraform.run(FIXTURE, "show", "-json", str(plan_file)).stdout)
+def plan(terraform: Terraform, moto_endpoint: str) -> dict[str, Any]:
+    terraform.init(FIXTURE)
+    planned, refusal = terraform.plan_json(FIXTURE, {}, moto_endpoint, BUILD / "member-role")
+    assert planned is not None, refusal
+    return planned
 
 
 def test_the_engine_calls_key_actions_and_both_listings() -> None:

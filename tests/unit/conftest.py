@@ -12,7 +12,8 @@ import pytest
 from credentials_rotator.settings.config import Config
 from moto import mock_aws
 
-from testkit.key_propagation import Propagation, sts_as_aws
+from testkit.key_propagation import Propagation
+from testkit.world.patches import caller_identity_as_aws
 from testkit.world_clock import WorldClock, engine_waits, travelling
 
 
@@ -39,7 +40,7 @@ def aws(
     """moto on the world clock, with STS answering new access keys as AWS does and the engine's
     waits virtual."""
     with mock_aws():
-        sts_as_aws(engine_env, lambda: propagation)
+        caller_identity_as_aws.patch(engine_env, lambda: propagation)
         engine_waits(engine_env)
         yield
 

@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from testkit import authorization
-from testkit.authz import members, planned
+from testkit.authz import members, planned, planning
 from testkit.authz.facts import MotoFacts
 from testkit.authz.guard import AuthorizationGuard
 from testkit.authz.members import MemberRole, MemberRoleConfiguration, trust_decision
@@ -494,7 +494,7 @@ def test_given_listed_and_cached_configurations_then_each_is_known_once(
     set_file = tmp_path / "member_configurations.json"
     set_file.write_text(json.dumps([listed.entry(), {"account_id": OTHER, "shape": "old"}]))
     monkeypatch.setattr(members, "SET_FILE", set_file)
-    monkeypatch.setattr(planned, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(planning, "CACHE", tmp_path / "cache")
     (tmp_path / "cache").mkdir()
     for configuration in (listed, cached):
         role = MemberRole(configuration, f"arn:aws:iam::{configuration.account_id}:role/r", (), {})

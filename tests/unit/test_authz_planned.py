@@ -17,16 +17,16 @@ from typing import Any
 import boto3
 import pytest
 
-from testkit.authz import configuration_set, planned
+from testkit.authz import configuration_set, planned, planning
 from testkit.authz.facts import MotoFacts
 from testkit.authz.planned import (
     STATE_MACHINE,
     PlanError,
     PlannedPolicies,
-    PlanningUnavailable,
     plan_policies,
     policies_from_plan,
 )
+from testkit.authz.planning import PlanningUnavailable
 from testkit.authz.policy import Outcome, evaluate
 from testkit.authz.requests import requests_for
 
@@ -286,21 +286,21 @@ def test_given_an_index_that_cannot_be_resolved_when_gathered_then_it_is_refused
 def test_given_no_terraform_when_planning_then_it_names_what_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    tf_harness = planned.tf
+    tf_harness = planning.tf
     monkeypatch.setattr(tf_harness, "find_terraform", lambda: None)
     with pytest.raises(PlanningUnavailable, match="terraform is not on PATH"):
-        planned._terraform()
+        planning.find_terraform()
     monkeypatch.setattr(tf_harness, "find_terraform", lambda: "/usr/bin/terraform")
     monkeypatch.setattr(tf_harness, "mirror_available", lambda: False)
     with pytest.raises(PlanningUnavailable, match="provider mirror"):
-        planned._terraform()
+        planning.find_terraform()
 
 
 def test_given_no_flask_when_the_moto_server_is_started_then_it_names_what_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(planned.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(PlanningUnavailable, match="flask"), planned.moto_server():
+    monkeypatch.setattr(planning.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(PlanningUnavailable, match="flask"), planning.moto_server():
         pass
 
 
@@ -359,7 +359,7 @@ def test_given_a_set_of_configurations_when_one_is_planned_then_the_others_are_p
     listed = tmp_path / "configurations.json"
     listed.write_text(json.dumps([asked.variables(), other.variables()]))
     monkeypatch.setattr(configuration_set, "SET_FILE", listed)
-    monkeypatch.setattr(planned, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(planning, "CACHE", tmp_path / "cache")
     plans: list[int] = []
     terraform_plan = planned._terraform_plan
     monkeypatch.setattr(

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from testkit.harness import INVOCATION, FunctionDied, Invocation
 from testkit.injector import Fault, Injector
+from testkit.runner.invocation import INVOCATION, FunctionDied, Invocation
 
 CREATE = SimpleNamespace(name="CreateAccessKey")
 

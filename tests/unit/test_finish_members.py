@@ -2,7 +2,7 @@
 through its member role; an account unreachable fails its users and no other.
 
 moto keeps one backend per account (testkit.member_accounts seeds them); AssumeRole refuses a
-missing role as AWS does (testkit/moto_assume_role.py).
+missing role as AWS does (testkit/world/patches/assume_role_as_aws.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import base64
 import secrets
 import string
 
-from testkit.harness import SECRET_LENGTH, SecretWatch
+from testkit.checks.secret_watch import SECRET_LENGTH, SecretWatch
 
 ALPHABET = string.ascii_letters + string.digits + "/+"
 

@@ -1,10 +1,10 @@
 """Fixtures of the workflow tests.
 
 moto without Docker only echoes a Lambda invoke, so ``harness`` patches
-``LambdaSimpleBackend.invoke`` to run the real handlers in-process (testkit/harness.py has the
-details), and checks after every test that no secret access key leaked into a history or a log,
-that no state passed Step Functions' limits, and that IAM would have allowed every call
-(testkit/authorization.py).
+``LambdaSimpleBackend.invoke`` to run the real handlers in-process (testkit/harness.py names the
+parts, testkit/world/patches/ each change to moto), and checks after every test that no secret
+access key leaked into a history or a log, that no state passed Step Functions' limits, and that
+IAM would have allowed every call (testkit/authorization.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import pytest
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from testkit import asl_render
-from testkit.harness import Harness, captured_text, deployed
+from testkit.checks.recorded import captured_text
+from testkit.harness import Harness, deployed
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from credentials_rotator.aws import clients
 
-from testkit.harness import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT, Harness, RunResult
+from testkit.consumer.handler import REFUSE, STORE_THEN_TIME_OUT, TIME_OUT
+from testkit.harness import Harness
 from testkit.injector import Fault, Injector
+from testkit.runner.run_result import RunResult
 from testkit.stories import AFTER_A_STOP, delivered_once, run_with
 
 pytestmark = pytest.mark.workflow

@@ -15,8 +15,9 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from credentials_rotator.aws import clients
 
-from testkit.harness import Harness, RunResult
+from testkit.harness import Harness
 from testkit.injector import Fault
+from testkit.runner.run_result import RunResult
 from testkit.stories import delivered_once, run_with
 
 pytestmark = pytest.mark.workflow

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from credentials_rotator.handlers import rotate
 
-from testkit.harness import IN_USE_CHECK, VERIFICATION, Harness
+from testkit.checks.expected_calls import IN_USE_CHECK, VERIFICATION
+from testkit.harness import Harness
 from testkit.stories import delivered_once
 
 pytestmark = pytest.mark.workflow

@@ -21,8 +21,9 @@ import pytest
 from credentials_rotator.aws import clients
 from credentials_rotator.aws.notifications import FAILED as FAILED_EVENT
 
+from testkit.checks.expected_calls import NORMAL_PATH
 from testkit.event_subscriber import Subscriber
-from testkit.harness import NORMAL_PATH, Harness
+from testkit.harness import Harness
 from testkit.member_accounts import HUB_ACCOUNT, MEMBER_ROLE_NAME, create_member_role
 
 pytestmark = pytest.mark.workflow

@@ -13,8 +13,9 @@ from collections import Counter
 import pytest
 from credentials_rotator.aws import throttling
 
-from testkit.harness import HARNESS_AGENT, Harness
+from testkit.harness import Harness
 from testkit.throttle_faults import Throttler
+from testkit.world.setting import HARNESS_AGENT
 
 pytestmark = pytest.mark.workflow
 

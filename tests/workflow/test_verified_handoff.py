@@ -14,16 +14,16 @@ import pytest
 from credentials_rotator.aws.verification import FIRST_CHECK_SECONDS
 
 from testkit.aws_timing import AWS
-from testkit.harness import (
+from testkit.checks.expected_calls import (
     IN_USE_CHECK,
     NORMAL_PATH,
     NORMAL_PATH_UNCHECKED,
-    TIME_OUT,
     VERIFICATION,
-    Harness,
-    RunResult,
 )
+from testkit.consumer.handler import TIME_OUT
+from testkit.harness import Harness
 from testkit.injector import Fault
+from testkit.runner.run_result import RunResult
 from testkit.stories import AFTER_A_STOP, delivered_once, run_with
 
 pytestmark = pytest.mark.workflow

@@ -1,4 +1,4 @@
-"""moto's AssumeRole made as strict as AWS's for member roles.
+"""AssumeRole refuses as AWS does, for member roles.
 
 moto answers every ``AssumeRole`` with credentials of the role's account, whether the role exists
 or not, and ignores its trust policy. AWS refuses with ``AccessDenied`` ("... is not authorized to
@@ -17,6 +17,8 @@ import pytest
 from moto.core.exceptions import ServiceException
 from moto.iam.models import iam_backends
 from moto.sts.models import STSBackend
+
+CHECKED_AGAINST = ("moto", "5.2.5")
 
 
 class AccessDenied(ServiceException):
