@@ -89,6 +89,7 @@ from testkit import asl_render
 from testkit.authorization import Authorization
 from testkit.aws_latency import Latency
 from testkit.aws_timing import AWS
+from testkit.engine_environment import SETTINGS_VARIABLE, settings_with
 from testkit.key_propagation import Propagation, sts_as_aws
 from testkit.last_use import LastUse, last_use_as_aws
 from testkit.member_accounts import account_of_access_key, client_in, rotator_name, split
@@ -130,7 +131,7 @@ WAIT_SECONDS = 0.05
 
 def batches_of(users: int) -> int:
     """How many batches (child executions) a run of ``users`` users has."""
-    size = int(os.environ["BATCH_SIZE"])
+    size = config.load().batch_size
     return -(-users // size)
 
 
@@ -475,7 +476,7 @@ class Harness:
         self.executions: list[str] = []
         self._ended_executions: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
         self._ended_texts: dict[str, str] = {}  # an ended run, as the secret check reads it
-        self.prefix = os.environ["SECRET_NAME_PREFIX"]
+        self.prefix = config.load().secret_name_prefix
         self.functions = function_names()
         self._definition: str | None = None
         self.children: dict[str, list[Any]] = {}  # execution arn -> its child executions' events
@@ -540,7 +541,7 @@ class Harness:
         definition = _definition(
             cleanup_wait_seconds, tuple(sorted(self.template_overrides.items()))
         )
-        arn = os.environ["STATE_MACHINE_ARN"]
+        arn = config.load().state_machine_arn
         if self._definition is None:
             created = self.sfn.create_state_machine(
                 name=arn.rsplit(":", 1)[-1],
@@ -558,9 +559,11 @@ class Harness:
         """The event hooks of the engine's S3 client (its calls, not the state machine's)."""
         return clients.s3_client().meta.events
 
-    def set_engine_variable(self, name: str, value: str) -> None:
-        """Change one of the functions' environment variables for the next invocations."""
-        self.environment.setenv(name, value)
+    def set_settings(self, **changes: Any) -> None:
+        """Change the functions' settings for the next invocations (``settings_with``)."""
+        self.environment.setenv(
+            SETTINGS_VARIABLE, settings_with(os.environ[SETTINGS_VARIABLE], **changes)
+        )
         config.load.cache_clear()
 
     # --- the world the rotator works on ------------------------------------------------------
@@ -571,7 +574,7 @@ class Harness:
         its account."""
         users = [_user_entry(e) for e in entries]
         self.ssm.put_parameter(
-            Name=os.environ["USERS_PARAMETER_NAME"],
+            Name=config.load().users_parameter_name,
             Value=json.dumps(users),
             Type="String",
             Overwrite=True,
@@ -1020,7 +1023,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
     watch = SecretWatch()
     names = function_names()
     own = frozenset(v for k, v in names.items() if k != "credentials_handler")
-    calls = CallLog(prefix=os.environ["SECRET_NAME_PREFIX"], own_functions=own)
+    calls = CallLog(prefix=config.load().secret_name_prefix, own_functions=own)
     log.configure()
     with travelling() as world_clock, mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
         # moto resets boto3's default session when the mock starts: hook the new one, which

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aws_state import NOW, engine, rotate_event
 from credentials_rotator import accounts, clients, rotate, verification
-from credentials_rotator.config import Config, MemberAccount
+from credentials_rotator.config import Account, Config
 from credentials_rotator.errors import AccountUnreachable
 
 from testkit.member_accounts import MEMBER_ROLE_NAME, client_in, create_member_role
@@ -64,7 +64,7 @@ def test_the_member_role_is_the_default_name_unless_the_account_names_its_own(
 ) -> None:
     assert settings.member_role_arn(MEMBER) == f"arn:aws:iam::{MEMBER}:role/{MEMBER_ROLE_NAME}"
     custom = dataclasses.replace(
-        settings, accounts={OTHER: MemberAccount(role_name="key-rotation")}
+        settings, accounts={OTHER: Account(role_arn=f"arn:aws:iam::{OTHER}:role/key-rotation")}
     )
     assert custom.member_role_arn(OTHER) == f"arn:aws:iam::{OTHER}:role/key-rotation"
 
