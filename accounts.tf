@@ -9,27 +9,13 @@ locals {
     [for user in local.rotated_users : user.account_id if user.account_id != null && user.account_id != local.account_id],
   )))
   member_role_names = { for id in local.member_account_ids : id => coalesce(try(var.accounts[id].role_name, null), var.member_role_name) }
-  member_role_arns  = { for id, role_name in local.member_role_names : id => "arn:${local.partition}:iam::${id}:role/${role_name}" }
+  role_arn_format   = "arn:${local.partition}:iam::%s:role/%s"
+  member_role_arns  = { for id, role_name in local.member_role_names : id => format(local.role_arn_format, id, role_name) }
 
   # The functions that act on member users' keys: plan lists an account's users only when the
-  # account selects them by path or tag.
-  member_selects_users = anytrue([for account in values(var.accounts) : account.user_path_prefix != null || account.user_tag != null])
+  # account selects them by path or tag (settings.tf).
+  member_selects_users = anytrue([for id in keys(var.accounts) : local.user_listing[id] != null])
   member_functions     = length(local.member_account_ids) == 0 ? [] : concat(local.member_selects_users ? ["plan"] : [], ["rotate", "roll_back", "finish"])
-
-  # ACCOUNTS (credentials_rotator.settings.config_values): each account's settings, those without a value
-  # left out, and accounts without any (they only grant the role) left out too.
-  account_settings = {
-    for id, account in var.accounts : id => {
-      for key, value in {
-        roleName       = account.role_name
-        userPathPrefix = account.user_path_prefix
-        userTag        = account.user_tag
-        excludeUsers   = length(account.exclude_users) == 0 ? null : sort(account.exclude_users)
-      } : key => value if value != null
-    }
-  }
-  configured_accounts  = { for id, settings in local.account_settings : id => settings if length(settings) > 0 }
-  accounts_environment = length(local.configured_accounts) == 0 ? "" : jsonencode(local.configured_accounts)
 
   # The member roles by exact ARN, split into managed policies as the listed users are
   # (iam_listed_users.tf). Never a role name in any account narrowed by aws:ResourceAccount: AWS

@@ -23,11 +23,10 @@ locals {
   # Users selected at run time (user_path_prefix, user_tag): the key actions also reach the users
   # under the path prefix ("/" without one) and, with a tag, only those that carry it. IAM compares
   # tag keys in condition keys without case and values with StringEquals, as plan matches them.
-  selects_users      = var.user_path_prefix != null || var.user_tag != null
+  selects_users      = local.user_listing[local.account_id] != null
   selected_users_arn = "arn:${local.partition}:iam::${local.account_id}:user${var.user_path_prefix == null ? "/" : var.user_path_prefix}*"
-  # How plan lists them (credentials_rotator.aws.selection): ListUsers filters by path but returns no
-  # tags; GetAccountAuthorizationDetails returns every user with its tags in pages of up to 1,000.
-  user_listing_action = var.user_tag == null ? "iam:ListUsers" : "iam:GetAccountAuthorizationDetails"
+  # How plan lists them (settings.tf).
+  user_listing_action = "iam:${coalesce(local.user_listing[local.account_id], "ListUsers")}"
 
   # The AWS calls each function makes, by service (the functions' code and the package functions
   # it calls).

@@ -45,6 +45,12 @@ locals {
 
   secret_name_prefix = "${var.name}/"
 
+  # An IAM path: "/" or "/" + printable ASCII + "/", at most 512 characters. The inputs that take
+  # one validate it with this (variables.tf). modules/member-role, which supports Terraform
+  # versions whose validations cannot read a local, writes it in its own validations;
+  # tests/unit/test_iam_path_rule.py holds them to this one.
+  iam_path_pattern = "^/([!-~]{1,510}/)?$"
+
   # How runs tell people (credentials_rotator.aws.notifications, credentials_rotator.aws.metrics): the
   # per-user events' source and bus, and the namespace of the metrics the functions' logs carry.
   event_source = "credentials-rotator.${var.name}"

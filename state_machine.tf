@@ -2,7 +2,7 @@ locals {
   # Users per batch: one child execution of the Distributed Map, one outcomes file, three reads of
   # 20 delivery records and, once the run ends, six calls of 10 per-user events: a rotated user's
   # share of the batch's calls is 0.05 + 2/60 + 0.1 (docs/design.md). The functions read it from
-  # BATCH_SIZE (lambda.tf); the state machine needs only the concurrency below.
+  # their settings (settings.tf); the state machine needs only the concurrency below.
   batch_size = 60
   # How many of a batch's users rotate at once, at most: a third of a batch, so that its users go
   # in three equal waves and no slot idles at a batch's end while the others wait for the next
@@ -13,11 +13,10 @@ locals {
   batch_concurrency = ceil(var.max_concurrency / local.users_at_once_per_batch)
   user_concurrency  = floor(var.max_concurrency / local.batch_concurrency)
 
-  # The run's grace wait before finish. Unless in_use_key_action = "retire", a previous key is
-  # judged on its uses in the grace wait only last_use_delay_seconds after it; with a delay, finish
-  # always comes sooner and leaves every previous key to a later run, so this run waits for
-  # nothing. The grace wait still bounds the window judged (GRACE_WAIT_SECONDS, lambda.tf).
-  grace_wait_seconds = var.in_use_key_action != "retire" && var.last_use_delay_seconds > 0 ? 0 : var.cleanup_wait_seconds
+  # The run's grace wait before finish: none when a later run judges the previous keys
+  # (previous_keys_judged_later, settings.tf). The grace wait still bounds the window judged
+  # (grace_wait_seconds of the settings).
+  grace_wait_seconds = local.settings.previous_keys_judged_later ? 0 : var.cleanup_wait_seconds
 
   # The one Retry block of every Task that invokes the module's own functions: the invocation
   # failed in Lambda or on its way there, or Lambda throttled it. Each function is safe to run

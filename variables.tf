@@ -372,7 +372,7 @@ variable "user_path_prefix" {
   default     = null
 
   validation {
-    condition     = var.user_path_prefix == null ? true : can(regex("^/([!-~]{1,510}/)?$", var.user_path_prefix))
+    condition     = var.user_path_prefix == null ? true : can(regex(local.iam_path_pattern, var.user_path_prefix))
     error_message = "The user path prefix must be an IAM path: \"/\" or a string that starts and ends with \"/\" made of printable ASCII characters, at most 512 long, such as \"/ci/\"."
   }
 
@@ -449,7 +449,7 @@ variable "accounts" {
 
   validation {
     condition = alltrue([for account in values(var.accounts) : account.user_path_prefix == null ? true : (
-      can(regex("^/([!-~]{1,510}/)?$", account.user_path_prefix)) && !strcontains(account.user_path_prefix, "*") && !strcontains(account.user_path_prefix, "?")
+      can(regex(local.iam_path_pattern, account.user_path_prefix)) && !strcontains(account.user_path_prefix, "*") && !strcontains(account.user_path_prefix, "?")
     )])
     error_message = "Every user_path_prefix of accounts must be an IAM path (\"/\" or a string that starts and ends with \"/\" of printable ASCII, at most 512 long, such as \"/ci/\") without \"*\" or \"?\", which are wildcards in the member role's policy."
   }

@@ -64,7 +64,7 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from testkit.engine_environment import ENGINE_ENVIRONMENT, FAKE_AWS
+from testkit.engine_environment import ENGINE_ENVIRONMENT, FAKE_AWS, MODULE_SETTINGS
 
 os.environ.update(ENGINE_ENVIRONMENT)  # the functions read it when they are imported
 
@@ -96,13 +96,18 @@ CHECKED_ROWS = ((100, (True, "defer")), (1000, (True, "defer")), (1000, (False, 
 # The module's defaults at 5,000 users with each new key refused for its first seconds, as AWS
 # refuses it (public reports: 3 to 15 s; AWS gives no figure; docs/aws-limits.md).
 PROPAGATION_ROW = (5000, (True, "defer"), 5.0)
-VERIFY_SECONDS = "60"
-# The module's default: a run's finish leaves each previous key for a later run to judge.
-LAST_USE_DELAY_SECONDS = "14400"
-MAX_CONCURRENCY = 100  # the module's default
-BATCH_SIZE = 60  # the module's (state_machine.tf)
+# The module's defaults, as settings.tf renders them (tests/fixtures/settings.json): the new key's
+# time limit, the last-use delay (a run's finish leaves each previous key for a later run to
+# judge), the users at once, the batches' size, the grace wait (cleanup_wait_seconds).
+VERIFY_SECONDS = MODULE_SETTINGS["verify_new_key_seconds"]
+LAST_USE_DELAY_SECONDS = MODULE_SETTINGS["last_use_delay_seconds"]
+MAX_CONCURRENCY = MODULE_SETTINGS["max_concurrency"]
+BATCH_SIZE = MODULE_SETTINGS["batch_size"]
+GRACE_WAIT_SECONDS = float(MODULE_SETTINGS["grace_wait_seconds"])
 USERS_AT_ONCE_PER_BATCH = 20  # the module's (state_machine.tf)
-GRACE_WAIT_SECONDS = 300.0  # the module's default cleanup_wait_seconds
+# Whether a later run judges the previous keys, as settings.tf renders it for each
+# in_use_key_action of the rows with the module's last-use delay (tests/settings.tftest.hcl).
+JUDGED_LATER = {"defer": True, "retire": False}
 RESULTS = REPO / "bench" / "results.json"
 # The multi-account row: this many users, spread evenly over this many member accounts (12-digit
 # ids, none the hub's), the same user names in every account.
@@ -207,6 +212,19 @@ def concurrency(max_concurrency: int) -> tuple[int, int]:
     each."""
     batches = -(-max_concurrency // USERS_AT_ONCE_PER_BATCH)
     return max_concurrency // batches, batches
+
+
+def row_settings(verify: bool, in_use: str) -> dict[str, Any]:
+    """The engine's settings in a row: the module's defaults, the new key checked or not, and
+    ``in_use`` for in_use_key_action."""
+    return {
+        "max_concurrency": MAX_CONCURRENCY,
+        "batch_size": BATCH_SIZE,
+        "verify_new_key_seconds": VERIFY_SECONDS if verify else None,
+        "in_use_key_action": in_use,
+        "last_use_delay_seconds": LAST_USE_DELAY_SECONDS,
+        "previous_keys_judged_later": JUDGED_LATER[in_use],
+    }
 
 
 def grace_wait_seconds(settings: config.Config) -> float:
@@ -444,21 +462,13 @@ def bench(
         # Authorization is left out: the benchmark counts the engine's calls, and lists more users
         # than a deployed module may (they would be selected by path in an account this size).
         with deployed(monkeypatch, authorize=False) as world:
-            # The module's defaults, as state_machine.tf and lambda.tf pass them on.
+            # The module's defaults, as state_machine.tf and settings.tf pass them on.
             user_concurrency, batch_concurrency = concurrency(MAX_CONCURRENCY)
             world.template_overrides = {
                 "user_concurrency": user_concurrency,
                 "batch_concurrency": batch_concurrency,
             }
-            settings = {
-                "MAX_CONCURRENCY": str(MAX_CONCURRENCY),
-                "BATCH_SIZE": str(BATCH_SIZE),
-                "VERIFY_NEW_KEY_SECONDS": VERIFY_SECONDS if verify else "",
-                "IN_USE_KEY_ACTION": in_use,
-                "LAST_USE_DELAY_SECONDS": LAST_USE_DELAY_SECONDS,
-            }
-            for name, value in settings.items():
-                world.set_engine_variable(name, value)
+            world.set_settings(**row_settings(verify, in_use))
             world.propagation.seconds = propagation_s
             if accounts:
                 # as AWS does: a role that does not exist cannot be assumed

@@ -10,15 +10,17 @@ it would meet in AWS, and the test's teardown fails on any denial or unchecked c
 (``assert_all_allowed``).
 
 The configuration planned: the users the test listed (``Harness.configure_users``) together with
-``WORKFLOW_USERS``, which most tests list, so that they share one plan; and the selection the test
-set in the engine's environment (USER_PATH_PREFIX, USER_TAG, EXCLUDE_USERS, OLD_KEY_ACTION,
-IN_USE_KEY_ACTION, SECRET_KMS_KEY_ID), each of which changes the policies. Metadata changes none
-and is left out. The plan is made when a run starts (``prepare``), in the test's thread: the first
-plan of a configuration takes seconds, which must not count against a run's wait.
+``WORKFLOW_USERS``, which most tests list, so that they share one plan; and what the test set in
+the engine's settings document (the module's own account's selection, old_key_action,
+in_use_key_action, secret_kms_key_id, event_bus_name), each of which changes the policies.
+Metadata changes none and is left out. The plan is made when a run starts (``prepare``), in the
+test's thread: the first plan of a configuration takes seconds, which must not count against a
+run's wait.
 
 Member accounts: a listed user of a member account is ``<account_id>/<username>`` (the module's
-``users[].account_id``), and ACCOUNTS, MEMBER_ROLE_NAME and MEMBER_EXTERNAL_ID become the module's
-``accounts``, ``member_role_name`` and ``member_external_id``. Each member account's role is then
+``users[].account_id``), and the settings' member accounts, ``member_role_arn_template`` and
+``member_external_id`` become the module's ``accounts``, ``member_role_name`` and
+``member_external_id``. Each member account's role is then
 planned too (``modules/member-role``, testkit/authz/members.py), for its listed users and its
 selection, trusting the hub's planned function roles: the guard decides the functions'
 ``sts:AssumeRole`` against their policies and the role's trust, and every call signed with a
@@ -37,7 +39,6 @@ from testkit.authz.facts import MotoFacts
 from testkit.authz.guard import AuthorizationGuard, Check
 from testkit.authz.members import MemberRole, member_roles_for
 from testkit.authz.planned import (
-    MEMBER_ROLE_NAME,
     WORKFLOW_USERS,
     MemberAccountConfiguration,
     PlanConfiguration,
@@ -45,6 +46,7 @@ from testkit.authz.planned import (
     User,
     plan_configuration,
 )
+from testkit.engine_environment import SETTINGS_VARIABLE
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -64,25 +66,26 @@ def members_for(configuration: PlanConfiguration) -> tuple[MemberRole, ...]:
 
 
 def configuration_from(listed: frozenset[str], *, shared: bool = True) -> PlanConfiguration:
-    """The module's inputs that match the engine's environment, with these listed users (and
-    WORKFLOW_USERS, when ``shared``); a member account's user is listed as
+    """The module's inputs that match the engine's settings document, with these listed users
+    (and WORKFLOW_USERS, when ``shared``); a member account's user is listed as
     ``<account_id>/<username>``."""
-    tag = json.loads(os.environ.get("USER_TAG") or "null")
+    settings = json.loads(os.environ[SETTINGS_VARIABLE])
+    accounts = dict(settings["accounts"])
+    hub = MemberAccountConfiguration.of(accounts.pop(ACCOUNT, {}))
     spelled = {name.lower() for name in listed}
     shared_names = {n for n in WORKFLOW_USERS if shared and n.lower() not in spelled}
-    accounts = json.loads(os.environ.get("ACCOUNTS") or "{}")
     return PlanConfiguration(
         users=tuple(User.of(name) for name in sorted(listed | shared_names)),
-        user_path_prefix=os.environ.get("USER_PATH_PREFIX") or None,
-        user_tag=None if tag is None else (str(tag["key"]), tag.get("value")),
-        exclude_users=tuple(sorted(json.loads(os.environ.get("EXCLUDE_USERS") or "[]"))),
-        old_key_action=os.environ.get("OLD_KEY_ACTION") or "delete",
-        in_use_key_action=os.environ.get("IN_USE_KEY_ACTION") or "defer",
-        kms_key_arn=os.environ.get("SECRET_KMS_KEY_ID") or None,
-        event_bus_name=os.environ.get("EVENT_BUS_NAME") or None,
+        user_path_prefix=hub.user_path_prefix,
+        user_tag=hub.user_tag,
+        exclude_users=hub.exclude_users,
+        old_key_action=settings["old_key_action"],
+        in_use_key_action=settings["in_use_key_action"],
+        kms_key_arn=settings["secret_kms_key_id"],
+        event_bus_name=settings["event_bus_name"],
         accounts=tuple(sorted((k, MemberAccountConfiguration.of(v)) for k, v in accounts.items())),
-        member_role_name=os.environ.get("MEMBER_ROLE_NAME") or MEMBER_ROLE_NAME,
-        member_external_id=os.environ.get("MEMBER_EXTERNAL_ID") or None,
+        member_role_name=settings["member_role_arn_template"].rsplit("/", 1)[-1],
+        member_external_id=settings["member_external_id"],
     )
 
 

@@ -1,10 +1,22 @@
-"""The engine's environment as the tests, the benchmark and the harness deploy it in moto.
+"""The engine's environment as the tests, the benchmark and the harness deploy it in moto: the
+settings document Terraform renders with the module's defaults (tests/fixtures/settings.json,
+which tests/settings.tftest.hcl holds to settings.tf), with the few settings the tests run
+differently.
 
-The values match tests/fixtures/state_machine_variables.json and testkit/authz/fixture: name
-``ci-keys``, account 123456789012, us-east-1. Tests that need other values patch them.
+The fixture's values match tests/fixtures/state_machine_variables.json and testkit/authz/fixture:
+name ``ci-keys``, account 123456789012, us-east-1. A test changes a setting with
+``Harness.set_settings`` (or ``settings_with``); the module derives some settings from others
+(``previous_keys_judged_later``, each account's ``user_listing``), and a test that changes what
+they derive from sets them too, as settings.tf would.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "settings.json"
 
 # Fake credentials and a fixed region: nothing may reach a real account.
 FAKE_AWS = {
@@ -15,35 +27,30 @@ FAKE_AWS = {
     "AWS_REGION": "us-east-1",
 }
 
-# The functions' environment variables (docs/design.md), as lambda.tf sets them.
-ENGINE_ENVIRONMENT = {
-    "USERS_PARAMETER_NAME": "/ci-keys/users",
-    "SECRET_NAME_PREFIX": "ci-keys/",
-    "SECRET_KMS_KEY_ID": "",
-    "SECRET_TAGS": '{"team": "platform"}',
-    "OLD_KEY_ACTION": "delete",
-    "MAX_KEY_AGE_DAYS": "",
-    "VERIFY_NEW_KEY_SECONDS": "60",
-    "IN_USE_KEY_ACTION": "defer",
-    "MAX_DEFERRALS": "3",
+SETTINGS_VARIABLE = "SETTINGS"
+# The module's settings with its defaults, as settings.tf renders them.
+MODULE_SETTINGS: dict[str, Any] = json.loads(FIXTURE.read_text())
+# The settings the tests run with.
+TEST_SETTINGS: dict[str, Any] = {
+    **MODULE_SETTINGS,
     # The harness's runs wait no grace period unless a test asks for one; moto publishes a key's
     # use at once, and a test that models AWS's delay sets its own.
-    "GRACE_WAIT_SECONDS": "0",
-    "LAST_USE_DELAY_SECONDS": "0",
-    "USER_PATH_PREFIX": "",
-    "USER_TAG": "",
-    "EXCLUDE_USERS": "[]",
-    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys",
-    "RUN_DATA_BUCKET": "ci-keys-123456789012-us-east-1-runs",
+    "grace_wait_seconds": 0,
+    "last_use_delay_seconds": 0,
+    "previous_keys_judged_later": False,
     # Smaller than the module's 60: the tests reach several batches with few users.
-    "BATCH_SIZE": "20",
-    "MAX_CONCURRENCY": "5",
-    "ROTATOR_NAME": "ci-keys",
-    "EVENT_BUS_NAME": "default",
-    "EVENT_SOURCE": "credentials-rotator.ci-keys",
-    "METRICS_NAMESPACE": "CredentialsRotator",
-    # Users of other accounts (credentials_rotator.aws.accounts): none unless a test names some.
-    "MEMBER_ROLE_NAME": "credentials-rotator-member",
-    "MEMBER_EXTERNAL_ID": "",
-    "ACCOUNTS": "",
+    "batch_size": 20,
+    "max_concurrency": 5,
 }
+
+# The functions' environment variables.
+ENGINE_ENVIRONMENT = {SETTINGS_VARIABLE: json.dumps(TEST_SETTINGS)}
+
+
+def settings_with(document: str, **changes: Any) -> str:
+    """The settings document ``document`` with these settings changed; ``accounts`` is merged
+    account by account (an account given replaces that account's entry)."""
+    settings = json.loads(document)
+    if "accounts" in changes:
+        changes["accounts"] = {**settings["accounts"], **changes["accounts"]}
+    return json.dumps({**settings, **changes})

@@ -22,13 +22,12 @@ the run-data bucket, or in the captured logs and output.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from credentials_rotator.settings import log
+from credentials_rotator.settings import config, log
 from moto import mock_aws
 
 from testkit import asl_render
@@ -134,7 +133,7 @@ def deployed(environment: pytest.MonkeyPatch, *, authorize: bool = True) -> Iter
     watch = SecretWatch()
     names = function_names()
     own = frozenset(v for k, v in names.items() if k != "credentials_handler")
-    calls = CallLog(prefix=os.environ["SECRET_NAME_PREFIX"], own_functions=own)
+    calls = CallLog(prefix=config.load().secret_name_prefix, own_functions=own)
     log.configure()
     with travelling() as world_clock, mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
         latency = Latency(timing=None)  # until the engine's waits are virtual: see below

@@ -52,11 +52,15 @@ run "the_functions_are_told_each_accounts_settings_and_the_users_their_account" 
   command = plan
 
   assert {
-    condition = jsondecode(aws_lambda_function.this["plan"].environment[0].variables.ACCOUNTS) == {
-      "444455556666" = { userPathPrefix = "/ci/", excludeUsers = ["Robot", "bot"] }
-      "777788889999" = { userTag = { key = "rotate", value = "yes" }, roleName = "key-rotation" }
+    condition = jsondecode(aws_lambda_function.this["plan"].environment[0].variables.SETTINGS).accounts == {
+      "123456789012" = {}
+      "444455556666" = { user_path_prefix = "/ci/", exclude_users = ["Robot", "bot"], user_listing = "ListUsers" }
+      "777788889999" = {
+        role_arn     = "arn:aws:iam::777788889999:role/key-rotation", user_tag = { key = "rotate", value = "yes" },
+        user_listing = "GetAccountAuthorizationDetails"
+      }
     }
-    error_message = "ACCOUNTS holds each account's settings, without the unset ones (credentials_rotator.settings.config_values)."
+    error_message = "The settings' accounts hold the module's own and each member account of accounts, with its selection and the ARN of a role not member_role_name, without the unset keys (settings.tf)."
   }
 
   assert {
@@ -98,8 +102,8 @@ run "without_selection_in_member_accounts_plan_assumes_no_role" {
   }
 
   assert {
-    condition     = aws_lambda_function.this["rotate"].environment[0].variables.ACCOUNTS == ""
-    error_message = "Without accounts, ACCOUNTS is empty."
+    condition     = jsondecode(aws_lambda_function.this["rotate"].environment[0].variables.SETTINGS).accounts == { "123456789012" = {} }
+    error_message = "Without accounts, the settings name the module's own account alone."
   }
 }
 
@@ -178,8 +182,8 @@ run "many_member_accounts_are_named_by_exact_arn_across_managed_policies" {
   }
 
   assert {
-    condition     = aws_lambda_function.this["rotate"].environment[0].variables.ACCOUNTS == ""
-    error_message = "Accounts without settings travel in no environment variable: they only grant the role."
+    condition     = local.settings.accounts == { "123456789012" = {} }
+    error_message = "Accounts without settings travel in no setting: they only grant the role."
   }
 }
 
@@ -330,7 +334,7 @@ run "an_external_id_is_passed_to_the_functions" {
   }
 
   assert {
-    condition     = alltrue([for f in aws_lambda_function.this : f.environment[0].variables.MEMBER_EXTERNAL_ID == "platform-7f3c:ci/keys"])
+    condition     = alltrue([for f in aws_lambda_function.this : jsondecode(f.environment[0].variables.SETTINGS).member_external_id == "platform-7f3c:ci/keys"])
     error_message = "The functions pass the external id when they assume a member role."
   }
 }

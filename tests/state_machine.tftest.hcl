@@ -96,7 +96,7 @@ run "renders_its_own_inputs" {
     condition = (
       [for s in values(jsondecode(aws_sfn_state_machine.this.definition).States) : s.MaxConcurrency if s.Type == "Map"] == [1]
       && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.States.RotateBatch.MaxConcurrency == 17
-      && aws_lambda_function.this["finish"].environment[0].variables.MAX_CONCURRENCY == "17"
+      && local.settings.max_concurrency == 17
       && [for s in values(jsondecode(aws_sfn_state_machine.this.definition).States) : s.Seconds if s.Type == "Wait"] == [42]
     )
     error_message = "max_concurrency and cleanup_wait_seconds must reach the definition: 17 users of one batch at a time, 17 retirements at a time."
@@ -114,7 +114,7 @@ run "never_rotates_more_than_max_concurrency_users_at_once" {
     condition = (
       jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.MaxConcurrency == 2
       && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemProcessor.States.RotateBatch.MaxConcurrency == 15
-      && aws_lambda_function.this["plan"].environment[0].variables.BATCH_SIZE == "60"
+      && local.settings.batch_size == 60
     )
     error_message = "With 30, two batches of 60 users run side by side, 15 of each one's users at once: batches times users per batch never exceeds max_concurrency, and a batch rotates at most 20 users at once."
   }
@@ -160,7 +160,7 @@ run "keeps_run_data_in_its_own_bucket" {
       aws_s3_bucket.run_data.bucket == "ci-keys-123456789012-us-east-1-runs"
       && aws_s3_bucket.run_data.force_destroy
       && jsondecode(aws_sfn_state_machine.this.definition).States.RotateUsers.ItemReader.Parameters.Bucket == aws_s3_bucket.run_data.bucket
-      && aws_lambda_function.this["finish"].environment[0].variables.RUN_DATA_BUCKET == aws_s3_bucket.run_data.bucket
+      && local.settings.run_data_bucket == aws_s3_bucket.run_data.bucket
       && aws_s3_bucket_public_access_block.run_data.block_public_acls
       && aws_s3_bucket_public_access_block.run_data.block_public_policy
       && aws_s3_bucket_public_access_block.run_data.ignore_public_acls
@@ -298,7 +298,7 @@ run "waits_for_nothing_when_a_later_run_judges_the_previous_keys" {
   }
 
   assert {
-    condition     = aws_lambda_function.this["finish"].environment[0].variables.GRACE_WAIT_SECONDS == tostring(var.cleanup_wait_seconds)
+    condition     = local.settings.grace_wait_seconds == var.cleanup_wait_seconds
     error_message = "The functions must still be told cleanup_wait_seconds: it bounds the uses of the previous key that the later run judges."
   }
 }

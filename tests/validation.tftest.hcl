@@ -726,7 +726,7 @@ run "rejects_200_excluded_names_of_12_characters" {
   command = plan
   variables {
     # Each name is 12 characters, 17 bytes in the environment's JSON (its quotes escaped, and a
-    # comma): 3,400 bytes, past the 4,096 with the other variables (4,099 bytes as Lambda measures
+    # comma): 3,400 bytes, past the 4,096 with the other settings (4,290 bytes as Lambda measures
     # them), although the names alone are 2,400 characters.
     exclude_users = [for i in range(200) : format("user-%07d", i)]
   }

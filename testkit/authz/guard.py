@@ -76,10 +76,10 @@ How to wire it (testkit/harness.py, ``deployed``)::
     )
 
 What the plan must match: the module's users are planned by name, so plan the users a test lists
-in the users parameter (the engine's USERS_PARAMETER_NAME) with the selection the test sets
-(USER_PATH_PREFIX, USER_TAG, EXCLUDE_USERS, OLD_KEY_ACTION, SECRET_KMS_KEY_ID). The module refuses
-more than 8,192 bytes of users (about 340 short names): a scale test selects its users by path
-instead. The policies name the state machine ``ci-keys`` and the bucket
+in the users parameter (the engine's users_parameter_name) with the settings the test sets (its
+own account's selection, old_key_action, secret_kms_key_id: testkit/authorization.py). The module
+refuses more than 8,192 bytes of users (about 340 short names): a scale test selects its users by
+path instead. The policies name the state machine ``ci-keys`` and the bucket
 ``ci-keys-123456789012-us-east-1-runs``; a state machine the harness creates under another name
 (``ci-keys-1``...) is not the module's, and ``plan``'s ``ListExecutions`` on it is denied.
 """

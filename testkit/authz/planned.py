@@ -50,7 +50,7 @@ REGION = "us-east-1"
 # The credentials handler of the workflow tier (tests/fixtures/state_machine_variables.json).
 CREDENTIALS_HANDLER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAME}-consumer"
 CREDENTIALS_HANDLER_ROLE = f"{NAME}-consumer"
-# The tags of the workflow tier's engine (SECRET_TAGS in tests/conftest.py).
+# The tags of the workflow tier's engine (secret_tags of tests/fixtures/settings.json).
 WORKFLOW_TAGS: Mapping[str, str] = {"team": "platform"}
 # Users the workflow tests create by name; pass your own list where a test needs others.
 WORKFLOW_USERS = ("homer", "bart", "lisa", "marge", "maggie", "ghost", "moe")
@@ -110,20 +110,17 @@ class MemberAccountConfiguration:
         cls, account: Mapping[str, Any] | MemberAccountConfiguration
     ) -> MemberAccountConfiguration:
         """From the module's spelling (``user_path_prefix``, ``user_tag``, ``exclude_users``,
-        ``role_name``) or the engine's ACCOUNTS spelling (``userPathPrefix``, ``userTag``,
-        ``excludeUsers``, ``roleName``)."""
+        ``role_name``) or an account of the settings document (``role_arn`` for ``role_name``;
+        its ``user_listing`` is the module's to derive)."""
         if isinstance(account, MemberAccountConfiguration):
             return account
-
-        def get(snake: str, camel: str) -> Any:
-            return account.get(snake, account.get(camel))
-
-        tag = get("user_tag", "userTag")
+        tag = account.get("user_tag")
+        role_arn = account.get("role_arn")
         return cls(
-            user_path_prefix=get("user_path_prefix", "userPathPrefix"),
+            user_path_prefix=account.get("user_path_prefix"),
             user_tag=None if tag is None else (str(tag["key"]), tag.get("value")),
-            exclude_users=tuple(sorted(get("exclude_users", "excludeUsers") or ())),
-            role_name=get("role_name", "roleName"),
+            exclude_users=tuple(sorted(account.get("exclude_users") or ())),
+            role_name=account.get("role_name") or (role_arn and role_arn.rsplit("/", 1)[-1]),
         )
 
     def variables(self) -> dict[str, Any]:

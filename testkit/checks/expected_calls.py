@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 from credentials_rotator.aws import verification
+from credentials_rotator.settings import config
 
 # The calls one user costs on the normal path; its delivery record comes from its batch's
 # BatchGetSecretValue, which names no single user. Proving the new key works adds VERIFICATION
@@ -24,7 +23,7 @@ NORMAL_PATH = NORMAL_PATH_UNCHECKED | VERIFICATION | IN_USE_CHECK
 
 def batches_of(users: int) -> int:
     """How many batches (child executions) a run of ``users`` users has."""
-    size = int(os.environ["BATCH_SIZE"])
+    size = config.load().batch_size
     return -(-users // size)
 
 

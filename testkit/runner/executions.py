@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+from credentials_rotator.settings import config
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
 from testkit import asl_render
@@ -61,7 +61,7 @@ class Executions:
         definition = _definition(
             cleanup_wait_seconds, tuple(sorted(self.template_overrides.items()))
         )
-        arn = os.environ["STATE_MACHINE_ARN"]
+        arn = config.load().state_machine_arn
         if self._definition is None:
             created = self.sfn.create_state_machine(
                 name=arn.rsplit(":", 1)[-1],

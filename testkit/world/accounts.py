@@ -14,6 +14,7 @@ from credentials_rotator.settings import config
 
 from testkit.authorization import Authorization
 from testkit.checks.secret_watch import SecretWatch
+from testkit.engine_environment import SETTINGS_VARIABLE, settings_with
 from testkit.member_accounts import client_in, rotator_name, split
 from testkit.world.setting import ACCOUNT
 from testkit.world_clock import WorldClock
@@ -42,16 +43,18 @@ class Accounts:
     clock: WorldClock
 
     def _set_up_accounts(self) -> None:
-        self.prefix = os.environ["SECRET_NAME_PREFIX"]
+        self.prefix = config.load().secret_name_prefix
         self._member_iams: dict[str, Any] = {}  # account id -> the test's IAM client there
 
     def s3_events(self) -> Any:
         """The event hooks of the engine's S3 client (its calls, not the state machine's)."""
         return clients.s3_client().meta.events
 
-    def set_engine_variable(self, name: str, value: str) -> None:
-        """Change one of the functions' environment variables for the next invocations."""
-        self.environment.setenv(name, value)
+    def set_settings(self, **changes: Any) -> None:
+        """Change the functions' settings for the next invocations (``settings_with``)."""
+        self.environment.setenv(
+            SETTINGS_VARIABLE, settings_with(os.environ[SETTINGS_VARIABLE], **changes)
+        )
         config.load.cache_clear()
 
     def configure_users(self, *entries: str | dict[str, Any], create: bool = True) -> None:
@@ -60,7 +63,7 @@ class Accounts:
         its account."""
         users = [_user_entry(e) for e in entries]
         self.ssm.put_parameter(
-            Name=os.environ["USERS_PARAMETER_NAME"],
+            Name=config.load().users_parameter_name,
             Value=json.dumps(users),
             Type="String",
             Overwrite=True,

@@ -324,9 +324,9 @@ def test_given_the_applied_example_then_the_member_role_is_as_aws_would_need_it(
         if function["FunctionName"].startswith(f"{stack.name}-")
     }
     for function_role_arn in outputs["function_role_arns"]:
-        variables = functions[function_role_arn]["Environment"]["Variables"]
-        assert variables["MEMBER_ROLE_NAME"] == role_name
-        assert variables["MEMBER_EXTERNAL_ID"] == EXTERNAL_ID
+        settings = json.loads(functions[function_role_arn]["Environment"]["Variables"]["SETTINGS"])
+        assert settings["member_role_arn_template"].rsplit("/", 1)[-1] == role_name
+        assert settings["member_external_id"] == EXTERNAL_ID
 
 
 def test_given_users_in_two_accounts_when_a_run_rotates_them_then_each_account_has_its_new_key(

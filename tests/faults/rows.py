@@ -44,7 +44,7 @@ def delivered_and_late_last_use(harness: Harness, injector: Injector, users: lis
     """As ``delivered``, with IAM's last uses judged only an hour late (last_use_delay_seconds):
     the run leaves each previous key Active for a later run, and the runs after it keep it."""
     _run(harness)
-    harness.set_engine_variable("LAST_USE_DELAY_SECONDS", "3600")
+    harness.set_settings(last_use_delay_seconds=3600, previous_keys_judged_later=True)
 
 
 def delivered_and_inactive(harness: Harness, injector: Injector, users: list[str]) -> None:
@@ -77,7 +77,7 @@ def delivered_and_deferred_aged(harness: Harness, injector: Injector, users: lis
     """As ``delivered_and_deferred``, with a key-age limit the delivered keys are far from: a run
     retires the deferred keys no longer in use, then skips the users."""
     delivered_and_deferred(harness, injector, users)
-    harness.set_engine_variable("MAX_KEY_AGE_DAYS", "30")
+    harness.set_settings(max_key_age_days=30)
 
 
 def rolled_back_key_left(harness: Harness, injector: Injector, users: list[str]) -> None:
@@ -122,7 +122,7 @@ def unconfirmed_then_late_last_use(harness: Harness, injector: Injector, users: 
     last-use delay); the runs after it have one: the key handed off again is marked for the later
     run's check first, then handed off."""
     unconfirmed(harness, injector, users)
-    harness.set_engine_variable("LAST_USE_DELAY_SECONDS", "3600")
+    harness.set_settings(last_use_delay_seconds=3600, previous_keys_judged_later=True)
 
 
 def unconfirmed_and_held(harness: Harness, injector: Injector, users: list[str]) -> None:

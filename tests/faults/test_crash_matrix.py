@@ -169,7 +169,7 @@ def test_no_fault_retires_a_key_the_handler_holds_in_a_member_account(
     """The matrix for users of a member account, listed in the users parameter with its
     accountId and rotated through its member role (the same names in every row: one plan of the
     module per old-key action and one of the member role)."""
-    world[0].set_engine_variable("OLD_KEY_ACTION", old_key_action)
+    world[0].set_settings(old_key_action=old_key_action)
     create_member_role(MEMBER)
     users = [f"{MEMBER}/user-{index:02d}" for index in range(MOST_MEMBER_SCENARIOS + 3)]
     play_row(world, row, users, record_property)
@@ -183,7 +183,7 @@ def test_no_fault_retires_a_key_the_handler_holds(
     old_key_action: str,
     record_property: pytest.RecordProperty,
 ) -> None:
-    world[0].set_engine_variable("OLD_KEY_ACTION", old_key_action)
+    world[0].set_settings(old_key_action=old_key_action)
     # The same names in every row: each row plans the module once per old-key action for the
     # authorization of its calls, and the rows share those two plans.
     users = [f"user-{index:02d}" for index in range(MOST_SCENARIOS + 3)]

@@ -78,16 +78,19 @@ def padding(size: int, *, beyond_ascii: bool = False) -> dict[str, str]:
     return values
 
 
-def tags_variable(tags: Mapping[str, str]) -> str:
-    """SECRET_TAGS as the module writes it (Terraform's jsonencode: keys sorted, compact,
-    characters beyond ASCII as they are; the padding holds none of <, > and &, which it
-    escapes)."""
-    return json.dumps(dict(sorted(tags.items())), separators=(",", ":"), ensure_ascii=False)
-
-
-def names_variable(names: list[str]) -> str:
-    """EXCLUDE_USERS as the module writes it: the names sorted, as a compact JSON list."""
-    return json.dumps(sorted(names), separators=(",", ":"))
+def with_inputs(environment: Mapping[str, str], inputs: Mapping[str, Any]) -> dict[str, str]:
+    """``environment`` with its settings document grown by these inputs: the tags its
+    secret_tags, the excluded names the module's own account's exclude_users, written as the
+    module writes the document (Terraform's jsonencode: keys sorted, compact, characters beyond
+    ASCII as they are; the padding holds none of <, > and &, which it escapes)."""
+    settings = json.loads(environment["SETTINGS"])
+    if "tags" in inputs:
+        settings["secret_tags"] = dict(inputs["tags"])
+    if "exclude_users" in inputs:
+        own = settings["state_machine_arn"].split(":")[4]
+        settings["accounts"][own]["exclude_users"] = sorted(inputs["exclude_users"])
+    document = json.dumps(settings, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    return {**environment, "SETTINGS": document}
 
 
 def same_length(name: str, tag: str) -> str:
@@ -150,11 +153,7 @@ def cases(bases: dict[str, dict[str, str]]) -> dict[str, tuple[dict[str, Any], i
     }
     found = {}
     for index, (case, (base, inputs)) in enumerate(grown.items()):
-        environment = dict(bases[base])
-        if "tags" in inputs:
-            environment["SECRET_TAGS"] = tags_variable(inputs["tags"])
-        if "exclude_users" in inputs:
-            environment["EXCLUDE_USERS"] = names_variable(inputs["exclude_users"])
+        environment = with_inputs(bases[base], inputs)
         name = same_length(BASES[base]["name"], f"c{index}")
         found[case] = ({**BASES[base], **inputs, "name": name}, aws_measure(environment))
     return found
@@ -193,8 +192,8 @@ def test_an_environment_past_4_kb_is_refused_at_plan_with_its_measure(
     """GIVEN inputs every validation accepts whose environment Lambda would refuse: one byte
     over, in ASCII and beyond it (a character that counts 6 bytes), 200 excluded names of 12
     characters, the module's former largest environment WHEN planned THEN the plan is refused at
-    each function of each, saying how many bytes Lambda would measure and which variables are the
-    largest."""
+    each function of each, saying how many bytes Lambda would measure and which parts of the
+    settings document are the largest."""
     refused = {
         case: cases[case]
         for case in ("over", "over-beyond-ascii", "names-200x12", "former-largest")
@@ -212,4 +211,4 @@ def test_an_environment_past_4_kb_is_refused_at_plan_with_its_measure(
                 "as Lambda counts them"
             )
             assert expected in text, f"{case}: {expected!r} not in the refusal:\n{refusal[-3000:]}"
-    assert "The largest: EXCLUDE_USERS (" in text
+    assert "The largest parts of the document: exclude_users (" in text

@@ -2,7 +2,7 @@
 
 moto keeps one backend per account; ``testkit.member_accounts`` seeds a member account, and
 moto's AssumeRole refuses a missing role or a missing external id as AWS does
-(testkit/world/patches/assume_role_as_aws.py).
+(testkit/moto_assume_role.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from aws_state import NOW, engine, rotate_event
 from credentials_rotator.aws import accounts, clients, verification
 from credentials_rotator.handlers import rotate
 from credentials_rotator.model.errors import AccountUnreachable
-from credentials_rotator.settings.config import Config, MemberAccount
+from credentials_rotator.settings.config import Account, Config
 
 from testkit.member_accounts import MEMBER_ROLE_NAME, client_in, create_member_role
 
@@ -65,7 +65,7 @@ def test_the_member_role_is_the_default_name_unless_the_account_names_its_own(
 ) -> None:
     assert settings.member_role_arn(MEMBER) == f"arn:aws:iam::{MEMBER}:role/{MEMBER_ROLE_NAME}"
     custom = dataclasses.replace(
-        settings, accounts={OTHER: MemberAccount(role_name="key-rotation")}
+        settings, accounts={OTHER: Account(role_arn=f"arn:aws:iam::{OTHER}:role/key-rotation")}
     )
     assert custom.member_role_arn(OTHER) == f"arn:aws:iam::{OTHER}:role/key-rotation"
 

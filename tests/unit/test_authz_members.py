@@ -25,6 +25,7 @@ from testkit.authz.guard import AuthorizationGuard
 from testkit.authz.members import MemberRole, MemberRoleConfiguration, trust_decision
 from testkit.authz.planned import MemberAccountConfiguration, PlanConfiguration, User
 from testkit.authz.policy import Outcome, Policy, PolicyError
+from testkit.engine_environment import TEST_SETTINGS, settings_with
 from testkit.member_accounts import client_in, create_member_role
 
 HUB, MEMBER, OTHER, REGION = "123456789012", "111122223333", "444455556666", "us-east-1"
@@ -320,23 +321,27 @@ def test_given_a_member_roles_record_when_reported_then_its_unneeded_grants_show
     assert (members.member_key(OTHER), "statement", "statement 0") in unneeded
 
 
-# --- the configuration, from the engine's environment -----------------------------------------
+# --- the configuration, from the engine's settings document ------------------------------------
 
 
-def test_given_member_accounts_in_the_environment_then_the_plan_names_them(
+def test_given_member_accounts_in_the_settings_then_the_plan_names_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(
-        "ACCOUNTS",
-        json.dumps(
-            {
-                MEMBER: {"userPathPrefix": "/ci/", "excludeUsers": ["break-glass", "admin"]},
-                OTHER: {"userTag": {"key": "rotate", "value": "yes"}, "roleName": "rotation"},
-            }
+        "SETTINGS",
+        settings_with(
+            json.dumps(TEST_SETTINGS),
+            accounts={
+                MEMBER: {"user_path_prefix": "/ci/", "exclude_users": ["admin", "break-glass"]},
+                OTHER: {
+                    "user_tag": {"key": "rotate", "value": "yes"},
+                    "role_arn": f"arn:aws:iam::{OTHER}:role/rotation",
+                },
+            },
+            member_external_id=EXTERNAL_ID,
+            member_role_arn_template="arn:aws:iam::{account_id}:role/key-rotation",
         ),
     )
-    monkeypatch.setenv("MEMBER_EXTERNAL_ID", EXTERNAL_ID)
-    monkeypatch.setenv("MEMBER_ROLE_NAME", "key-rotation")
 
     configuration = authorization.configuration_from(
         frozenset({"homer", f"{MEMBER}/alice"}), shared=False

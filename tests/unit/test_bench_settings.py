@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from credentials_rotator.settings.config import Config
 
-from bench.run import concurrency, grace_wait_seconds
-from testkit.engine_environment import ENGINE_ENVIRONMENT
+from bench.run import concurrency, grace_wait_seconds, row_settings
+from testkit.engine_environment import MODULE_SETTINGS
 
 
 @pytest.mark.parametrize(
@@ -22,27 +22,13 @@ def test_max_concurrency_is_divided_as_the_module_divides_it(
     assert concurrency(max_concurrency) == users_and_batches
 
 
-@pytest.mark.parametrize(
-    ("in_use_key_action", "last_use_delay_seconds", "waited"),
-    [
-        ("defer", "14400", 0.0),
-        ("deactivate", "14400", 0.0),
-        ("retire", "14400", 300.0),
-        ("defer", "0", 300.0),
-    ],
-)
+@pytest.mark.parametrize(("in_use_key_action", "waited"), [("defer", 0.0), ("retire", 300.0)])
 def test_the_run_waits_only_when_finish_retires_the_previous_keys(
-    in_use_key_action: str, last_use_delay_seconds: str, waited: float
+    in_use_key_action: str, waited: float
 ) -> None:
-    """GIVEN the engine's settings WHEN the bench lays the run out THEN it waits the default
-    grace wait only where finish judges the previous keys itself (in_use_key_action retire, or no
-    last-use delay), as tests/state_machine.tftest.hcl asserts of the rendered GraceWait."""
-    settings = Config.from_environ(
-        {
-            **ENGINE_ENVIRONMENT,
-            "IN_USE_KEY_ACTION": in_use_key_action,
-            "LAST_USE_DELAY_SECONDS": last_use_delay_seconds,
-        }
-    )
+    """GIVEN a row's settings WHEN the bench lays the run out THEN it waits the default grace
+    wait only where finish judges the previous keys itself (in_use_key_action retire), as
+    tests/settings.tftest.hcl asserts of the rendered settings and GraceWait."""
+    settings = Config.from_document({**MODULE_SETTINGS, **row_settings(True, in_use_key_action)})
 
     assert grace_wait_seconds(settings) == waited

@@ -1,157 +1,165 @@
-"""Configuration: every variable of docs/design.md, read once, failing fast with its name."""
+"""Configuration: the settings document of docs/design.md, read once, each setting checked for its
+type and a bad one failing fast with its name."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import types
+import typing
 from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 from credentials_rotator.model.errors import ConfigError
-from credentials_rotator.settings import config
-from credentials_rotator.settings.config import REQUIRED_VARIABLES, Config
-from package_scan import dotted, entry_points
+from credentials_rotator.settings import config, settings_document
+from credentials_rotator.settings.config import DOCUMENT_KEYS, Account, Config
+from package_scan import entry_points
+
+from testkit.engine_environment import MODULE_SETTINGS, TEST_SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
-# The engine's environment as tests/conftest.py sets it.
-ENGINE_ENVIRONMENT = {name: os.environ[name] for name in REQUIRED_VARIABLES}
 
 
-def test_the_documented_variables_are_the_required_ones() -> None:
-    """GIVEN docs/design.md WHEN its environment table is read THEN it lists the same names."""
+def read(**changes: Any) -> Config:
+    return Config.from_document({**TEST_SETTINGS, **changes})
+
+
+def test_the_documented_settings_are_the_documents() -> None:
+    """GIVEN docs/design.md WHEN its settings tables are read THEN they list the document's keys,
+    which are those the module renders (tests/fixtures/settings.json), and an account's keys."""
     design = (REPO / "docs" / "design.md").read_text()
-    table = design.split("## Environment", 1)[1].split("\n## ", 1)[0]
-    documented = {
-        line.split("|")[1].strip().strip("`")
-        for line in table.splitlines()
-        if line.startswith("| `")
-    }
-    assert documented == set(REQUIRED_VARIABLES)
+    section = design.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    tables = [
+        {line.split("|")[1].strip().strip("`") for line in lines if line.startswith("| `")}
+        for lines in (block.splitlines() for block in section.split("\n\n"))
+    ]
+    settings, account = [table for table in tables if table]
+    assert settings == DOCUMENT_KEYS == set(MODULE_SETTINGS)
+    assert account == settings_document.ACCOUNT_KEYS
 
 
-def test_given_the_module_environment_when_read_then_every_setting_is_typed() -> None:
-    environ = {
-        **ENGINE_ENVIRONMENT,
-        "SECRET_KMS_KEY_ID": "arn:aws:kms:us-east-1:123456789012:key/1234",
-        "OLD_KEY_ACTION": "deactivate",
-        "MAX_KEY_AGE_DAYS": "90",
-        "BATCH_SIZE": " 50 ",
-        "MAX_CONCURRENCY": "8",
-        "VERIFY_NEW_KEY_SECONDS": "45",
-    }
-    settings = Config.from_environ(environ)
+def test_given_the_modules_document_when_read_then_every_setting_is_typed() -> None:
+    """GIVEN the document Terraform renders with the module's defaults WHEN read THEN each
+    setting has its type, the module's own account apart from the members."""
+    settings = Config.from_document(MODULE_SETTINGS)
     assert settings == Config(
         users_parameter_name="/ci-keys/users",
         secret_name_prefix="ci-keys/",
-        secret_kms_key_id="arn:aws:kms:us-east-1:123456789012:key/1234",
+        secret_kms_key_id=None,
         state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:ci-keys",
         run_data_bucket="ci-keys-123456789012-us-east-1-runs",
-        batch_size=50,
-        max_concurrency=8,
+        batch_size=60,
+        max_concurrency=100,
         secret_tags={"team": "platform"},
-        old_key_action="deactivate",
-        max_key_age_days=90,
-        verify_new_key_seconds=45,
+        verify_new_key_seconds=60,
+        grace_wait_seconds=300,
+        last_use_delay_seconds=14400,
+        previous_keys_judged_later=True,
         rotator_name="ci-keys",
         event_bus_name="default",
         event_source="credentials-rotator.ci-keys",
+        hub=Account(),
     )
+    assert settings.hub_account_id == "123456789012"
     assert settings.secret_name("homer") == "ci-keys/homer"
 
 
-def test_the_new_variables_are_required() -> None:
-    """GIVEN the restructured engine THEN the run data, batching and the state machine are set
-    by the module, never defaulted."""
-    assert {"RUN_DATA_BUCKET", "BATCH_SIZE", "MAX_CONCURRENCY", "STATE_MACHINE_ARN"} <= set(
-        REQUIRED_VARIABLES
+def test_given_values_when_read_then_each_keeps_its_type() -> None:
+    settings = read(
+        secret_kms_key_id="arn:aws:kms:us-east-1:123456789012:key/1234",
+        old_key_action="deactivate",
+        in_use_key_action="retire",
+        max_key_age_days=90,
+        verify_new_key_seconds=None,
+        event_bus_name=None,
+        member_external_id="platform-7f3c",
     )
+    assert (settings.old_key_action, settings.in_use_key_action) == ("deactivate", "retire")
+    assert (settings.max_key_age_days, settings.verify_new_key_seconds) == (90, None)
+    assert (settings.event_bus_name, settings.member_external_id) == (None, "platform-7f3c")
+    assert settings.secret_kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/1234"
 
 
-def test_given_empty_optional_values_when_read_then_defaults_apply() -> None:
-    environ = {
-        **ENGINE_ENVIRONMENT,
-        "SECRET_TAGS": "",
-        "MAX_KEY_AGE_DAYS": " ",
-        "VERIFY_NEW_KEY_SECONDS": "",
-    }
-    settings = Config.from_environ(environ)
-    assert settings.verify_new_key_seconds is None
-    assert settings.secret_kms_key_id is None
-    assert settings.secret_tags == {}
-    assert settings.max_key_age_days is None
+@pytest.mark.parametrize("missing", sorted(DOCUMENT_KEYS))
+def test_given_a_missing_setting_when_read_then_the_error_names_it(missing: str) -> None:
+    document = {k: v for k, v in TEST_SETTINGS.items() if k != missing}
+    with pytest.raises(ConfigError) as raised:
+        Config.from_document(document)
+    assert str(raised.value) == f"the settings document has no setting {missing}"
 
 
-@pytest.mark.parametrize("missing", REQUIRED_VARIABLES)
-def test_given_a_missing_variable_when_read_then_the_error_names_it(missing: str) -> None:
-    environ = {k: v for k, v in ENGINE_ENVIRONMENT.items() if k != missing}
-    with pytest.raises(ConfigError, match=missing):
-        Config.from_environ(environ)
+def test_given_an_unknown_setting_when_read_then_the_error_names_it() -> None:
+    with pytest.raises(ConfigError) as raised:
+        read(batchsize=20)
+    assert str(raised.value) == "the settings document has an unknown setting batchsize"
 
 
 @pytest.mark.parametrize(
-    ("name", "value"),
+    ("name", "value", "expected"),
     [
-        ("OLD_KEY_ACTION", "shred"),
-        ("MAX_KEY_AGE_DAYS", "0"),
-        ("MAX_KEY_AGE_DAYS", "ninety"),
-        ("VERIFY_NEW_KEY_SECONDS", "0"),
-        ("VERIFY_NEW_KEY_SECONDS", "true"),
-        ("VERIFY_NEW_KEY_SECONDS", "1.5"),
-        ("SECRET_TAGS", "team=platform"),
-        ("SECRET_TAGS", '{"cost-center": 42}'),
-        ("USERS_PARAMETER_NAME", ""),
-        ("RUN_DATA_BUCKET", ""),
-        ("RUN_DATA_BUCKET", "   "),
-        ("STATE_MACHINE_ARN", ""),
-        ("BATCH_SIZE", "0"),
-        ("BATCH_SIZE", "-5"),
-        ("BATCH_SIZE", "twenty"),
-        ("BATCH_SIZE", ""),
-        ("BATCH_SIZE", "2.5"),
-        ("MAX_CONCURRENCY", "0"),
-        ("MAX_CONCURRENCY", "five"),
-        ("MAX_CONCURRENCY", ""),
+        ("old_key_action", "shred", "'delete' or 'deactivate'"),
+        ("in_use_key_action", "keep", "'defer' or 'deactivate' or 'retire'"),
+        ("max_key_age_days", "90", "a whole number, 0 or more"),
+        ("verify_new_key_seconds", True, "a whole number, 0 or more"),
+        ("verify_new_key_seconds", 1.5, "a whole number, 0 or more"),
+        ("batch_size", -5, "a whole number, 0 or more"),
+        ("batch_size", None, "a whole number, 0 or more"),
+        ("max_concurrency", "five", "a whole number, 0 or more"),
+        ("grace_wait_seconds", "300", "a whole number, 0 or more"),
+        ("previous_keys_judged_later", "true", "true or false"),
+        ("secret_tags", "team=platform", "an object of texts"),
+        ("secret_tags", {"cost-center": 42}, "an object of texts"),
+        ("users_parameter_name", "", "a text"),
+        ("run_data_bucket", "   ", "a text"),
+        ("state_machine_arn", None, "a text"),
+        ("event_bus_name", 7, "a text"),
     ],
 )
-def test_given_an_invalid_value_when_read_then_the_error_names_the_variable(
-    name: str, value: str
+def test_given_a_value_of_the_wrong_type_when_read_then_the_error_names_the_setting(
+    name: str, value: object, expected: str
 ) -> None:
-    with pytest.raises(ConfigError, match=name):
-        Config.from_environ({**ENGINE_ENVIRONMENT, name: value})
+    with pytest.raises(ConfigError) as raised:
+        read(**{name: value})
+    assert str(raised.value) == f"setting {name} must be {expected}, not {value!r}"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("{", "environment variable SETTINGS is not JSON"),
+        ("[]", "environment variable SETTINGS is no JSON object"),
+    ],
+)
+def test_given_no_document_when_read_then_the_error_says_so(raw: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Config.from_environ({"SETTINGS": raw})
+    assert str(raised.value) == message
 
 
 def test_given_the_process_environment_when_loaded_twice_then_it_is_read_once(
     engine_env: pytest.MonkeyPatch,
 ) -> None:
     first = config.load()
-    engine_env.setenv("OLD_KEY_ACTION", "deactivate")
+    engine_env.setenv("SETTINGS", json.dumps({**TEST_SETTINGS, "old_key_action": "deactivate"}))
     assert config.load() is first
     assert first.old_key_action == "delete"
 
 
-def test_given_a_count_that_is_not_positive_when_read_then_the_error_says_what_it_got() -> None:
-    with pytest.raises(ConfigError) as raised:
-        Config.from_environ({**ENGINE_ENVIRONMENT, "BATCH_SIZE": "0"})
-    assert str(raised.value) == "environment variable BATCH_SIZE must be a positive number, not '0'"
-
-
-def test_given_an_empty_bucket_when_read_then_the_error_says_it_is_empty() -> None:
-    with pytest.raises(ConfigError) as raised:
-        Config.from_environ({**ENGINE_ENVIRONMENT, "RUN_DATA_BUCKET": " "})
-    assert str(raised.value) == "environment variable RUN_DATA_BUCKET is empty"
-
-
-def test_given_padded_names_when_read_then_they_are_stripped() -> None:
-    settings = Config.from_environ(
-        {
-            **ENGINE_ENVIRONMENT,
-            "RUN_DATA_BUCKET": " ci-keys-runs\n",
-            "STATE_MACHINE_ARN": " arn:aws:states:us-east-1:123456789012:stateMachine:x ",
-        }
-    )
-    assert settings.run_data_bucket == "ci-keys-runs"
-    assert settings.state_machine_arn == "arn:aws:states:us-east-1:123456789012:stateMachine:x"
+@pytest.mark.parametrize("kind", [Config, Account])
+def test_every_type_of_setting_has_a_reader(kind: type) -> None:
+    """GIVEN the types Config and Account declare THEN each, optional or not, is one of a few
+    texts or has a reader: a setting of a new type fails here, not in a function."""
+    for name, declared in typing.get_type_hints(kind).items():
+        inner = [arg for arg in typing.get_args(declared) if arg is not type(None)]
+        optional = (
+            typing.get_origin(declared) in (typing.Union, types.UnionType) and len(inner) == 1
+        )
+        hint = inner[0] if optional else declared
+        known = typing.get_origin(hint) is Literal or hint in settings_document.READERS
+        assert known or hint is Account, name
 
 
 def test_every_entry_point_is_found() -> None:
@@ -166,19 +174,32 @@ def test_every_entry_point_is_found() -> None:
     }
 
 
-@pytest.mark.parametrize("missing", ["SECRET_NAME_PREFIX", "RUN_DATA_BUCKET"])
 @pytest.mark.parametrize("module", entry_points())
-def test_given_a_missing_variable_when_a_handler_is_imported_then_it_fails_naming_it(
-    module: str, missing: str
+def test_given_no_settings_when_a_handler_is_imported_then_it_fails_naming_them(
+    module: str,
 ) -> None:
-    environ = {k: v for k, v in os.environ.items() if k != missing}
+    environ = {k: v for k, v in os.environ.items() if k != "SETTINGS"}
     environ["PYTHONPATH"] = str(REPO / "lambda_src")
     completed = subprocess.run(
-        [sys.executable, "-c", f"import {dotted(module)}"],
+        [sys.executable, "-c", f"import credentials_rotator.{module}"],
         env=environ,
         capture_output=True,
         text=True,
         check=False,
     )
     assert completed.returncode != 0
-    assert f"ConfigError: missing environment variable {missing}" in completed.stderr
+    assert "ConfigError: missing environment variable SETTINGS" in completed.stderr
+
+
+def test_given_a_bad_setting_when_a_handler_is_imported_then_it_fails_naming_it() -> None:
+    environ = {**os.environ, "SETTINGS": json.dumps({**TEST_SETTINGS, "batch_size": "20"})}
+    environ["PYTHONPATH"] = str(REPO / "lambda_src")
+    completed = subprocess.run(
+        [sys.executable, "-c", "import credentials_rotator.handlers.plan"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode != 0
+    assert "ConfigError: setting batch_size must be a whole number" in completed.stderr

@@ -1,15 +1,15 @@
 """Users of member accounts: listed in the users parameter with their account, selected in each
-account by its own path and tag, excluded by its own names; ACCOUNTS as the module writes it.
+account by its own path and tag, excluded by its own names; the settings' accounts as the module
+writes them.
 
 moto keeps one backend per account (testkit.member_accounts seeds them); AssumeRole refuses a
-missing role as AWS does (testkit/world/patches/assume_role_as_aws.py).
+missing role as AWS does (testkit/moto_assume_role.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from typing import Any
 
 import pytest
@@ -18,17 +18,20 @@ from credentials_rotator.aws.selection import parse_users, users_to_rotate
 from credentials_rotator.handlers import plan
 from credentials_rotator.model.errors import ConfigError, InvalidUsersParameter, UnknownUser
 from credentials_rotator.run import run_data
-from credentials_rotator.settings.config import REQUIRED_VARIABLES, Config, MemberAccount, UserTag
+from credentials_rotator.settings.config import Account, Config, UserTag
 from test_plan import sfn_listing
 
+from testkit.engine_environment import TEST_SETTINGS
 from testkit.member_accounts import client_in, create_member_role
 
 HUB = "123456789012"
 PATHS, TAGS, DOWN = "111122223333", "222233334444", "444455556666"
+# How the module lists an account's users when it selects them by path alone, or by a tag.
+BY_PATH, BY_TAG = "ListUsers", "GetAccountAuthorizationDetails"
 
 
-def read(**values: str) -> Config:
-    return Config.from_environ({**{n: os.environ[n] for n in REQUIRED_VARIABLES}, **values})
+def read(**changes: Any) -> Config:
+    return Config.from_document({**TEST_SETTINGS, **changes})
 
 
 # --- the users parameter ---------------------------------------------------------------------
@@ -73,26 +76,41 @@ def test_given_one_member_user_twice_whatever_the_case_then_it_is_refused() -> N
         parse_users(raw, "/ci-keys/users", HUB)
 
 
-# --- ACCOUNTS --------------------------------------------------------------------------------
+# --- the settings' accounts ------------------------------------------------------------------
 
 
 def test_given_accounts_when_read_then_each_has_its_role_selection_and_exclusions() -> None:
     settings = read(
-        ACCOUNTS=json.dumps(
-            {
-                PATHS: {"userPathPrefix": "/ci/", "excludeUsers": ["Robot"]},
-                TAGS: {"userTag": {"key": "rotate", "value": "yes"}, "roleName": "keys"},
-            }
-        ),
-        MEMBER_ROLE_NAME="rotation",
-        MEMBER_EXTERNAL_ID="platform-7f3c",
+        accounts={
+            HUB: {},
+            PATHS: {
+                "user_path_prefix": "/ci/",
+                "exclude_users": ["Robot"],
+                "user_listing": BY_PATH,
+            },
+            TAGS: {
+                "user_tag": {"key": "rotate", "value": "yes"},
+                "role_arn": f"arn:aws:iam::{TAGS}:role/keys",
+                "user_listing": BY_TAG,
+            },
+        },
+        member_role_arn_template="arn:aws:iam::{account_id}:role/rotation",
+        member_external_id="platform-7f3c",
     )
     assert settings.accounts == {
-        PATHS: MemberAccount(user_path_prefix="/ci/", exclude_users=frozenset({"Robot"})),
-        TAGS: MemberAccount(role_name="keys", user_tag=UserTag("rotate", "yes")),
+        PATHS: Account(
+            user_path_prefix="/ci/", exclude_users=frozenset({"Robot"}), user_listing=BY_PATH
+        ),
+        TAGS: Account(
+            role_arn=f"arn:aws:iam::{TAGS}:role/keys",
+            user_tag=UserTag("rotate", "yes"),
+            user_listing=BY_TAG,
+        ),
     }
+    assert settings.hub == Account()
     assert settings.member_role_arn(PATHS) == f"arn:aws:iam::{PATHS}:role/rotation"
     assert settings.member_role_arn(TAGS) == f"arn:aws:iam::{TAGS}:role/keys"
+    assert settings.member_role_arn(DOWN) == f"arn:aws:iam::{DOWN}:role/rotation"
     assert settings.member_external_id == "platform-7f3c"
     assert settings.is_excluded(f"{PATHS}/robot")
     assert not settings.is_excluded("robot")  # the hub's exclude_users are its own
@@ -100,27 +118,26 @@ def test_given_accounts_when_read_then_each_has_its_role_selection_and_exclusion
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"),
+    ("accounts", "message"),
     [
-        ("{", "environment variable ACCOUNTS is not valid JSON"),
-        ("[]", "environment variable ACCOUNTS must be a JSON object by account id"),
-        ('{"1234": {}}', "environment variable ACCOUNTS names '1234', which is no 12-digit"),
-        (f'{{"{PATHS}": {{"path": "/"}}}}', f"account {PATHS} of environment variable ACCOUNTS"),
-        (f'{{"{PATHS}": {{"roleName": "a/b"}}}}', "has no valid role name: 'a/b'"),
-        (f'{{"{PATHS}": {{"userPathPrefix": "ci"}}}}', "has no valid IAM path prefix: 'ci'"),
-        (f'{{"{PATHS}": {{"userTag": {{"value": "x"}}}}}}', f"userTag of account {PATHS}"),
-        (f'{{"{PATHS}": {{"excludeUsers": "bob"}}}}', f"excludeUsers of account {PATHS}"),
+        ([], "setting accounts must be an object by account id, not []"),
+        ({}, "setting accounts has no entry for the module's own account, that of"),
+        ({HUB: {}, "1234": {}}, "setting accounts.1234 is named by no 12-digit account id"),
+        ({HUB: {}, PATHS: {"path": "/"}}, f"setting accounts.{PATHS} has an unknown key path"),
+        ({HUB: {}, PATHS: []}, f"setting accounts.{PATHS} must be a JSON object of"),
+        ({HUB: {}, PATHS: {"role_arn": 7}}, f"setting accounts.{PATHS}.role_arn must be a text"),
+        ({HUB: {"user_path_prefix": 1}}, f"setting accounts.{HUB}.user_path_prefix must be"),
+        ({HUB: {"user_tag": {"value": "x"}}}, f"setting accounts.{HUB}.user_tag must be"),
+        ({HUB: {"exclude_users": "bob"}}, f"setting accounts.{HUB}.exclude_users must be a list"),
+        ({HUB: {"user_listing": "ListUserTags"}}, f"setting accounts.{HUB}.user_listing must be"),
     ],
 )
-def test_given_bad_accounts_then_the_error_names_what_is_wrong(raw: str, message: str) -> None:
+def test_given_bad_accounts_then_the_error_names_what_is_wrong(
+    accounts: object, message: str
+) -> None:
     with pytest.raises(ConfigError) as raised:
-        read(ACCOUNTS=raw)
+        read(accounts=accounts)
     assert message in str(raised.value)
-
-
-def test_given_no_member_role_name_then_the_functions_refuse_to_start() -> None:
-    with pytest.raises(ConfigError, match="MEMBER_ROLE_NAME is empty"):
-        read(MEMBER_ROLE_NAME=" ")
 
 
 # --- selection in member accounts ------------------------------------------------------------
@@ -144,9 +161,11 @@ def member_settings(settings: Config) -> Config:
     return dataclasses.replace(
         settings,
         accounts={
-            PATHS: MemberAccount(user_path_prefix="/ci/", exclude_users=frozenset({"ROBOT"})),
-            TAGS: MemberAccount(user_tag=UserTag("rotate", "yes")),
-            DOWN: MemberAccount(user_path_prefix="/ci/"),
+            PATHS: Account(
+                user_path_prefix="/ci/", exclude_users=frozenset({"ROBOT"}), user_listing=BY_PATH
+            ),
+            TAGS: Account(user_tag=UserTag("rotate", "yes"), user_listing=BY_TAG),
+            DOWN: Account(user_path_prefix="/ci/", user_listing=BY_PATH),
         },
     )
 

@@ -25,6 +25,8 @@ from credentials_rotator.model.errors import InvalidUsersParameter, UnknownUser
 from credentials_rotator.settings.config import Config, UserTag
 
 METADATA = "credentials-rotator:metadata"
+# How the module lists an account's users when it selects them by path alone, or by a tag.
+BY_PATH, BY_TAG = "ListUsers", "GetAccountAuthorizationDetails"
 
 
 @pytest.fixture
@@ -63,10 +65,12 @@ def select(
     requested: list[str] | None = None,
     **changes: Any,
 ) -> list[Any]:
+    """The users of a run whose settings' own account selects as ``changes`` say (the fields of
+    its ``Account``, ``user_listing`` given as settings.tf derives it: BY_PATH or BY_TAG)."""
     return users_to_rotate(
         iam=iam,
         configured=configured or [],
-        settings=dataclasses.replace(settings, **changes),
+        settings=dataclasses.replace(settings, hub=dataclasses.replace(settings.hub, **changes)),
         requested=requested,
     ).users
 
@@ -87,7 +91,7 @@ def test_given_a_path_prefix_when_selected_then_users_under_it_and_below_it_only
     create(iam, "cidre", "/cid/")
     create(iam, "shouter", "/CI/")
 
-    users = select(engine_iam, settings, user_path_prefix="/ci/")
+    users = select(engine_iam, settings, user_path_prefix="/ci/", user_listing=BY_PATH)
 
     assert names(users) == ["builder", "deployer"]
     assert calls == {"ListUsers": 1}
@@ -102,7 +106,7 @@ def test_given_250_users_under_the_path_when_selected_then_every_page_is_read(
         create(iam, f"ci-{index:03d}", "/ci/")
     create(iam, "homer")
 
-    users = select(engine_iam, settings, user_path_prefix="/ci/")
+    users = select(engine_iam, settings, user_path_prefix="/ci/", user_listing=BY_PATH)
 
     assert names(users) == [f"ci-{index:03d}" for index in range(250)]
     assert calls == {"ListUsers": 3}
@@ -113,7 +117,7 @@ def test_given_a_path_prefix_only_when_selected_then_no_tag_is_read_and_metadata
 ) -> None:
     create(iam, "deployer", "/ci/", **{METADATA: "deploy-pipeline"})
 
-    users = select(engine_iam, settings, user_path_prefix="/ci/")
+    users = select(engine_iam, settings, user_path_prefix="/ci/", user_listing=BY_PATH)
 
     assert users == [{"username": "deployer", "metadata": None}]
     assert "GetAccountAuthorizationDetails" not in calls
@@ -131,7 +135,7 @@ def test_given_a_tag_with_a_value_when_selected_then_only_users_with_that_value(
     create(iam, "bart", rotate="YES")  # values do not
     create(iam, "lisa", team="ci")
 
-    users = select(engine_iam, settings, user_tag=UserTag("rotate", "yes"))
+    users = select(engine_iam, settings, user_tag=UserTag("rotate", "yes"), user_listing=BY_TAG)
 
     assert names(users) == ["builder", "deployer"]
     assert calls == {"GetAccountAuthorizationDetails": 1}
@@ -145,7 +149,7 @@ def test_given_a_tag_without_a_value_when_selected_then_any_value_even_empty(
     create(iam, "bart", rotate="")
     create(iam, "lisa", team="ci")
 
-    users = select(engine_iam, settings, user_tag=UserTag("rotate"))
+    users = select(engine_iam, settings, user_tag=UserTag("rotate"), user_listing=BY_TAG)
 
     assert names(users) == ["bart", "deployer", "homer"]
 
@@ -157,7 +161,13 @@ def test_given_a_tag_and_a_path_when_selected_then_users_matching_both(
     create(iam, "builder", "/ci/")
     create(iam, "homer", "/", rotate="yes")
 
-    users = select(engine_iam, settings, user_path_prefix="/ci/", user_tag=UserTag("rotate", "yes"))
+    users = select(
+        engine_iam,
+        settings,
+        user_path_prefix="/ci/",
+        user_tag=UserTag("rotate", "yes"),
+        user_listing=BY_TAG,
+    )
 
     assert names(users) == ["deployer"]
     assert calls == {"GetAccountAuthorizationDetails": 1}
@@ -169,7 +179,7 @@ def test_given_150_tagged_users_when_selected_then_every_page_is_read(
     for index in range(150):
         create(iam, f"svc-{index:03d}", rotate="yes")
 
-    users = select(engine_iam, settings, user_tag=UserTag("rotate", "yes"))
+    users = select(engine_iam, settings, user_tag=UserTag("rotate", "yes"), user_listing=BY_TAG)
 
     assert len(users) == 150
     assert calls == {"GetAccountAuthorizationDetails": 2}
@@ -181,7 +191,7 @@ def test_given_a_metadata_tag_when_selected_by_tag_then_it_is_the_users_metadata
     create(iam, "deployer", rotate="yes", **{METADATA: "deploy-pipeline"})
     create(iam, "builder", rotate="yes")
 
-    users = select(engine_iam, settings, user_tag=UserTag("rotate"))
+    users = select(engine_iam, settings, user_tag=UserTag("rotate"), user_listing=BY_TAG)
 
     assert users == [
         {"username": "builder", "metadata": None},
@@ -202,7 +212,9 @@ def test_given_a_configured_user_also_selected_then_it_appears_once_with_its_own
         {"username": "Deployer", "metadata": "configured"},
     ]
 
-    users = select(engine_iam, settings, configured, user_tag=UserTag("rotate"))
+    users = select(
+        engine_iam, settings, configured, user_tag=UserTag("rotate"), user_listing=BY_TAG
+    )
 
     assert users == [
         {"username": "homer", "metadata": "configured"},
@@ -224,6 +236,7 @@ def test_given_excluded_names_when_selected_then_they_leave_every_source(
         configured,
         user_path_prefix="/ci/",
         exclude_users=frozenset({"Break-Glass", "bart"}),
+        user_listing=BY_PATH,
     )
 
     assert names(users) == ["homer", "deployer"]
@@ -255,6 +268,7 @@ def test_given_an_on_demand_run_naming_a_selected_user_then_it_is_the_only_item(
         [{"username": "homer", "metadata": "configured"}],
         requested=["deployer", "homer", "DEPLOYER"],
         user_path_prefix="/ci/",
+        user_listing=BY_PATH,
     )
 
     assert users == [
@@ -272,6 +286,7 @@ def test_given_an_on_demand_run_of_configured_users_only_then_iam_is_not_listed(
         [{"username": "homer", "metadata": None}],
         requested=["homer"],
         user_path_prefix="/ci/",
+        user_listing=BY_PATH,
     )
 
     assert names(users) == ["homer"]
@@ -286,7 +301,11 @@ def test_given_a_name_neither_configured_nor_selected_then_unknown_user_names_it
 
     with pytest.raises(UnknownUser) as raised:
         select(
-            engine_iam, settings, requested=["deployer", "moe", "barney"], user_path_prefix="/ci/"
+            engine_iam,
+            settings,
+            requested=["deployer", "moe", "barney"],
+            user_path_prefix="/ci/",
+            user_listing=BY_PATH,
         )
 
     assert str(raised.value) == (
@@ -320,6 +339,7 @@ def test_given_an_excluded_name_on_demand_then_unknown_user_says_it_is_excluded(
             requested=["break-glass"],
             user_tag=UserTag("rotate", "yes"),
             exclude_users=frozenset({"break-glass"}),
+            user_listing=BY_TAG,
         )
 
 
@@ -334,7 +354,7 @@ def test_given_selected_users_with_a_comma_when_planned_then_the_run_fails_namin
     create(iam, "doe,jane", "/ci/")
 
     with pytest.raises(InvalidUsersParameter) as raised:
-        select(engine_iam, settings, user_path_prefix="/ci/")
+        select(engine_iam, settings, user_path_prefix="/ci/", user_listing=BY_PATH)
 
     message = str(raised.value)
     assert message.endswith(': "doe,jane", "smith,john"')
@@ -348,7 +368,7 @@ def test_given_many_users_with_a_comma_when_refused_then_the_message_stays_short
         create(iam, f"user,{index:02d}", "/ci/")
 
     with pytest.raises(InvalidUsersParameter) as raised:
-        select(engine_iam, settings, user_path_prefix="/ci/")
+        select(engine_iam, settings, user_path_prefix="/ci/", user_listing=BY_PATH)
 
     listed = ", ".join(f'"user,{index:02d}"' for index in range(10))
     assert str(raised.value).endswith(f": {listed} and 30 more")
@@ -361,9 +381,15 @@ def test_given_comma_users_excluded_or_not_requested_then_the_run_goes_on(
     create(iam, "smith,john", "/ci/")
 
     excluded = select(
-        engine_iam, settings, user_path_prefix="/ci/", exclude_users=frozenset({"smith,john"})
+        engine_iam,
+        settings,
+        user_path_prefix="/ci/",
+        exclude_users=frozenset({"smith,john"}),
+        user_listing=BY_PATH,
     )
-    requested = select(engine_iam, settings, requested=["deployer"], user_path_prefix="/ci/")
+    requested = select(
+        engine_iam, settings, requested=["deployer"], user_path_prefix="/ci/", user_listing=BY_PATH
+    )
 
     assert names(excluded) == names(requested) == ["deployer"]
 
@@ -379,7 +405,7 @@ def test_given_iam_refuses_the_listing_then_the_run_fails_saying_why(settings: C
     stubber.activate()
 
     with pytest.raises(InvalidUsersParameter) as raised:
-        select(iam, settings, user_tag=UserTag("rotate", "yes"))
+        select(iam, settings, user_tag=UserTag("rotate", "yes"), user_listing=BY_TAG)
 
     assert str(raised.value) == (
         'could not list the IAM users selected by user_tag "rotate" = "yes": AccessDenied: '

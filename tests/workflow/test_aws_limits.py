@@ -11,6 +11,7 @@ import json
 import pytest
 
 from testkit.harness import Harness
+from testkit.member_accounts import HUB_ACCOUNT
 from testkit.stories import delivered_once
 
 pytestmark = pytest.mark.workflow
@@ -69,7 +70,9 @@ def test_given_a_user_dropped_from_the_list_but_still_selected_when_run_then_it_
     assert harness.run().status == "SUCCEEDED"
     delivered = harness.secret_key_id("homer")
     harness.configure_users(create=False)
-    harness.set_engine_variable("USER_PATH_PREFIX", "/ci/")
+    harness.set_settings(
+        accounts={HUB_ACCOUNT: {"user_path_prefix": "/ci/", "user_listing": "ListUsers"}}
+    )
 
     run = harness.run()
 

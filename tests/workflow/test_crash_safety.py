@@ -231,7 +231,7 @@ def test_given_a_batch_of_60_users_failing_with_long_messages_then_the_state_kee
     carries at most 1,000 characters of message and no stack trace of the engine (the functions
     log it), so 60 of them stay far from the state's 256 KB; every user ends failed with its
     error, its message cut to 1,000 characters."""
-    harness.set_engine_variable("BATCH_SIZE", "60")
+    harness.set_settings(batch_size=60)
     users = [f"user{index:02d}" for index in range(60)]
     refused_keys, refused_handoffs = set(users[:30]), set(users[30:])
     harness.configure_users(*users)

@@ -160,7 +160,7 @@ def test_given_keys_ten_days_old_when_a_run_skips_them_then_the_oldest_age_is_re
     harness.create_user("homer")
     assert harness.run({"users": ["homer"]}).status == "SUCCEEDED"
     bart_key = harness.secret_key_id("bart")
-    harness.set_engine_variable("MAX_KEY_AGE_DAYS", "30")
+    harness.set_settings(max_key_age_days=30)
     harness.advance_clock(datetime.timedelta(days=10))
     capsys.readouterr()
     harness.calls.reset()
@@ -183,12 +183,12 @@ def test_given_events_off_or_a_dry_run_then_no_event_is_sent(
     PutEvents call is made; GIVEN events on WHEN a dry run plans homer's rotation THEN none
     either, and a dry run writes no metric record."""
     harness.configure_users("homer")
-    harness.set_engine_variable("EVENT_BUS_NAME", "")
+    harness.set_settings(event_bus_name=None)
 
     assert harness.run().status == "SUCCEEDED"
     assert harness.calls.actions["events:PutEvents"] == 0
 
-    harness.set_engine_variable("EVENT_BUS_NAME", "default")
+    harness.set_settings(event_bus_name="default")
     capsys.readouterr()
     dry = harness.run({"dryRun": True})
 
@@ -205,7 +205,7 @@ def test_given_a_custom_bus_when_run_then_the_events_go_to_it_and_not_to_the_def
     a rule on that bus, and none reaches the default bus."""
     default = Subscriber()
     custom = Subscriber("platform-events")
-    harness.set_engine_variable("EVENT_BUS_NAME", "platform-events")
+    harness.set_settings(event_bus_name="platform-events")
     harness.configure_users("homer")
 
     assert harness.run().status == "SUCCEEDED"

@@ -147,7 +147,7 @@ def test_given_deactivate_mode_when_the_old_key_is_in_use_then_it_is_deactivated
     """GIVEN in_use_key_action = "deactivate" WHEN bart's consumer still uses his old key THEN the
     old key is made Inactive (a cut that can be undone), reported as deactivated; the next run
     deletes it and rotates."""
-    harness.set_engine_variable("IN_USE_KEY_ACTION", "deactivate")
+    harness.set_settings(in_use_key_action="deactivate")
     delivered = delivered_once(harness, "bart")["bart"]
     harness.not_moved.add("bart")
 
@@ -170,7 +170,7 @@ def test_given_retire_mode_when_the_old_key_is_in_use_then_it_is_retired_uncheck
 ) -> None:
     """GIVEN in_use_key_action = "retire" WHEN bart's consumer still uses his old key THEN it is
     deleted as before this check existed, and IAM is never asked when it was used."""
-    harness.set_engine_variable("IN_USE_KEY_ACTION", "retire")
+    harness.set_settings(in_use_key_action="retire")
     delivered = delivered_once(harness, "bart")["bart"]
     harness.not_moved.add("bart")
     harness.calls.reset()
@@ -187,7 +187,7 @@ def test_given_max_deferrals_one_when_the_old_key_is_in_use_then_the_first_run_f
 ) -> None:
     """GIVEN max_deferrals = 1 WHEN bart's consumer still uses his old key THEN the run that
     rotated him fails him with KeyStillInUse and keeps the old key Active."""
-    harness.set_engine_variable("MAX_DEFERRALS", "1")
+    harness.set_settings(max_deferrals=1)
     delivered = delivered_once(harness, "bart")["bart"]
     harness.not_moved.add("bart")
 
@@ -261,7 +261,7 @@ def test_given_a_refused_key_roll_back_could_not_delete_when_the_next_run_comes_
     stays, retired; the only uses IAM saw of it are the rotator's three proofs, seconds after the
     delivered key) WHEN the next run comes THEN R is deleted without a use check and bart rotates:
     no deferral, no KeyStillInUse for a key nobody held."""
-    harness.set_engine_variable("MAX_DEFERRALS", "1")
+    harness.set_settings(max_deferrals=1)
     delivered = delivered_once(harness, "bart")["bart"]
     harness.next_second()
     harness.consumer.fail_for.add("bart")
@@ -297,7 +297,7 @@ def test_given_a_key_age_limit_when_a_deferred_key_stays_in_use_then_each_run_ch
     before the age policy: deferred again (two runs in a row, not "skipped"); WHEN the consumer
     has moved since THEN the next run retires the old key and skips bart for his young key; the
     run after skips him at once, without listing his keys."""
-    harness.set_engine_variable("MAX_KEY_AGE_DAYS", "30")
+    harness.set_settings(max_key_age_days=30)
     delivered_once(harness, "bart")
     harness.not_moved.add("bart")
     forced = harness.run({"force": True})
@@ -333,7 +333,9 @@ PUBLISHED_AFTER = datetime.timedelta(minutes=10)
 
 
 def iam_publishing_late(harness: Harness) -> None:
-    harness.set_engine_variable("LAST_USE_DELAY_SECONDS", str(int(PUBLISHED_AFTER.total_seconds())))
+    harness.set_settings(
+        last_use_delay_seconds=int(PUBLISHED_AFTER.total_seconds()), previous_keys_judged_later=True
+    )
     harness.last_use.to_the_minute = True
     harness.last_use.published_after = PUBLISHED_AFTER
 
@@ -483,7 +485,7 @@ def test_given_a_use_at_the_end_of_the_grace_wait_published_late_then_the_key_wa
     5 + 10 minutes), and the second sees the use and defers him: the key is never retired while
     the evidence is incomplete."""
     iam_publishing_late(harness)
-    harness.set_engine_variable("GRACE_WAIT_SECONDS", "300")
+    harness.set_settings(grace_wait_seconds=300)
     delivered = delivered_once(harness, "bart")["bart"]
     harness.clock.to_next_minute(datetime.timedelta(seconds=5))
     harness.run()

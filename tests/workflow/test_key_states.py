@@ -122,7 +122,7 @@ def test_given_deactivate_mode_when_run_twice_then_old_keys_go_inactive_then_awa
 ) -> None:
     """GIVEN old_key_action deactivate WHEN two runs rotate homer THEN the first leaves the old
     key Inactive, the second deletes it before creating a key and deactivates its predecessor."""
-    harness.set_engine_variable("OLD_KEY_ACTION", "deactivate")
+    harness.set_settings(old_key_action="deactivate")
     harness.configure_users("homer")
     original = harness.create_key("homer")
 

@@ -16,16 +16,14 @@ and redrives a Distributed Map's child executions itself.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from testkit.authz.guard import NOT_EXERCISED_IN_MOTO
-from testkit.consumer.handler import REFUSE
-from testkit.harness import Harness
+from testkit.harness import REFUSE, FunctionDied, Harness
 from testkit.injector import Injector
-from testkit.runner.invocation import FunctionDied
+from testkit.member_accounts import HUB_ACCOUNT
 
 pytestmark = pytest.mark.workflow
 
@@ -156,9 +154,16 @@ def test_given_users_selected_by_path_and_tag_whose_old_keys_are_deactivated_the
     planned action and resource was needed by one."""
     assert harness.authorization is not None
     harness.authorization.shared = False
-    harness.set_engine_variable("OLD_KEY_ACTION", "deactivate")
-    harness.set_engine_variable("USER_PATH_PREFIX", DEEPER)
-    harness.set_engine_variable("USER_TAG", json.dumps({"key": "rotate", "value": "yes"}))
+    harness.set_settings(
+        old_key_action="deactivate",
+        accounts={
+            HUB_ACCOUNT: {
+                "user_path_prefix": DEEPER,
+                "user_tag": {"key": "rotate", "value": "yes"},
+                "user_listing": "GetAccountAuthorizationDetails",
+            }
+        },
+    )
     harness.configure_users(create=False)
     for user in ("homer", "bart"):
         harness.iam.create_user(

@@ -31,9 +31,16 @@ pytestmark = pytest.mark.workflow
 PATHS, TAGS, DOWN = "111122223333", "444455556666", "777788889999"
 EXTERNAL_ID = "ci-keys-7f3c"
 ACCOUNTS = {
-    PATHS: {"userPathPrefix": "/ci/", "excludeUsers": ["break-glass"]},
-    TAGS: {"userTag": {"key": "rotate", "value": "yes"}},
-    DOWN: {"userPathPrefix": "/ci/"},
+    PATHS: {
+        "user_path_prefix": "/ci/",
+        "exclude_users": ["break-glass"],
+        "user_listing": "ListUsers",
+    },
+    TAGS: {
+        "user_tag": {"key": "rotate", "value": "yes"},
+        "user_listing": "GetAccountAuthorizationDetails",
+    },
+    DOWN: {"user_path_prefix": "/ci/", "user_listing": "ListUsers"},
 }
 # The users each run rotates, by the rotator's names, and the accounts they live in.
 ROTATED = {
@@ -60,8 +67,7 @@ def role_arn(account: str) -> str:
 
 def three_member_accounts(harness: Harness) -> dict[str, str]:
     """The world of the module's docstring, each user with one key; returns every user's key."""
-    harness.set_engine_variable("ACCOUNTS", json.dumps(ACCOUNTS))
-    harness.set_engine_variable("MEMBER_EXTERNAL_ID", EXTERNAL_ID)
+    harness.set_settings(accounts=ACCOUNTS, member_external_id=EXTERNAL_ID)
     for account in (PATHS, TAGS):
         create_member_role(account, external_id=EXTERNAL_ID)
     harness.configure_users("homer", "deployer", f"{PATHS}/marge", f"{DOWN}/carl")

@@ -191,7 +191,7 @@ def test_given_a_max_key_age_when_run_twice_then_the_young_key_is_skipped_unless
     harness.configure_users("homer")
     assert harness.run().status == "SUCCEEDED"
     delivered = harness.secret_key_id("homer")
-    harness.set_engine_variable("MAX_KEY_AGE_DAYS", "30")
+    harness.set_settings(max_key_age_days=30)
 
     skipped = harness.run()
 

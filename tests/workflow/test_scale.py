@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from testkit.checks.expected_calls import batches_of, own_invocations
-from testkit.harness import Harness
+from testkit.harness import Harness, batches_of, own_invocations
+from testkit.member_accounts import HUB_ACCOUNT
 
 pytestmark = pytest.mark.workflow
 
@@ -82,7 +82,9 @@ def test_given_340_users_that_all_fail_when_run_then_the_failed_runs_cause_still
     counts, the first failures, and where the full summary is; the full one lists all 340."""
     users = names(340, "ci")
     harness.configure_users(create=False)
-    harness.set_engine_variable("USER_PATH_PREFIX", "/ci/")
+    harness.set_settings(
+        accounts={HUB_ACCOUNT: {"user_path_prefix": "/ci/", "user_listing": "ListUsers"}}
+    )
     for user in users:
         harness.iam.create_user(UserName=user, Path="/ci/")
         harness.create_key(user)

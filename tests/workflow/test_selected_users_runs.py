@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from testkit.checks.expected_calls import NORMAL_PATH, own_invocations
-from testkit.harness import Harness
+from testkit.harness import NORMAL_PATH, Harness, own_invocations
+from testkit.member_accounts import HUB_ACCOUNT
 
 pytestmark = pytest.mark.workflow
 
@@ -21,6 +20,11 @@ def create(harness: Harness, name: str, path: str = "/", **tags: str) -> str:
         UserName=name, Path=path, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
     )
     return harness.create_key(name)
+
+
+def select(harness: Harness, **selection: Any) -> None:
+    """The module's own account selects its users so (its entry of the settings' accounts)."""
+    harness.set_settings(accounts={HUB_ACCOUNT: selection})
 
 
 def listings(harness: Harness) -> dict[str, int]:
@@ -43,8 +47,9 @@ def test_given_users_under_the_path_when_the_schedule_runs_then_they_rotate_with
     old = {name: create(harness, name, "/ci/") for name in ("deployer", "builder", "break-glass")}
     old["homer"] = homer
     create(harness, "moe", "/bar/")
-    harness.set_engine_variable("USER_PATH_PREFIX", "/ci/")
-    harness.set_engine_variable("EXCLUDE_USERS", json.dumps(["break-glass"]))
+    select(
+        harness, user_path_prefix="/ci/", exclude_users=["break-glass"], user_listing="ListUsers"
+    )
 
     run = harness.run()
 
@@ -79,7 +84,11 @@ def test_given_tagged_users_when_run_on_demand_then_selected_names_are_accepted(
     create(harness, "deployer", "/ci/", rotate="yes", **{METADATA: "deploy-pipeline"})
     create(harness, "builder", rotate="yes")
     create(harness, "lisa", rotate="no")
-    harness.set_engine_variable("USER_TAG", json.dumps({"key": "rotate", "value": "yes"}))
+    select(
+        harness,
+        user_tag={"key": "rotate", "value": "yes"},
+        user_listing="GetAccountAuthorizationDetails",
+    )
 
     run = harness.run({"users": ["deployer"]})
 
@@ -107,7 +116,7 @@ def test_given_a_selected_user_with_a_comma_when_run_then_nothing_changes_and_it
         name: create(harness, name, "/ci/") for name in ("deployer", "smith,john")
     }
     harness.configure_users(create=False)
-    harness.set_engine_variable("USER_PATH_PREFIX", "/ci/")
+    select(harness, user_path_prefix="/ci/", user_listing="ListUsers")
 
     run = harness.run()
 
@@ -116,7 +125,7 @@ def test_given_a_selected_user_with_a_comma_when_run_then_nothing_changes_and_it
     assert harness.consumer.deliveries == []
     assert harness.keys("deployer") == {keys["deployer"]: "Active"}
 
-    harness.set_engine_variable("EXCLUDE_USERS", json.dumps(["smith,john"]))
+    select(harness, user_path_prefix="/ci/", exclude_users=["smith,john"], user_listing="ListUsers")
     assert harness.run().status == "SUCCEEDED"
     assert [d.username for d in harness.consumer.deliveries] == ["deployer"]
     assert harness.keys("smith,john") == {keys["smith,john"]: "Active"}

@@ -146,7 +146,7 @@ def test_given_a_shorter_time_limit_when_a_key_never_works_then_the_user_fails_a
     after three checks, not fifty-odd: the first waits 2 s, to leave room for three in a row,
     each a second apart and taking its own time."""
     delivered = delivered_once(harness, "homer")["homer"]
-    harness.set_engine_variable("VERIFY_NEW_KEY_SECONDS", "5")
+    harness.set_settings(verify_new_key_seconds=5)
     harness.propagation.forever.add("homer")
     harness.calls.reset()
 
@@ -166,8 +166,7 @@ def test_given_verification_off_when_run_then_no_check_and_the_normal_path_is_fi
     new key is handed off unchecked, even one IAM does not accept yet: the normal path is the five
     calls of today's budget; each check adds its own calls and nothing else."""
     delivered_once(harness, "homer")
-    harness.set_engine_variable("VERIFY_NEW_KEY_SECONDS", "")
-    harness.set_engine_variable("IN_USE_KEY_ACTION", "retire")
+    harness.set_settings(verify_new_key_seconds=None, in_use_key_action="retire")
     harness.propagation.forever.add("homer")
     harness.calls.reset()
 

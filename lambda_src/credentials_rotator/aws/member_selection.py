@@ -33,7 +33,7 @@ def member_users(
             continue
         try:
             iam = accounts.member_iam(account_id, settings)
-            users.extend(list_users(iam, member.user_path_prefix, member.user_tag))
+            users.extend(list_users(iam, member))
         except AccountUnreachable as exc:
             unreachable.append(_unreachable(account_id, str(exc)))
         except (ClientError, BotoCoreError) as exc:

@@ -1,7 +1,7 @@
 """Per-user EventBridge events: one for each user a run rotated, failed or deferred.
 
 ``finish`` sends a batch's events once it has retired the batch's previous keys, ten entries a
-``PutEvents`` call (the most it takes), on the bus of ``EVENT_BUS_NAME`` with source
+``PutEvents`` call (the most it takes), on the bus of ``event_bus_name`` with source
 ``EVENT_SOURCE``. A detail holds names, key ids, error names and messages and the run's execution
 ARN, never a secret value. Events are a notice, not the record: the run's summary is. Entries
 PutEvents refuses for a reason that passes (throttling, an internal failure) are sent again after

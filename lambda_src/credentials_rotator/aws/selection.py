@@ -169,7 +169,7 @@ def users_to_rotate(
 def list_selected_users(iam: IAMClient, settings: Config) -> list[User]:
     """Every IAM user the path prefix and the tag select, sorted by name."""
     try:
-        return list_users(iam, settings.user_path_prefix, settings.user_tag)
+        return list_users(iam, settings.hub)
     except ClientError as exc:
         raise InvalidUsersParameter(
             f"could not list the IAM users selected by {describe_selection(settings)}: "

@@ -1,4 +1,5 @@
-"""Listing the IAM users of one account that a path prefix and a tag select (``selection``).
+"""Listing the IAM users of one account that a path prefix and a tag select (``selection``), the
+way the module chose for the account (``user_listing`` of its settings, settings.tf):
 
 - a path prefix only: ``ListUsers`` with ``PathPrefix``, up to 1,000 users a page. It returns no
   tags, so these users have no metadata.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from credentials_rotator.model.shapes import User
-from credentials_rotator.settings.config_values import UserTag
+from credentials_rotator.settings.config_values import Account, UserTag
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -23,12 +24,13 @@ METADATA_TAG = "credentials-rotator:metadata"
 PAGE_SIZE = 1000
 
 
-def list_users(iam: IAMClient, path_prefix: str | None, tag: UserTag | None) -> list[User]:
-    """The users of ``iam``'s account under the path prefix that carry the tag, sorted by name."""
-    if tag is None:
-        users = _list_by_path(iam, path_prefix or "/")
+def list_users(iam: IAMClient, account: Account) -> list[User]:
+    """The users of ``iam``'s account under its path prefix that carry its tag, sorted by name."""
+    path_prefix = account.user_path_prefix or "/"
+    if account.user_listing == "GetAccountAuthorizationDetails":
+        users = _list_by_tag(iam, path_prefix, account.user_tag)
     else:
-        users = _list_by_tag(iam, path_prefix or "/", tag)
+        users = _list_by_path(iam, path_prefix)
     return sorted(users, key=lambda user: user["username"].lower())
 
 
@@ -41,7 +43,7 @@ def _list_by_path(iam: IAMClient, path_prefix: str) -> list[User]:
     ]
 
 
-def _list_by_tag(iam: IAMClient, path_prefix: str, tag: UserTag) -> list[User]:
+def _list_by_tag(iam: IAMClient, path_prefix: str, tag: UserTag | None) -> list[User]:
     pages = iam.get_paginator("get_account_authorization_details").paginate(
         Filter=["User"], PaginationConfig={"PageSize": PAGE_SIZE}
     )
@@ -51,8 +53,9 @@ def _list_by_tag(iam: IAMClient, path_prefix: str, tag: UserTag) -> list[User]:
             if not detail.get("Path", "/").startswith(path_prefix):
                 continue
             tags = {item["Key"].lower(): item["Value"] for item in detail.get("Tags", [])}
-            value = tags.get(tag.key.lower())
-            if value is None or (tag.value is not None and value != tag.value):
-                continue
+            if tag is not None:
+                value = tags.get(tag.key.lower())
+                if value is None or (tag.value is not None and value != tag.value):
+                    continue
             users.append({"username": detail["UserName"], "metadata": tags.get(METADATA_TAG)})
     return users

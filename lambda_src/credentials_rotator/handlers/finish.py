@@ -2,7 +2,7 @@
 user whose handoff was confirmed, unless it is still in use (``in_use``), and summarise the run.
 
 It reads the run's outcomes batch by batch (a planned user without one failed, ``OutcomeUnknown``,
-and none of its keys is retired) and retires with at most ``MAX_CONCURRENCY`` calls at a time.
+and none of its keys is retired) and retires with at most ``max_concurrency`` calls at a time.
 When its time runs short it saves what it did as a summary part and returns where to resume; the
 state machine invokes it again from there. Once a batch's keys are retired it sends the batch's
 per-user events (``notifications``). The last invocation writes ``summary.json`` (and a copy as the

@@ -75,7 +75,7 @@ def write_batches(
     selected: selection.Selection,
     run: RunInput,
 ) -> RunData:
-    """Write the run's users, in batches of ``BATCH_SIZE``, to ``items.json`` (and the member
+    """Write the run's users, in batches of ``batch_size``, to ``items.json`` (and the member
     accounts that could not be listed, for ``finish``); return where they are. The state
     carries no user list, whatever the number of users."""
     prefix, size = run_data.run_prefix(execution_arn), settings.batch_size

@@ -27,7 +27,7 @@ class RotatorError(Exception):
 
 
 class ConfigError(RotatorError):
-    """An environment variable is missing or invalid."""
+    """A setting of the functions is missing, unknown or of the wrong type."""
 
 
 class InvalidRunInput(RotatorError):

@@ -1,62 +1,33 @@
-"""Configuration of every entry point, read once from the environment."""
+"""Configuration of every entry point: the settings document the module passes to every function
+(its environment variable SETTINGS, settings.tf), read once into a ``Config``.
+
+Terraform validates every value and derives every rule the functions need from the inputs; here
+each setting is checked for its type only, and a bad one fails fast with a ``ConfigError`` that
+names it. docs/design.md, "Settings", describes each.
+"""
 
 from __future__ import annotations
 
 import functools
+import json
 import os
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from credentials_rotator.model.errors import ConfigError
+from credentials_rotator.settings import settings_document
 from credentials_rotator.settings.config_values import (
+    Account,
     InUseKeyAction,
-    MemberAccount,
     OldKeyAction,
     UserTag,
-    parse_accounts,
-    parse_count,
-    parse_exclude_users,
-    parse_in_use_key_action,
-    parse_old_key_action,
-    parse_optional_count,
-    parse_path_prefix,
-    parse_required,
-    parse_seconds,
-    parse_tags,
-    parse_user_tag,
     split_user_name,
 )
 
-__all__ = ["Config", "InUseKeyAction", "MemberAccount", "OldKeyAction", "UserTag", "load"]
+__all__ = ["Account", "Config", "InUseKeyAction", "OldKeyAction", "UserTag", "load"]
 
-
-REQUIRED_VARIABLES = (
-    "USERS_PARAMETER_NAME",
-    "SECRET_NAME_PREFIX",
-    "SECRET_KMS_KEY_ID",
-    "SECRET_TAGS",
-    "OLD_KEY_ACTION",
-    "MAX_KEY_AGE_DAYS",
-    "USER_PATH_PREFIX",
-    "USER_TAG",
-    "EXCLUDE_USERS",
-    "RUN_DATA_BUCKET",
-    "BATCH_SIZE",
-    "MAX_CONCURRENCY",
-    "STATE_MACHINE_ARN",
-    "VERIFY_NEW_KEY_SECONDS",
-    "IN_USE_KEY_ACTION",
-    "MAX_DEFERRALS",
-    "GRACE_WAIT_SECONDS",
-    "LAST_USE_DELAY_SECONDS",
-    "ROTATOR_NAME",
-    "EVENT_BUS_NAME",
-    "EVENT_SOURCE",
-    "METRICS_NAMESPACE",
-    "MEMBER_ROLE_NAME",
-    "MEMBER_EXTERNAL_ID",
-    "ACCOUNTS",
-)
+SETTINGS_VARIABLE = "SETTINGS"
 
 
 @dataclass(frozen=True)
@@ -76,9 +47,6 @@ class Config:
     secret_tags: Mapping[str, str] = field(default_factory=dict)
     old_key_action: OldKeyAction = "delete"
     max_key_age_days: int | None = None
-    user_path_prefix: str | None = None
-    user_tag: UserTag | None = None
-    exclude_users: frozenset[str] = frozenset()
     # How long a new key may take to prove it works before its handoff; None: not checked.
     verify_new_key_seconds: int | None = None
     # What happens to a previous key still used after its successor's handoff (``in_use``).
@@ -89,50 +57,62 @@ class Config:
     # publish a use: the evidence is judged only once that old.
     grace_wait_seconds: int = 0
     last_use_delay_seconds: int = 0
+    # Whether a previous key is judged on its uses only ``last_use_delay_seconds`` after its
+    # successor's handoff, by a later run: ``finish`` comes sooner, so the state machine waits no
+    # grace wait, and a new key's version is marked for that check when it is written
+    # (``versions.write_pending``). The module decides it (settings.tf).
+    previous_keys_judged_later: bool = False
     # How the run tells people (``notifications``, ``metrics``): the module's name, the bus of
     # the per-user events (None: no events) and their source, the metrics' namespace.
     rotator_name: str = "credentials-rotator"
     event_bus_name: str | None = None
     event_source: str = "credentials-rotator"
     metrics_namespace: str = "CredentialsRotator"
-    # Users in other accounts (``accounts``): the role each member account lets the functions
-    # assume, the external id they pass, and each account's own selection.
-    member_role_name: str = "credentials-rotator-member"
+    # The role the functions assume in a member account whose entry names none: its ARN, with
+    # "{account_id}" for the account's id; and the external id they pass when they assume one.
+    member_role_arn_template: str = "arn:aws:iam::{account_id}:role/credentials-rotator-member"
     member_external_id: str | None = None
-    accounts: Mapping[str, MemberAccount] = field(default_factory=dict)
-
-    @property
-    def previous_keys_judged_later(self) -> bool:
-        """Whether a previous key is judged on its uses only ``last_use_delay_seconds`` after its
-        successor's handoff, by a later run: ``finish`` comes sooner, so the state machine waits
-        no grace wait (``grace_wait_seconds``, state_machine.tf), and a new key's version is
-        marked for that check when it is written (``versions.write_pending``)."""
-        return self.in_use_key_action != "retire" and self.last_use_delay_seconds > 0
+    # The module's own account (its users, selection and exclusions) and the member accounts
+    # (``accounts``), by id: the document's ``accounts`` holds both.
+    hub: Account = field(default_factory=Account)
+    accounts: Mapping[str, Account] = field(default_factory=dict)
 
     @property
     def hub_account_id(self) -> str:
         """The account of the module's own functions, from its state machine's ARN."""
         return self.state_machine_arn.split(":")[4]
 
-    def member_role_arn(self, account_id: str) -> str:
-        """The role the functions assume to act on ``account_id``'s users."""
-        member = self.accounts.get(account_id)
-        name = member.role_name if member and member.role_name else self.member_role_name
-        partition = self.state_machine_arn.split(":")[1]
-        return f"arn:{partition}:iam::{account_id}:role/{name}"
+    @property
+    def user_path_prefix(self) -> str | None:
+        return self.hub.user_path_prefix
+
+    @property
+    def user_tag(self) -> UserTag | None:
+        return self.hub.user_tag
+
+    @property
+    def exclude_users(self) -> frozenset[str]:
+        return self.hub.exclude_users
 
     @property
     def selects_users(self) -> bool:
-        """Whether runs select users from IAM besides the configured ones."""
-        return self.user_path_prefix is not None or self.user_tag is not None
+        """Whether runs select users of the module's own account besides the configured ones."""
+        return self.hub.selects_users
+
+    def member_role_arn(self, account_id: str) -> str:
+        """The role the functions assume to act on ``account_id``'s users."""
+        member = self.accounts.get(account_id)
+        if member is not None and member.role_arn is not None:
+            return member.role_arn
+        return self.member_role_arn_template.replace("{account_id}", account_id)
 
     def is_excluded(self, username: str) -> bool:
-        """Whether ``username`` is excluded: a hub user by EXCLUDE_USERS, a member user
-        (``<account_id>/<username>``) by its account's ``excludeUsers`` (IAM user names ignore
-        case)."""
+        """Whether ``username`` is excluded by its account's ``exclude_users``: a hub user by the
+        module's own, a member user (``<account_id>/<username>``) by its account's (IAM user
+        names ignore case)."""
         account_id, name = split_user_name(username)
-        member = self.accounts.get(account_id) if account_id is not None else None
-        names = self.exclude_users if account_id is None else member.exclude_users if member else ()
+        account = self.hub if account_id is None else self.accounts.get(account_id)
+        names = account.exclude_users if account is not None else ()
         return name.lower() in {excluded.lower() for excluded in names}
 
     def secret_name(self, username: str) -> str:
@@ -142,45 +122,37 @@ class Config:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Config:
-        """Build the configuration; raise ``ConfigError`` naming the first bad variable."""
-        missing = [name for name in REQUIRED_VARIABLES if name not in environ]
-        if missing:
-            raise ConfigError(f"missing environment variable {missing[0]}")
-        return cls(
-            users_parameter_name=parse_required(
-                "USERS_PARAMETER_NAME", environ["USERS_PARAMETER_NAME"]
-            ),
-            secret_name_prefix=environ["SECRET_NAME_PREFIX"],
-            secret_kms_key_id=environ["SECRET_KMS_KEY_ID"].strip() or None,
-            secret_tags=parse_tags(environ["SECRET_TAGS"]),
-            old_key_action=parse_old_key_action(environ["OLD_KEY_ACTION"]),
-            max_key_age_days=parse_optional_count(
-                "MAX_KEY_AGE_DAYS", environ["MAX_KEY_AGE_DAYS"], "days"
-            ),
-            user_path_prefix=parse_path_prefix(environ["USER_PATH_PREFIX"]),
-            user_tag=parse_user_tag(environ["USER_TAG"]),
-            exclude_users=parse_exclude_users(environ["EXCLUDE_USERS"]),
-            run_data_bucket=parse_required("RUN_DATA_BUCKET", environ["RUN_DATA_BUCKET"]),
-            batch_size=parse_count("BATCH_SIZE", environ["BATCH_SIZE"]),
-            max_concurrency=parse_count("MAX_CONCURRENCY", environ["MAX_CONCURRENCY"]),
-            state_machine_arn=parse_required("STATE_MACHINE_ARN", environ["STATE_MACHINE_ARN"]),
-            verify_new_key_seconds=parse_optional_count(
-                "VERIFY_NEW_KEY_SECONDS", environ["VERIFY_NEW_KEY_SECONDS"], "seconds"
-            ),
-            in_use_key_action=parse_in_use_key_action(environ["IN_USE_KEY_ACTION"]),
-            max_deferrals=parse_count("MAX_DEFERRALS", environ["MAX_DEFERRALS"]),
-            grace_wait_seconds=parse_seconds("GRACE_WAIT_SECONDS", environ["GRACE_WAIT_SECONDS"]),
-            last_use_delay_seconds=parse_seconds(
-                "LAST_USE_DELAY_SECONDS", environ["LAST_USE_DELAY_SECONDS"]
-            ),
-            rotator_name=parse_required("ROTATOR_NAME", environ["ROTATOR_NAME"]),
-            event_bus_name=environ["EVENT_BUS_NAME"].strip() or None,
-            event_source=parse_required("EVENT_SOURCE", environ["EVENT_SOURCE"]),
-            metrics_namespace=parse_required("METRICS_NAMESPACE", environ["METRICS_NAMESPACE"]),
-            member_role_name=parse_required("MEMBER_ROLE_NAME", environ["MEMBER_ROLE_NAME"]),
-            member_external_id=environ["MEMBER_EXTERNAL_ID"].strip() or None,
-            accounts=parse_accounts(environ["ACCOUNTS"]),
-        )
+        """The configuration of the settings document in ``environ``; raises ``ConfigError``."""
+        if SETTINGS_VARIABLE not in environ:
+            raise ConfigError(f"missing environment variable {SETTINGS_VARIABLE}")
+        try:
+            document = json.loads(environ[SETTINGS_VARIABLE])
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"environment variable {SETTINGS_VARIABLE} is not JSON") from exc
+        return cls.from_document(document)
+
+    @classmethod
+    def from_document(cls, document: object) -> Config:
+        """The configuration of a settings document; raises ``ConfigError`` naming the first
+        setting that is missing, unknown or not of the type this class declares."""
+        if not isinstance(document, dict):
+            raise ConfigError(f"environment variable {SETTINGS_VARIABLE} is no JSON object")
+        hints = {name: hint for name, hint in typing.get_type_hints(cls).items() if name != "hub"}
+        settings = settings_document.settings(document, hints)
+        accounts = dict(settings.pop("accounts"))
+        hub_account_id = settings["state_machine_arn"].split(":")[4:5]
+        hub = accounts.pop(hub_account_id[0], None) if hub_account_id else None
+        if hub is None:
+            raise ConfigError(
+                "setting accounts has no entry for the module's own account, that of "
+                f"state_machine_arn {settings['state_machine_arn']!r}"
+            )
+        return cls(**settings, hub=hub, accounts=accounts)
+
+
+# The document's settings: the attributes of ``Config``, the module's own account (``hub``) one of
+# its ``accounts``.
+DOCUMENT_KEYS = frozenset(typing.get_type_hints(Config)) - {"hub"}
 
 
 @functools.cache
