@@ -2,7 +2,7 @@
 
 moto keeps one backend per account; ``testkit.member_accounts`` seeds a member account, and
 moto's AssumeRole refuses a missing role or a missing external id as AWS does
-(testkit/moto_assume_role.py).
+(testkit/world/patches/assume_role_as_aws.py).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import pytest
 from credentials_rotator.model.errors import ConfigError
 from credentials_rotator.settings import config, settings_document
 from credentials_rotator.settings.config import DOCUMENT_KEYS, Account, Config
-from package_scan import entry_points
+from package_scan import dotted, entry_points
 
 from testkit.engine_environment import MODULE_SETTINGS, TEST_SETTINGS
 
@@ -181,7 +181,7 @@ def test_given_no_settings_when_a_handler_is_imported_then_it_fails_naming_them(
     environ = {k: v for k, v in os.environ.items() if k != "SETTINGS"}
     environ["PYTHONPATH"] = str(REPO / "lambda_src")
     completed = subprocess.run(
-        [sys.executable, "-c", f"import credentials_rotator.{module}"],
+        [sys.executable, "-c", f"import {dotted(module)}"],
         env=environ,
         capture_output=True,
         text=True,

@@ -3,7 +3,7 @@ account by its own path and tag, excluded by its own names; the settings' accoun
 writes them.
 
 moto keeps one backend per account (testkit.member_accounts seeds them); AssumeRole refuses a
-missing role as AWS does (testkit/moto_assume_role.py).
+missing role as AWS does (testkit/world/patches/assume_role_as_aws.py).
 """
 
 from __future__ import annotations

@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 
 from testkit.authz.guard import NOT_EXERCISED_IN_MOTO
-from testkit.harness import REFUSE, FunctionDied, Harness
+from testkit.consumer.handler import REFUSE
+from testkit.harness import Harness
 from testkit.injector import Injector
 from testkit.member_accounts import HUB_ACCOUNT
+from testkit.runner.invocation import FunctionDied
 
 pytestmark = pytest.mark.workflow
 

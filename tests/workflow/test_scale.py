@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from testkit.harness import Harness, batches_of, own_invocations
+from testkit.checks.expected_calls import batches_of, own_invocations
+from testkit.harness import Harness
 from testkit.member_accounts import HUB_ACCOUNT
 
 pytestmark = pytest.mark.workflow

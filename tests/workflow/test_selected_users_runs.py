@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from testkit.harness import NORMAL_PATH, Harness, own_invocations
+from testkit.checks.expected_calls import NORMAL_PATH, own_invocations
+from testkit.harness import Harness
 from testkit.member_accounts import HUB_ACCOUNT
 
 pytestmark = pytest.mark.workflow
