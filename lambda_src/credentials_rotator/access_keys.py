@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from credentials_rotator.config import OldKeyAction
-from credentials_rotator.decision import AccessKey
 from credentials_rotator.errors import RetireFailed, UserNotFound
 from credentials_rotator.failures import describe_error, error_code
+from credentials_rotator.key_plan import AccessKey
 from credentials_rotator.log import get_logger
 
 if TYPE_CHECKING:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from credentials_rotator import clock
 from credentials_rotator.config import Config
+from credentials_rotator.decision import waiting_detail
 
 # S3 and IAM give times to the second: a use in the same second as such a time may have come
 # before it, so only a use after that second's last microsecond counts as later.
@@ -56,9 +57,4 @@ class Awaiting:
         return clock.now() >= self.until
 
     def describe(self) -> str:
-        return (
-            f"the access key that {self.successor_key_id} replaced stays active until IAM has "
-            "had time to publish its uses (last_use_delay_seconds): the first run after "
-            f"{self.until.isoformat(timespec='seconds')} checks it, and retires it unless it was "
-            "used after the handoff"
-        )
+        return waiting_detail(self.successor_key_id, self.until)

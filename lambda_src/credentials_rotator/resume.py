@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from credentials_rotator import deferrals
 from credentials_rotator.config import Config
-from credentials_rotator.decision import KeyPlan
 from credentials_rotator.delivery_record import DeliveryRecord, Version
 from credentials_rotator.errors import UnconfirmedKeyNotUsable
+from credentials_rotator.key_plan import KeyPlan
 from credentials_rotator.log import get_logger
 from credentials_rotator.rotate_result import result
 from credentials_rotator.shapes import RotateEvent, RotateResult

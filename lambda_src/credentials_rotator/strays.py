@@ -32,8 +32,8 @@ from botocore.exceptions import ClientError
 from credentials_rotator import run_data, run_guard
 from credentials_rotator.access_keys import never_used
 from credentials_rotator.config import Config
-from credentials_rotator.decision import AccessKey
 from credentials_rotator.failures import error_code
+from credentials_rotator.key_plan import AccessKey
 from credentials_rotator.log import get_logger
 
 if TYPE_CHECKING:

@@ -35,11 +35,13 @@ MAX_MODULE_LINES = 250
 MODEL = {
     "decision",
     "delivery_record",
+    "key_plan",
     "errors",
     "shapes",
     "summary_shapes",
     "summary",
     "config_values",
+    "verdicts",
     "run_input",
     "user_listing",
 }

@@ -19,7 +19,7 @@ from aws_state import PREFIX, execution, idle_sfn, items, listing_sfn, new_key, 
 from botocore.exceptions import ClientError
 from credentials_rotator import strays
 from credentials_rotator.config import Config
-from credentials_rotator.decision import AccessKey
+from credentials_rotator.key_plan import AccessKey
 
 SECOND = datetime.timedelta(seconds=1)
 MINUTE = datetime.timedelta(minutes=1)
