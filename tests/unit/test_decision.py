@@ -1,323 +1,195 @@
-"""The decision table of docs/design.md, row by row, as a pure function (no AWS)."""
+"""The one decision of ``rotate`` (docs/design.md, "Deciding on a user's keys"), as a pure
+function: from the facts gathered so far, the fact it needs next, or its verdict. The decision
+table itself (which key plays which role) is tested in test_key_plan.py."""
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 import pytest
-from credentials_rotator.model.decision import (
-    AccessKey,
-    KeyDeletion,
-    KeyPlan,
-    KeyRole,
-    decide,
-    key_age_days,
-    rotation_due,
-    unexplained,
-)
+from credentials_rotator.model.decision import Facts, Need, Policy, PreviousUse, Use, decide
 from credentials_rotator.model.delivery_record import DeliveryRecord, Version
-from credentials_rotator.model.errors import (
-    AmbiguousAccessKeys,
-    RecordReplaced,
-    RotatorError,
-    UnconfirmedKeyInactive,
-    UnknownAccessKey,
-)
+from credentials_rotator.model.errors import RecordReplaced
+from credentials_rotator.model.key_plan import AccessKey, KeyDeletion, KeyPlan, KeyRole
+from credentials_rotator.model.verdicts import CreateAtOnce, Defer, Planned, Resume, Rotate, Skip
 
 NOW = datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)
 DAY = datetime.timedelta(days=1)
+HOUR = datetime.timedelta(hours=1)
+
+RETIRED = AccessKey("AKIARETIRED000000000", "Active", NOW - 40 * DAY)
+DELIVERED = AccessKey("AKIADELIVERED0000000", "Active", NOW - 2 * DAY)
+NEWER = AccessKey("AKIANEWER00000000000", "Active", NOW - HOUR)
+STRAY = AccessKey("AKIASTRAY00000000000", "Active", NOW - HOUR)
+
+V_RETIRED = Version("v-retired", RETIRED.access_key_id, RETIRED.create_date, pending=False)
+V_DELIVERED = Version("v-delivered", DELIVERED.access_key_id, DELIVERED.create_date, False)
+V_DEFERRED = replace(V_DELIVERED, deferred=True)
+V_NEWER = Version("v-newer", NEWER.access_key_id, NEWER.create_date, pending=True)
+
+POLICY = Policy(
+    max_key_age_days=None,
+    force=False,
+    dry_run=False,
+    deletes_old_keys=True,
+    judges_use=True,
+    judge_wait=4 * HOUR,
+)
 
 
-def key(name: str, status: str = "Active") -> AccessKey:
-    return AccessKey(f"AKIA{name.upper():0<16}", status, NOW - DAY)
+def on_record(current: Version, previous: Version | None = None) -> DeliveryRecord:
+    return DeliveryRecord("ci-keys/homer", "arn:secret", current, previous)
 
 
-def version(name: str, access_key: AccessKey | None, *, pending: bool = False) -> Version:
-    return Version(name, access_key.access_key_id if access_key else None, NOW - DAY, pending)
+def batch_read(current: Version = V_DELIVERED, policy: Policy = POLICY) -> Facts:
+    """The normal path's first facts: the batch's read of the current version."""
+    return Facts("homer", NOW, policy, on_record(current), from_batch=True)
 
 
-def on_record(current: Version | None = None, previous: Version | None = None) -> DeliveryRecord:
-    return DeliveryRecord("ci-keys/homer", "arn:secret" if current else None, current, previous)
+def rotate_read(current: Version, previous: Version | None, policy: Policy = POLICY) -> Facts:
+    """A retry's first facts, once rotate read the whole record."""
+    return Facts("homer", NOW, policy, on_record(current, previous), whole_record=True)
 
 
-DELIVERED = key("delivered")
-NEWER = key("newer")  # written after DELIVERED, its handoff unconfirmed
-RETIRED = key("retired")  # superseded by DELIVERED
-STRAY = key("stray")
-OTHER = key("other")
-SECOND = key("second")
-INACTIVE = key("inactive", "Inactive")
-GONE = key("gone")  # recorded, but no longer in IAM
-
-V_DELIVERED = version("v-delivered", DELIVERED)
-V_NEWER = version("v-newer", NEWER, pending=True)
-V_RETIRED = version("v-retired", RETIRED)
-V_GONE = version("v-gone", GONE)
-V_GONE_PENDING = version("v-gone-pending", GONE, pending=True)
-V_EMPTY = version("v-empty", None)  # a value replaced by hand: no key
+def with_policy(**changes: object) -> Policy:
+    return replace(POLICY, **changes)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
-class Row:
-    """One row of the table: the user's keys and record, and the plan decide makes."""
-
-    keys: tuple[AccessKey, ...]
-    record: DeliveryRecord
-    plan: KeyPlan
-    strays: frozenset[str] = field(default_factory=frozenset)
+# --- which facts each path gathers ---------------------------------------------------------------
 
 
-def deletion(access_key: AccessKey, role: KeyRole) -> KeyDeletion:
-    return KeyDeletion(access_key.access_key_id, role)
+def test_given_no_record_then_it_is_read_first() -> None:
+    assert decide(Facts("homer", NOW, POLICY)) is Need.RECORD
 
 
-ROWS = {
-    "no keys, no record: create, retire nothing": Row((), on_record(), KeyPlan()),
-    "the delivered key only: create, retire it": Row(
-        (DELIVERED,), on_record(V_DELIVERED), KeyPlan((), DELIVERED, V_DELIVERED)
-    ),
-    "delivered + an inactive key: delete the inactive one": Row(
-        (DELIVERED, INACTIVE),
-        on_record(V_DELIVERED),
-        KeyPlan((deletion(INACTIVE, KeyRole.INACTIVE),), DELIVERED, V_DELIVERED),
-    ),
-    "delivered + the retired one still active: delete the retired one": Row(
-        (RETIRED, DELIVERED),
-        on_record(V_DELIVERED, V_RETIRED),
-        KeyPlan((deletion(RETIRED, KeyRole.RETIRED),), DELIVERED, V_DELIVERED),
-    ),
-    "delivered + a refused key rolled back (AWSPREVIOUS, still pending): it is retired": Row(
-        (DELIVERED, NEWER),
-        on_record(V_DELIVERED, V_NEWER),
-        KeyPlan((deletion(NEWER, KeyRole.RETIRED),), DELIVERED, V_DELIVERED),
-    ),
-    "delivered + a retired key made inactive: retired wins over inactive": Row(
-        (DELIVERED, key("retired", "Inactive")),
-        on_record(V_DELIVERED, V_RETIRED),
-        KeyPlan((deletion(RETIRED, KeyRole.RETIRED),), DELIVERED, V_DELIVERED),
-    ),
-    "delivered + a proven stray: delete the stray": Row(
-        (DELIVERED, STRAY),
-        on_record(V_DELIVERED),
-        KeyPlan((deletion(STRAY, KeyRole.STRAY),), DELIVERED, V_DELIVERED),
-        frozenset({STRAY.access_key_id}),
-    ),
-    "the delivered key made inactive: it is still the one to retire": Row(
-        (key("delivered", "Inactive"),),
-        on_record(V_DELIVERED),
-        KeyPlan((), key("delivered", "Inactive"), V_DELIVERED),
-    ),
-    "an unconfirmed key, active, + delivered: hand it off again, create nothing": Row(
-        (DELIVERED, NEWER),
-        on_record(V_NEWER, V_DELIVERED),
-        KeyPlan(previous=DELIVERED, previous_version=V_DELIVERED, resume=V_NEWER),
-    ),
-    "an unconfirmed key of a first rotation: hand it off again, retire nothing": Row(
-        (NEWER,), on_record(V_NEWER), KeyPlan(resume=V_NEWER)
-    ),
-    "an unconfirmed key whose delivered key is gone: hand it off again, retire nothing": Row(
-        (NEWER,), on_record(V_NEWER, V_DELIVERED), KeyPlan(resume=V_NEWER)
-    ),
-    "a dead unconfirmed key + delivered: AWSCURRENT back to the delivered version": Row(
-        (DELIVERED,),
-        on_record(V_GONE_PENDING, V_DELIVERED),
-        KeyPlan((), DELIVERED, V_DELIVERED, restore=V_DELIVERED),
-    ),
-    "a dead unconfirmed key, nothing delivered: create, retire nothing": Row(
-        (), on_record(V_GONE_PENDING), KeyPlan()
-    ),
-    "a dead unconfirmed key, nothing delivered, one active key: adopt it": Row(
-        (OTHER,), on_record(V_GONE_PENDING), KeyPlan((), OTHER, adopt=OTHER)
-    ),
-    "a value replaced by hand over delivered: AWSCURRENT back to the delivered version": Row(
-        (DELIVERED,),
-        on_record(V_EMPTY, V_DELIVERED),
-        KeyPlan((), DELIVERED, V_DELIVERED, restore=V_DELIVERED),
-    ),
-    "a value replaced by hand, nothing else: create, retire nothing": Row(
-        (), on_record(V_EMPTY), KeyPlan()
-    ),
-    "one active key, no record: adopt it, retire it later": Row(
-        (OTHER,), on_record(), KeyPlan((), OTHER, adopt=OTHER)
-    ),
-    "no record, an inactive and an active key: delete the inactive, adopt the active": Row(
-        (INACTIVE, OTHER),
-        on_record(),
-        KeyPlan((deletion(INACTIVE, KeyRole.INACTIVE),), OTHER, adopt=OTHER),
-    ),
-    "no record, a stray and an active key: delete the stray, adopt the other": Row(
-        (STRAY, OTHER),
-        on_record(),
-        KeyPlan((deletion(STRAY, KeyRole.STRAY),), OTHER, adopt=OTHER),
-        frozenset({STRAY.access_key_id}),
-    ),
-    "no record, only a stray: delete it, adopt nothing": Row(
-        (STRAY,),
-        on_record(),
-        KeyPlan((deletion(STRAY, KeyRole.STRAY),)),
-        frozenset({STRAY.access_key_id}),
-    ),
-    "the delivered key is gone, another active key: adopt it": Row(
-        (OTHER,), on_record(V_GONE), KeyPlan((), OTHER, adopt=OTHER)
-    ),
-    "the delivered key is gone, its retired one is left: delete it, adopt nothing": Row(
-        (RETIRED,),
-        on_record(V_GONE, V_RETIRED),
-        KeyPlan((deletion(RETIRED, KeyRole.RETIRED),)),
-    ),
-    "two inactive keys, no record: delete both": Row(
-        (INACTIVE, key("second", "Inactive")),
-        on_record(),
-        KeyPlan(
-            (
-                deletion(INACTIVE, KeyRole.INACTIVE),
-                deletion(SECOND, KeyRole.INACTIVE),
-            )
-        ),
-    ),
-}
+def test_given_the_batchs_settled_record_then_the_key_is_created_before_any_listing() -> None:
+    """GIVEN the normal path WHEN deciding THEN create at once, replacing the delivered version:
+    nothing more is read."""
+    assert decide(batch_read()) == CreateAtOnce(V_DELIVERED)
 
 
-@pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
-def test_decision_table(row: Row) -> None:
-    """GIVEN a user's keys and record WHEN deciding THEN the row's plan, and nothing else."""
-    assert decide("homer", row.keys, row.record, row.strays) == row.plan
-
-
-REFUSALS = {
-    "delivered + an active key nobody accounts for": (
-        (DELIVERED, OTHER),
-        on_record(V_DELIVERED),
-        UnknownAccessKey,
-        OTHER.access_key_id,
-    ),
-    "a dead unconfirmed key, delivered + an unknown key": (
-        (DELIVERED, OTHER),
-        on_record(V_GONE_PENDING, V_DELIVERED),
-        UnknownAccessKey,
-        OTHER.access_key_id,
-    ),
-    "no record and two active keys": (
-        (OTHER, SECOND),
-        on_record(),
-        AmbiguousAccessKeys,
-        f"{OTHER.access_key_id} and {SECOND.access_key_id}",
-    ),
-    "the delivered key is gone and two active keys": (
-        (OTHER, SECOND),
-        on_record(V_GONE),
-        AmbiguousAccessKeys,
-        "no delivery is recorded",
-    ),
-    "an unconfirmed key made inactive": (
-        (DELIVERED, key("newer", "Inactive")),
-        on_record(V_NEWER, V_DELIVERED),
-        UnconfirmedKeyInactive,
-        f"access key {NEWER.access_key_id} of user homer was handed off without confirmation "
-        "and is now Inactive",
-    ),
-    "the value replaced by hand while a key awaited confirmation": (
-        (DELIVERED, NEWER),
-        on_record(V_EMPTY, V_NEWER),
-        RecordReplaced,
-        f"replaced while access key {NEWER.access_key_id} awaited confirmation",
-    ),
-}
+def test_given_iam_refused_the_create_then_the_keys_are_listed_and_decided_on() -> None:
+    """GIVEN IAM answered that the user has two keys WHEN deciding again THEN the keys are
+    listed; the superseded key among them is explained by the AWSPREVIOUS version, judged on its
+    uses (in use: kept), and only then deleted as retired."""
+    facts = replace(batch_read(), two_keys=True)
+    assert decide(facts) is Need.KEYS
+    facts = replace(facts, keys=(RETIRED, DELIVERED))
+    assert decide(facts) is Need.PREVIOUS_VERSION
+    facts = replace(facts, record=on_record(V_DELIVERED, V_RETIRED), whole_record=True)
+    assert decide(facts) is Need.PREVIOUS_USE
+    assert decide(replace(facts, previous_use=PreviousUse(Use.IN_USE))) == Defer()
+    waiting = PreviousUse(Use.TOO_SOON, "later")
+    assert decide(replace(facts, previous_use=waiting)) == Skip("later")
+    plan = KeyPlan((KeyDeletion(RETIRED.access_key_id, KeyRole.RETIRED),), DELIVERED, V_DELIVERED)
+    assert decide(replace(facts, previous_use=PreviousUse(Use.MAY_GO))) == Rotate(plan)
 
 
 @pytest.mark.parametrize(
-    ("keys", "record", "error", "named"), REFUSALS.values(), ids=REFUSALS.keys()
+    "policy",
+    [with_policy(dry_run=True), with_policy(deletes_old_keys=False)],
+    ids=["dry run", "old keys deactivated"],
 )
-def test_decision_table_refusals(
-    keys: tuple[AccessKey, ...], record: DeliveryRecord, error: type[RotatorError], named: str
-) -> None:
-    """GIVEN keys the rotator cannot decide on safely WHEN deciding THEN the user fails, saying
-    which key and that nothing was changed."""
-    with pytest.raises(error) as raised:
-        decide("homer", keys, record, set())
-    assert named in str(raised.value)
-    assert "nothing was changed" in str(raised.value)
+def test_given_a_dry_run_or_deactivate_mode_then_the_keys_are_listed_first(policy: Policy) -> None:
+    assert decide(batch_read(policy=policy)) is Need.KEYS
 
 
-def test_given_a_proven_stray_when_the_record_names_it_then_the_record_wins() -> None:
-    """A key a version of the secret names may have been handed off: never a stray."""
-    plan = decide(
-        "homer",
-        [DELIVERED, RETIRED],
-        on_record(V_DELIVERED, V_RETIRED),
-        {
-            DELIVERED.access_key_id,
-            RETIRED.access_key_id,
-        },
+def test_given_a_record_rotate_read_itself_then_the_keys_are_listed_first() -> None:
+    """A retry (or a batch whose read failed) lists the keys before it creates."""
+    assert decide(rotate_read(V_DELIVERED, None)) is Need.KEYS
+
+
+def test_given_an_unexplained_key_then_the_record_is_checked_before_strays_are_sought() -> None:
+    facts = replace(rotate_read(V_DELIVERED, None), keys=(DELIVERED, STRAY))
+    assert decide(facts) is Need.STRAYS
+    facts = replace(facts, strays=frozenset({STRAY.access_key_id}))
+    deletion = KeyDeletion(STRAY.access_key_id, KeyRole.STRAY)
+    assert decide(facts) == Rotate(KeyPlan((deletion,), DELIVERED, V_DELIVERED))
+    replaced = on_record(Version("v-hand", None, NOW, False), V_NEWER)
+    with pytest.raises(RecordReplaced):
+        decide(replace(facts, record=replaced, strays=None))
+
+
+def test_given_retire_mode_then_a_superseded_key_is_deleted_without_asking_its_uses() -> None:
+    facts = replace(rotate_read(V_DELIVERED, V_RETIRED, with_policy(judges_use=False)))
+    facts = replace(facts, keys=(RETIRED, DELIVERED))
+    assert isinstance(decide(facts), Rotate)
+
+
+def test_given_an_inactive_superseded_key_then_its_uses_are_not_asked() -> None:
+    facts = rotate_read(V_DELIVERED, V_RETIRED)
+    facts = replace(facts, keys=(replace(RETIRED, status="Inactive"), DELIVERED))
+    assert isinstance(decide(facts), Rotate)
+
+
+# --- the verdicts ---------------------------------------------------------------------------------
+
+
+def test_given_a_dry_run_then_the_plan_is_said_and_no_use_is_asked() -> None:
+    facts = rotate_read(V_DELIVERED, V_RETIRED, with_policy(dry_run=True))
+    facts = replace(facts, keys=(RETIRED, DELIVERED))
+    verdict = decide(facts)
+    assert isinstance(verdict, Planned)
+    assert verdict.plan.previous == DELIVERED
+
+
+def test_given_an_unconfirmed_key_then_it_is_handed_off_again() -> None:
+    facts = replace(rotate_read(V_NEWER, V_DELIVERED), keys=(DELIVERED, NEWER))
+    assert decide(facts) == Resume(
+        KeyPlan(previous=DELIVERED, previous_version=V_DELIVERED, resume=V_NEWER)
     )
-    assert plan.previous == DELIVERED
-    assert plan.delete == (deletion(RETIRED, KeyRole.RETIRED),)
 
 
-def test_the_unexplained_keys_are_the_active_ones_no_version_names() -> None:
-    """GIVEN keys and a record WHEN asked which keys the record does not explain THEN the Active
-    ones no version names (candidates for strays)."""
-    keys = [DELIVERED, RETIRED, STRAY, INACTIVE]
-    assert unexplained(keys, on_record(V_DELIVERED, V_RETIRED)) == [STRAY]
-    assert unexplained(keys, on_record(V_DELIVERED)) == [RETIRED, STRAY]
-    assert unexplained(keys, on_record()) == [DELIVERED, RETIRED, STRAY]
-
-
-@pytest.mark.parametrize(
-    ("plan", "described"),
-    [
-        (
-            decide("homer", [DELIVERED, INACTIVE], on_record(V_DELIVERED), set()),
-            f"delete inactive access key {INACTIVE.access_key_id}; "
-            "create a new access key and hand it off; "
-            f"then retire access key {DELIVERED.access_key_id}",
-        ),
-        (
-            decide("homer", [INACTIVE, OTHER], on_record(), set()),
-            f"delete inactive access key {INACTIVE.access_key_id}; "
-            f"adopt access key {OTHER.access_key_id} as the delivered key; "
-            "create a new access key and hand it off; "
-            f"then retire access key {OTHER.access_key_id}",
-        ),
-        (
-            decide("homer", [DELIVERED, NEWER], on_record(V_NEWER, V_DELIVERED), set()),
-            f"hand off access key {NEWER.access_key_id} again; "
-            f"then retire access key {DELIVERED.access_key_id}",
-        ),
-        (
-            decide("homer", [], on_record(), set()),
-            "create a new access key and hand it off; retire nothing",
-        ),
-    ],
-    ids=["deletes first", "adopts", "resumes", "first key"],
-)
-def test_given_a_plan_when_described_then_it_says_what_happens_in_order(
-    plan: KeyPlan, described: str
+@pytest.mark.parametrize("from_batch", [True, False], ids=["batch's read", "rotate's read"])
+def test_given_a_young_delivered_key_then_the_user_is_skipped_before_any_listing(
+    from_batch: bool,
 ) -> None:
-    assert plan.describe() == described
+    policy = with_policy(max_key_age_days=30)
+    facts = batch_read(policy=policy) if from_batch else rotate_read(V_DELIVERED, None, policy)
+    assert decide(facts) == Skip(
+        f"access key {DELIVERED.access_key_id} is 2 days old; rotation is due at 30 days",
+        DELIVERED.access_key_id,
+    )
+    assert decide(replace(facts, policy=replace(policy, force=True))) in (
+        CreateAtOnce(V_DELIVERED),
+        Need.KEYS,
+    )
 
 
-@pytest.mark.parametrize(
-    ("age_days", "max_age", "force", "due"),
-    [
-        (40, 30, False, True),
-        (30, 30, False, True),
-        (29, 30, False, False),
-        (1, 30, True, True),
-        (1, None, False, True),
-    ],
-)
-def test_key_age_policy(age_days: int, max_age: int | None, force: bool, due: bool) -> None:
-    """GIVEN a delivered key of some age WHEN the policy applies THEN only old keys rotate."""
-    created = NOW - datetime.timedelta(days=age_days)
-    assert rotation_due(created, NOW, max_age, force) is due
+def test_given_an_earlier_runs_deferral_in_the_batchs_read_then_the_user_waits_for_uses() -> None:
+    """GIVEN the stage on the delivered version, its key created less than the grace wait and
+    the last-use delay ago WHEN deciding from the batch's read THEN skipped, nothing read; once
+    they passed, the keys are listed (never created at once, the key-age policy not first)."""
+    young = replace(V_DEFERRED, create_date=NOW - HOUR)
+    policy = with_policy(max_key_age_days=30)
+    verdict = decide(batch_read(young, policy))
+    assert isinstance(verdict, Skip)
+    assert "stays active until IAM has had time to publish its uses" in verdict.detail
+    assert decide(batch_read(V_DEFERRED, policy)) is Need.KEYS
 
 
-def test_given_no_creation_date_when_the_policy_applies_then_the_key_rotates() -> None:
-    assert rotation_due(None, NOW, 30, force=False) is True
+def test_given_a_deferral_a_retry_finds_then_it_is_judged_not_waited_for() -> None:
+    """A retry reads the record itself: the deferral may be its own run's, which must stand."""
+    young = replace(V_DEFERRED, create_date=NOW - HOUR)
+    assert decide(rotate_read(young, V_RETIRED)) is Need.KEYS
 
 
-def test_given_a_key_dated_in_the_future_when_its_age_is_taken_then_it_is_zero_days() -> None:
-    assert key_age_days(NOW + 3 * DAY, NOW) == 0
-    assert key_age_days(NOW - 3 * DAY - datetime.timedelta(hours=23), NOW) == 3
+def test_given_a_deferred_key_no_longer_used_of_a_young_key_then_retired_and_skipped() -> None:
+    policy = with_policy(max_key_age_days=30)
+    facts = replace(rotate_read(V_DEFERRED, V_RETIRED, policy), keys=(RETIRED, DELIVERED))
+    facts = replace(facts, previous_use=PreviousUse(Use.MAY_GO))
+    verdict = decide(facts)
+    assert isinstance(verdict, Rotate)
+    assert verdict.plan.delete == (KeyDeletion(RETIRED.access_key_id, KeyRole.RETIRED),)
+    assert verdict.then_skip is not None
+    assert "rotation is due at 30 days" in verdict.then_skip.detail
+
+
+def test_given_a_dead_unconfirmed_key_marked_deferred_then_restored_and_rotated() -> None:
+    """The deferral's stage means nothing on a pending version: a dead unconfirmed key that
+    carries it is restored over and a key is created, whatever its age."""
+    dead = replace(V_NEWER, deferred=True)
+    facts = rotate_read(dead, V_DELIVERED, with_policy(max_key_age_days=30))
+    verdict = decide(replace(facts, keys=(DELIVERED,)))
+    assert verdict == Rotate(KeyPlan((), DELIVERED, V_DELIVERED, restore=V_DELIVERED))

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aws_state import PREFIX, execution, idle_sfn, items, listing_sfn, new_key, put_json, use
 from botocore.exceptions import ClientError
-from credentials_rotator.model.decision import AccessKey
+from credentials_rotator.model.key_plan import AccessKey
 from credentials_rotator.run import strays
 from credentials_rotator.settings.config import Config
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from credentials_rotator.aws.failures import describe_error, error_code
-from credentials_rotator.model.decision import AccessKey
 from credentials_rotator.model.errors import RetireFailed, UserNotFound
+from credentials_rotator.model.key_plan import AccessKey
 from credentials_rotator.settings.config import OldKeyAction
 from credentials_rotator.settings.log import get_logger
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from credentials_rotator.model.decision import waiting_detail
 from credentials_rotator.settings import clock
 from credentials_rotator.settings.config import Config
 
@@ -56,9 +57,4 @@ class Awaiting:
         return clock.now() >= self.until
 
     def describe(self) -> str:
-        return (
-            f"the access key that {self.successor_key_id} replaced stays active until IAM has "
-            "had time to publish its uses (last_use_delay_seconds): the first run after "
-            f"{self.until.isoformat(timespec='seconds')} checks it, and retires it unless it was "
-            "used after the handoff"
-        )
+        return waiting_detail(self.successor_key_id, self.until)

@@ -1,9 +1,11 @@
-"""Entry point ``rotate``: decide on one user's keys, then create a key, record it as pending its
-handoff and prove it works (``verification``), or hand off again a key whose handoff was never
-confirmed. Returns names and ids. Normal path (the batch read the record and it is settled, old
-keys are deleted): create the key first and list the user's keys only when IAM answers that the
-user has two. Every other path reads the whole record, lists the keys and applies the decision
-table (docs/design.md).
+"""Entry point ``rotate``: decide on one user's keys (``decision``), then create a key, record it
+as pending its handoff and prove it works (``verification``), or hand off again a key whose
+handoff was never confirmed. Returns names and ids.
+
+One decision, asked until it answers: each time it needs a fact, ``rotate_facts`` gathers it, and
+nothing is written before its verdict. The normal path (the batch read the record and it is
+settled, old keys are deleted) starts from the batch's read and creates the key before listing
+the user's keys, which it lists only when IAM answers that the user has two.
 """
 
 from __future__ import annotations
@@ -12,43 +14,29 @@ import datetime
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from credentials_rotator.aws import access_keys, clients, record, versions
+from credentials_rotator.aws import clients, versions
+from credentials_rotator.aws.access_keys import create_access_key, delete_access_key
 from credentials_rotator.aws.accounts import iam_for
 from credentials_rotator.aws.verification import prove_new_key
 from credentials_rotator.handlers.entry import entry_point
-from credentials_rotator.model import decision
-from credentials_rotator.model.decision import (
-    KeyPlan,
-    decide,
-    key_age_days,
-    rotation_due,
-    unexplained,
-)
-from credentials_rotator.model.delivery_record import DeliveryRecord, record_from_hint
+from credentials_rotator.model.decision import Need, Verdict, decide
+from credentials_rotator.model.delivery_record import DeliveryRecord
+from credentials_rotator.model.key_plan import KeyPlan
 from credentials_rotator.model.shapes import RotateEvent, RotateOutcome, RotateResult
-from credentials_rotator.run import deferrals, in_use, strays
+from credentials_rotator.model.verdicts import CreateAtOnce, Defer, Planned, Resume, Rotate, Skip
+from credentials_rotator.run import deferrals, in_use, rotate_facts
 from credentials_rotator.run.events import parse_rotate_event
 from credentials_rotator.run.resume import handoff_again
+from credentials_rotator.run.rotate_facts import Clients, Inquiry
 from credentials_rotator.run.rotate_result import result
 from credentials_rotator.settings import clock, config
 from credentials_rotator.settings.log import get_logger
 
 if TYPE_CHECKING:
-    from mypy_boto3_iam import IAMClient
     from mypy_boto3_iam.type_defs import AccessKeyTypeDef
-    from mypy_boto3_s3 import S3Client
-    from mypy_boto3_secretsmanager import SecretsManagerClient
-    from mypy_boto3_stepfunctions import SFNClient
 
 LOGGER = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Clients:
-    iam: IAMClient
-    secretsmanager: SecretsManagerClient
-    sfn: SFNClient
-    s3: S3Client
+__all__ = ["Clients", "handler", "rotate_user"]
 
 
 @dataclass(frozen=True)
@@ -77,126 +65,71 @@ def handler(event: Any, context: object) -> RotateResult:
 def rotate_user(
     *, aws: Clients, config: config.Config, event: RotateEvent, now: datetime.datetime
 ) -> RotateResult:
-    """Rotate one user's key (in its account: ``accounts``), or report why not (key-age policy)
-    or what would happen (dry run)."""
+    """Rotate one user's key (in its account: ``accounts``), or report why not (key-age policy,
+    a previous key still in use) or what would happen (dry run)."""
     aws = replace(aws, iam=iam_for(event["user"]["username"], aws.iam, config))
-    hint = event["record"] if event["attempt"] == 0 else None  # a retry may find its own key
-    hinted = record_from_hint(config.secret_name(event["user"]["username"]), hint) if hint else None
-    settled = hinted if hinted is not None and hinted.settled else None
-    if settled is not None:
-        done = (
-            in_use.too_soon_to_judge(config, event, settled)
-            if settled.retirement_deferred
-            else _skip_for_age(event, config, settled, now)
-            or _create_first(aws, config, event, settled)
+    inquiry = rotate_facts.start(aws, config, event, now)
+    while True:
+        verdict = decide(inquiry.facts)
+        if isinstance(verdict, Need):
+            rotate_facts.learn(inquiry, verdict)
+        elif isinstance(verdict, CreateAtOnce):
+            username, replaces = inquiry.facts.username, verdict.replaces
+            new_key = create_access_key(aws.iam, username, tolerate_limit=True)
+            if new_key is not None:
+                replacing = Replacing(replaces.access_key_id, replaces.version_id)
+                return _store(aws, config, event, new_key, replacing)
+            inquiry.facts = replace(inquiry.facts, two_keys=True)
+        else:
+            return _carry_out(inquiry, verdict)
+
+
+def _carry_out(inquiry: Inquiry, verdict: Verdict) -> RotateResult:
+    """Do what the decision says."""
+    aws, config, event = inquiry.aws, inquiry.config, inquiry.event
+    username, full = inquiry.facts.username, inquiry.facts.record
+    assert full is not None
+    if isinstance(verdict, Skip):
+        LOGGER.info(
+            "skipped user", extra={"username": username, "access_key_id": verdict.access_key_id}
         )
-        if done is not None:
-            return done
-    return _rotate_with_decision(aws, config, event, now, settled)
-
-
-def _create_first(
-    aws: Clients, config: config.Config, event: RotateEvent, settled: DeliveryRecord
-) -> RotateResult | None:
-    """The normal path: the delivered key is usually the user's only one, so create at once;
-    None when this path does not apply or the user has two keys (then decide)."""
-    if event["dryRun"] or config.old_key_action != "delete":
-        return None
-    new_key = access_keys.create_access_key(aws.iam, event["user"]["username"], tolerate_limit=True)
-    if new_key is None:
-        return None
-    delivered = settled.current
-    assert delivered is not None
-    return _store(
-        aws, config, event, new_key, Replacing(delivered.access_key_id, delivered.version_id)
-    )
-
-
-def _rotate_with_decision(
-    aws: Clients,
-    config: config.Config,
-    event: RotateEvent,
-    now: datetime.datetime,
-    settled: DeliveryRecord | None,
-) -> RotateResult:
-    """Read what the batch did not (the whole record, the keys), then apply the decision table.
-    A settled record from the batch's read needs its AWSPREVIOUS version only to explain a key."""
-    username = event["user"]["username"]
-    full = settled or record.read_record(aws.secretsmanager, config.secret_name(username))
-    if settled is None and full.settled and not full.retirement_deferred:
-        skipped = _skip_for_age(event, config, full, now)
-        if skipped is not None:
-            return skipped
-    keys = access_keys.list_access_keys(aws.iam, username)
-    if settled is not None and unexplained(keys, full):
-        full = record.with_previous(aws.secretsmanager, full)
-    decision.check_record(full)
-    proven = strays.prove(
-        clients=(aws.iam, aws.sfn, aws.s3),
-        config=config,
-        username=username,
-        candidates=unexplained(keys, full),
-        attempt=strays.Attempt(event["prefix"], event["attempt"], now),
-    )
-    plan = decide(username, keys, full, proven)
-    if event["dryRun"]:
-        LOGGER.info("planned rotation", extra={"username": username, "detail": plan.describe()})
-        return result(event, config, "planned", "would " + plan.describe())
-    if plan.resume is not None:
-        return handoff_again(aws.secretsmanager, event, config, full, plan)
-    kept = in_use.still_in_use((aws.iam, aws.secretsmanager), config, event, keys, full)
-    if kept is not None:
-        return kept
-    if full.retirement_deferred:
-        skipped = _skip_for_age(event, config, full, now)
-        if skipped is not None:
-            return _retire_then_skip(aws, config, username, full, plan, skipped=skipped)
-    previous_version_id = _prepare(aws, config, username, full, plan)
-    new_key = access_keys.create_access_key(aws.iam, username, tolerate_limit=False)
+        return result(event, config, "skipped", verdict.detail)
+    if isinstance(verdict, Defer):
+        assert inquiry.judged is not None
+        entry = in_use.keep((aws.iam, aws.secretsmanager), config, username, inquiry.judged)
+        return result(event, config, "deferred", deferrals.describe(entry), deferral=entry)
+    if isinstance(verdict, Planned):
+        described = verdict.plan.describe()
+        LOGGER.info("planned rotation", extra={"username": username, "detail": described})
+        return result(event, config, "planned", "would " + described)
+    if isinstance(verdict, Resume):
+        return handoff_again(aws.secretsmanager, event, config, full, verdict.plan)
+    assert isinstance(verdict, Rotate)
+    if verdict.then_skip is not None:
+        return _retire_then_skip(inquiry, full, verdict.plan, skipped=verdict.then_skip)
+    previous_version_id = _prepare(aws, config, username, full, verdict.plan)
+    new_key = create_access_key(aws.iam, username, tolerate_limit=False)
     assert new_key is not None
-    previous_key_id = plan.previous.access_key_id if plan.previous else None
-    return _store(aws, config, event, new_key, Replacing(previous_key_id, previous_version_id))
-
-
-def _skip_for_age(
-    event: RotateEvent,
-    config: config.Config,
-    settled: DeliveryRecord,
-    now: datetime.datetime,
-) -> RotateResult | None:
-    """The skipped result when the delivered key is younger than the key-age limit."""
-    delivered = settled.current
-    assert delivered is not None
-    created = delivered.create_date
-    if created is None or rotation_due(created, now, config.max_key_age_days, event["force"]):
-        return None
-    detail = (
-        f"access key {delivered.access_key_id} is {key_age_days(created, now)} days old; "
-        f"rotation is due at {config.max_key_age_days} days"
-    )
-    username = event["user"]["username"]
-    LOGGER.info(
-        "skipped user", extra={"username": username, "access_key_id": delivered.access_key_id}
-    )
-    return result(event, config, "skipped", detail)
+    previous = verdict.plan.previous
+    replacing = Replacing(previous.access_key_id if previous else None, previous_version_id)
+    return _store(aws, config, event, new_key, replacing)
 
 
 def _retire_then_skip(
-    aws: Clients,
-    config: config.Config,
-    username: str,
-    full: DeliveryRecord,
-    plan: KeyPlan,
-    *,
-    skipped: RotateResult,
+    inquiry: Inquiry, full: DeliveryRecord, plan: KeyPlan, *, skipped: Skip
 ) -> RotateResult:
     """A deferred key no longer in use, of a user the key-age policy skips: retire it (with any
     other key the plan deletes) and take the deferral's stage off, so later runs skip at once."""
+    aws, config, username = inquiry.aws, inquiry.config, inquiry.facts.username
     _prepare(aws, config, username, full, plan)
     assert full.current is not None
     deferrals.clear_deferral(aws.secretsmanager, config, username, full.current.version_id)
     retired = ", ".join(deletion.access_key_id for deletion in plan.delete) or "no key"
-    return {**skipped, "detail": f"retired {retired} (no longer in use); {skipped['detail']}"}
+    LOGGER.info(
+        "skipped user", extra={"username": username, "access_key_id": skipped.access_key_id}
+    )
+    detail = f"retired {retired} (no longer in use); {skipped.detail}"
+    return result(inquiry.event, config, "skipped", detail)
 
 
 def _prepare(
@@ -208,9 +141,7 @@ def _prepare(
             aws.secretsmanager, full.secret_name, plan.restore.version_id, full.current.version_id
         )
     for deletion in plan.delete:
-        access_keys.delete_access_key(
-            aws.iam, username, deletion.access_key_id, reason=deletion.role.value
-        )
+        delete_access_key(aws.iam, username, deletion.access_key_id, reason=deletion.role.value)
     if plan.adopt is not None:
         value = versions.adopted_value(username, plan.adopt.access_key_id, plan.adopt.create_date)
         return versions.write_adopted(aws.secretsmanager, config, username, value)

@@ -1,178 +1,198 @@
-"""The decision table: what to do with a user's keys before a new one is handed off.
+"""The one decision of ``rotate``: from what is known of a user, rotate, skip, defer or fail, and
+with which key plan, before anything is written (docs/design.md, "Deciding on a user's keys").
 
-Pure functions, no AWS calls. ``docs/design.md`` ("Deciding on a user's keys") holds the table
-this module implements. Every key on the user gets a role from the delivery record; a key may be
-deleted only when the handler cannot hold it (retired, stray or inactive), and only the delivered
-(or adopted) key is retired, after its successor's handoff is confirmed.
+Pure: no AWS calls, no clock. ``decide`` takes the facts gathered so far and answers either a
+verdict or the fact it needs next (``Need``); ``rotate`` gathers that fact and asks again. Every
+path goes through the same rules: the normal path only starts with more facts (the batch's read
+of the record) and gathers fewer. A new rule goes here, with the fact it needs.
 """
 
 from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from credentials_rotator.model.delivery_record import DeliveryRecord, Version
-from credentials_rotator.model.errors import (
-    AmbiguousAccessKeys,
-    RecordReplaced,
-    UnconfirmedKeyInactive,
-    UnknownAccessKey,
+from credentials_rotator.model.key_plan import ACTIVE, AccessKey, KeyPlan, check_record, plan_keys
+from credentials_rotator.model.key_plan import unexplained as unexplained_keys
+from credentials_rotator.model.verdicts import (
+    CreateAtOnce,
+    Defer,
+    Planned,
+    Resume,
+    Rotate,
+    Skip,
 )
 
-ACTIVE = "Active"
+
+class Need(enum.Enum):
+    """A fact the decision cannot do without, and that ``rotate`` gathers next."""
+
+    RECORD = "the user's record"
+    PREVIOUS_VERSION = "the AWSPREVIOUS version of the record"
+    KEYS = "the user's access keys"
+    STRAYS = "which unexplained keys are strays"
+    PREVIOUS_USE = "whether the superseded key is still in use"
 
 
 @dataclass(frozen=True)
-class AccessKey:
-    access_key_id: str
-    status: str
-    create_date: datetime.datetime
+class Policy:
+    """What the settings and the run ask: the key-age limit (``force``: ignore it), a dry run,
+    what becomes of a previous key (deleted, or deactivated), whether its uses are judged, and
+    how long after its successor's creation they can be (grace wait and last-use delay)."""
+
+    max_key_age_days: int | None
+    force: bool
+    dry_run: bool
+    deletes_old_keys: bool
+    judges_use: bool
+    judge_wait: datetime.timedelta
 
 
-class KeyRole(enum.Enum):
-    DELIVERED = "delivered"
-    RETIRED = "retired"
-    STRAY = "stray"
-    INACTIVE = "inactive"
-    UNKNOWN = "unknown"
+class Use(enum.Enum):
+    MAY_GO = "not used since its successor's handoff"
+    TOO_SOON = "IAM may not have published its uses yet"
+    IN_USE = "used since its successor's handoff, or kept by a deferral that stands"
 
 
 @dataclass(frozen=True)
-class KeyDeletion:
-    access_key_id: str
-    role: KeyRole
+class PreviousUse:
+    """The superseded key's uses as ``in_use.judge`` found them; ``detail`` says until when a
+    key too soon to judge waits."""
+
+    use: Use
+    detail: str = ""
 
 
 @dataclass(frozen=True)
-class KeyPlan:
-    """What rotate does for a user.
+class Facts:
+    """What is known of a user when the decision runs; None: not gathered (yet)."""
 
-    ``resume``: hand this unconfirmed version off again and create nothing. Otherwise: move
-    AWSCURRENT back to ``restore`` (the delivered version) when the current one is not ours or is
-    dead, delete ``delete``, record ``adopt`` as the delivered key, then create a key. Either way
-    ``previous`` is the key retired once the handoff is confirmed.
-    """
-
-    delete: tuple[KeyDeletion, ...] = ()
-    previous: AccessKey | None = None
-    previous_version: Version | None = None
-    resume: Version | None = None
-    restore: Version | None = None
-    adopt: AccessKey | None = None
-
-    def describe(self) -> str:
-        if self.resume is not None:
-            steps = [f"hand off access key {self.resume.access_key_id} again"]
-        else:
-            steps = [f"delete {d.role.value} access key {d.access_key_id}" for d in self.delete]
-            if self.adopt is not None:
-                steps.append(f"adopt access key {self.adopt.access_key_id} as the delivered key")
-            steps.append("create a new access key and hand it off")
-        if self.previous is not None:
-            steps.append(f"then retire access key {self.previous.access_key_id}")
-        else:
-            steps.append("retire nothing")
-        return "; ".join(steps)
+    username: str
+    now: datetime.datetime
+    policy: Policy
+    record: DeliveryRecord | None = None
+    # The record's current version is the batch's read, taken before this run wrote anything
+    # for the user (a first attempt); False: rotate read the record itself.
+    from_batch: bool = False
+    # The AWSPREVIOUS version was read too (the batch reads the current version only).
+    whole_record: bool = False
+    keys: tuple[AccessKey, ...] | None = None
+    # IAM refused a new key: the user has two.
+    two_keys: bool = False
+    strays: frozenset[str] | None = None
+    previous_use: PreviousUse | None = None
 
 
-def unexplained(keys: Iterable[AccessKey], record: DeliveryRecord) -> list[AccessKey]:
-    """The Active keys no version of the record names: strays or unknown keys. A key the secret
-    ever recorded may have been handed off, so it is never a stray."""
-    known = {version.access_key_id for version in (record.current, record.previous) if version}
-    return [key for key in keys if key.status == ACTIVE and key.access_key_id not in known]
+Verdict = Need | Skip | Defer | CreateAtOnce | Planned | Resume | Rotate
 
 
-def check_record(record: DeliveryRecord) -> None:
-    """Raise ``RecordReplaced`` when the record cannot tell which key the handler holds."""
-    if record.replaced_while_pending:
-        raise RecordReplaced(
-            f"the current value of secret {record.secret_name} was replaced while access key "
-            f"{record.previous.access_key_id if record.previous else None} awaited confirmation, "
-            "so which key the handler holds is unknown; make the version that holds that key "
-            "current again, or delete the key the handler does not use; nothing was changed"
-        )
+def decide(facts: Facts) -> Verdict:
+    """The rules, in order; raise (``RotatorError``) when the user's keys cannot be decided on
+    safely. See the module's docstring."""
+    if facts.record is None:
+        return Need.RECORD
+    early = _before_the_keys(facts, facts.record)
+    if early is not None:
+        return early
+    assert facts.keys is not None
+    plan = _plan(facts, facts.record, facts.keys)
+    if isinstance(plan, Need):
+        return plan
+    return _with_the_plan(facts, facts.record, facts.keys, plan)
 
 
-def decide(
-    username: str, keys: Collection[AccessKey], record: DeliveryRecord, strays: Collection[str]
-) -> KeyPlan:
-    """Apply the decision table; raise when the user's keys cannot be decided on safely.
+def _before_the_keys(facts: Facts, record: DeliveryRecord) -> Verdict | None:
+    """From the record alone. A settled record whose current version says its predecessor's
+    retirement was deferred is checked before anything else, the key-age policy included; seen
+    in the batch's read (an earlier run's deferral), the user waits while IAM cannot have
+    published every use since the successor's creation (no use seen would prove nothing). A
+    retry reads the record itself: a deferral there may be its own run's, which must stand.
+    Otherwise a young delivered key skips the user."""
+    policy, current = facts.policy, record.current
+    if record.settled and current is not None:
+        if record.retirement_deferred and policy.judges_use and current.create_date is not None:
+            until = current.create_date + policy.judge_wait
+            if facts.from_batch and facts.now < until:
+                return Skip(waiting_detail(str(current.access_key_id), until))
+        elif not record.retirement_deferred:
+            skip = _skip_for_age(facts, current)
+            if skip is not None:
+                return skip
+    if facts.keys is not None:
+        return None
+    # The normal path: from the batch's read of a settled record, with the previous key deleted
+    # (deactivate leaves last run's key Inactive: a create would be refused), the key is created
+    # before the keys are listed; a record rotate read itself (a retry) lists them first.
+    at_once = policy.deletes_old_keys and facts.from_batch and not policy.dry_run
+    if at_once and record.settled and not record.retirement_deferred and not facts.two_keys:
+        assert current is not None
+        return CreateAtOnce(current)
+    return Need.KEYS
 
-    ``strays`` are keys proven to be the rotator's own, created by a run that died before it
-    recorded them (``strays.prove``). A recorded key that no longer exists counts as not recorded.
-    """
+
+def _plan(facts: Facts, record: DeliveryRecord, keys: tuple[AccessKey, ...]) -> KeyPlan | Need:
+    """The decision table (``key_plan``), once every Active key is explained or proven a stray:
+    the AWSPREVIOUS version explains a key the batch's read cannot."""
+    unexplained = unexplained_keys(keys, record)
+    if unexplained and not facts.whole_record:
+        return Need.PREVIOUS_VERSION
     check_record(record)
-    present = {key.access_key_id: key for key in keys}
-    delivered = record.delivered
-    delivered_key = present.get(delivered.access_key_id or "") if delivered else None
-    unconfirmed = record.unconfirmed
-    if unconfirmed is not None and unconfirmed.access_key_id in present:
-        key = present[str(unconfirmed.access_key_id)]
-        if key.status != ACTIVE:
-            raise UnconfirmedKeyInactive(
-                f"access key {key.access_key_id} of user {username} was handed off without "
-                f"confirmation and is now {key.status}; activate it to have it handed off again, "
-                "or delete it to rotate from the delivered key; nothing was changed"
-            )
-        return KeyPlan(
-            previous=delivered_key,
-            previous_version=delivered if delivered_key else None,
-            resume=unconfirmed,
-        )
-    return _plan_new_key(username, keys, record, strays, delivered_key)
+    if unexplained and facts.strays is None:
+        return Need.STRAYS
+    return plan_keys(facts.username, keys, record, facts.strays or frozenset())
 
 
-def _plan_new_key(
-    username: str,
-    keys: Collection[AccessKey],
-    record: DeliveryRecord,
-    strays: Collection[str],
-    delivered_key: AccessKey | None,
-) -> KeyPlan:
-    roles = [(key, _role(key, record, strays, delivered_key)) for key in keys]
-    unknown = [key for key, role in roles if role is KeyRole.UNKNOWN]
-    deletions = tuple(
-        KeyDeletion(key.access_key_id, role)
-        for key, role in roles
-        if role in (KeyRole.RETIRED, KeyRole.STRAY, KeyRole.INACTIVE)
+def _with_the_plan(
+    facts: Facts, record: DeliveryRecord, keys: tuple[AccessKey, ...], plan: KeyPlan
+) -> Verdict:
+    """A dry run says the plan; an unconfirmed key is handed off again; a superseded key still
+    in use is kept. A deferred retirement of a user the key-age policy skips ends with the
+    plan's deletions; otherwise the plan is carried out and a key created."""
+    if facts.policy.dry_run:
+        return Planned(plan)
+    if plan.resume is not None:
+        return Resume(plan)
+    kept = _previous_key_kept(facts, record, keys)
+    if kept is not None:
+        return kept
+    current = record.current
+    if record.settled and record.retirement_deferred and current is not None:
+        return Rotate(plan, then_skip=_skip_for_age(facts, current))
+    return Rotate(plan)
+
+
+def _previous_key_kept(
+    facts: Facts, record: DeliveryRecord, keys: tuple[AccessKey, ...]
+) -> Verdict | None:
+    """A superseded key (delivered, then replaced by a confirmed successor) still Active is
+    judged on its uses before anything is written, unless in_use_key_action is ``retire``: in
+    use, it is kept (``Defer``); too soon to tell, the user waits; not used (None), the plan
+    deletes it as retired. Only the listing tells that it is still Active."""
+    superseded = record.superseded
+    active = {key.access_key_id for key in keys if key.status == ACTIVE}
+    if not facts.policy.judges_use or superseded is None or superseded.access_key_id not in active:
+        return None
+    if facts.previous_use is None:
+        return Need.PREVIOUS_USE
+    if facts.previous_use.use is Use.IN_USE:
+        return Defer()
+    if facts.previous_use.use is Use.TOO_SOON:
+        return Skip(facts.previous_use.detail)
+    return None
+
+
+def _skip_for_age(facts: Facts, delivered: Version) -> Skip | None:
+    """The key-age policy: skip while the delivered key is younger than the limit."""
+    created, limit = delivered.create_date, facts.policy.max_key_age_days
+    if created is None or rotation_due(created, facts.now, limit, facts.policy.force):
+        return None
+    detail = (
+        f"access key {delivered.access_key_id} is {key_age_days(created, facts.now)} days old; "
+        f"rotation is due at {limit} days"
     )
-    if delivered_key is not None:
-        if unknown:
-            raise UnknownAccessKey(
-                f"user {username} has active access key {unknown[0].access_key_id} that this "
-                "rotator cannot account for; delete or deactivate it, nothing was changed"
-            )
-        # AWSCURRENT goes back to the delivered version when it holds no key or a dead one, so
-        # that the next write leaves the delivered version as AWSPREVIOUS.
-        restore = record.delivered if record.current is not record.delivered else None
-        return KeyPlan(deletions, delivered_key, record.delivered, restore=restore)
-    if len(unknown) > 1:
-        ids = " and ".join(key.access_key_id for key in unknown)
-        raise AmbiguousAccessKeys(
-            f"user {username} has two active access keys ({ids}) and no delivery is recorded; "
-            "delete or deactivate one of them, nothing was changed"
-        )
-    adopt = unknown[0] if unknown else None
-    return KeyPlan(deletions, adopt, adopt=adopt)
-
-
-def _role(
-    key: AccessKey,
-    record: DeliveryRecord,
-    strays: Collection[str],
-    delivered_key: AccessKey | None,
-) -> KeyRole:
-    if delivered_key is not None and key.access_key_id == delivered_key.access_key_id:
-        return KeyRole.DELIVERED
-    if record.retired and record.retired.access_key_id == key.access_key_id:
-        return KeyRole.RETIRED
-    if key.access_key_id in strays:
-        return KeyRole.STRAY
-    if key.status != ACTIVE:
-        return KeyRole.INACTIVE
-    return KeyRole.UNKNOWN
+    return Skip(detail, delivered.access_key_id)
 
 
 def key_age_days(create_date: datetime.datetime, now: datetime.datetime) -> int:
@@ -189,3 +209,13 @@ def rotation_due(
     if force or max_key_age_days is None or delivered_create_date is None:
         return True
     return key_age_days(delivered_create_date, now) >= max_key_age_days
+
+
+def waiting_detail(successor_key_id: str, until: datetime.datetime) -> str:
+    """What a previous key left unjudged until ``until`` means."""
+    return (
+        f"the access key that {successor_key_id} replaced stays active until IAM has "
+        "had time to publish its uses (last_use_delay_seconds): the first run after "
+        f"{until.isoformat(timespec='seconds')} checks it, and retires it unless it was "
+        "used after the handoff"
+    )

@@ -30,18 +30,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from credentials_rotator.aws import access_keys, last_use
 from credentials_rotator.aws.failures import error_code
-from credentials_rotator.model.decision import ACTIVE, AccessKey
-from credentials_rotator.model.delivery_record import DeliveryRecord
+from credentials_rotator.model.decision import PreviousUse, Use
 from credentials_rotator.model.errors import UserNotFound
-from credentials_rotator.model.shapes import DeferredEntry, RotateEvent, RotateResult
+from credentials_rotator.model.shapes import DeferredEntry
 from credentials_rotator.run import deferrals
-from credentials_rotator.run.rotate_result import result
 from credentials_rotator.settings.config import Config
 from credentials_rotator.settings.log import get_logger
 
@@ -84,66 +83,34 @@ def _still_there(iam: IAMClient, username: str, access_key_id: str) -> bool:
     return any(key.access_key_id == access_key_id for key in keys)
 
 
-def still_in_use(
-    aws: tuple[IAMClient, SecretsManagerClient],
-    config: Config,
-    event: RotateEvent,
-    keys: list[AccessKey],
-    full: DeliveryRecord,
-) -> RotateResult | None:
-    """For rotate: the result when the record's superseded key stays Active, still in use
-    (deferred) or waiting until IAM has had time to publish its uses (skipped); None when it may
-    go."""
-    superseded, username = full.superseded, event["user"]["username"]
-    active = {key.access_key_id for key in keys if key.status == ACTIVE}
-    if superseded is None or superseded.access_key_id not in active or full.current is None:
-        return None
-    previous = (
-        str(superseded.access_key_id),
-        (str(full.current.access_key_id), full.current.create_date),
-    )
-    entry = check_again(aws, config, username, previous, event["prefix"])
-    if isinstance(entry, last_use.Awaiting):
-        return result(event, config, "skipped", entry.describe())
-    if entry is None:
-        return None
-    return result(event, config, "deferred", deferrals.describe(entry), deferral=entry)
+@dataclass(frozen=True)
+class Judged:
+    """The verdict on a superseded key's uses (``decision.PreviousUse``), with what keeping it
+    takes: the deferral that stands or is to be recorded, and, when a new use was seen, what the
+    secret records (the deferral is then recorded, or the key deactivated)."""
+
+    verdict: PreviousUse
+    deferral: deferrals.Deferral | None = None
+    recorded: deferrals.SecretDeferral | None = None
 
 
-def too_soon_to_judge(
-    config: Config, event: RotateEvent, hinted: DeliveryRecord
-) -> RotateResult | None:
-    """For rotate, from the batch's read alone: the skipped result while IAM cannot have published
-    every use of the superseded key since its successor's creation (no use seen would prove
-    nothing, and no retirement can come sooner); None when the key is to be checked."""
-    current = hinted.current
-    if config.in_use_key_action == "retire" or current is None or current.create_date is None:
-        return None
-    waiting = last_use.awaiting(config, str(current.access_key_id), current.create_date)
-    if waiting.due():
-        return None
-    return result(event, config, "skipped", waiting.describe())
-
-
-def check_again(
+def judge(
     aws: tuple[IAMClient, SecretsManagerClient],
     config: Config,
     username: str,
     previous: tuple[str, tuple[str, datetime.datetime | None]],
     run_prefix: str,
-) -> DeferredEntry | last_use.Awaiting | None:
-    """Before a run rotates a user whose superseded key is still Active (deferred, left for a
-    later run, or left by a retirement that failed), check that key again; None when it may go.
+) -> Judged:
+    """For rotate, before anything is written: whether a superseded key still Active (deferred,
+    left for a later run, or left by a retirement that failed) is still in use. Reads only.
     ``previous``: the key, its successor and the successor's creation (uses after it count
     when no run deferred the key yet)."""
     iam, secretsmanager = aws
     key_id, (successor_key_id, successor_created) = previous
-    if config.in_use_key_action == "retire":
-        return None
     recorded = deferrals.read_deferral(secretsmanager, config.secret_name(username), key_id)
     earlier = recorded.earlier
     if earlier is not None and earlier.run_prefix == run_prefix:
-        return deferrals.verdict(config, username, earlier)  # this run deferred it already: a retry
+        return Judged(PreviousUse(Use.IN_USE), earlier)  # this run deferred it already: a retry
     if earlier is not None:
         since = last_use.latest(earlier.last_used)
         last_used = used_since(iam, username, key_id, lambda last: last > earlier.last_used)
@@ -151,30 +118,37 @@ def check_again(
         since = successor_created
         last_used = used_since(iam, username, key_id, lambda last: last_use.may_follow(last, since))
     else:
-        return None
+        return Judged(PreviousUse(Use.MAY_GO))
     if last_used is None:
-        awaiting = last_use.awaiting(config, successor_key_id, since)
-        return _no_use_seen(config, username, awaiting, earlier)
+        return _no_use_seen(last_use.awaiting(config, successor_key_id, since), earlier)
     runs = earlier.runs + 1 if earlier is not None else 1
     deferral = deferrals.Deferral(key_id, runs, last_used, run_prefix)
-    return deferrals.keep_or_deactivate(
-        iam, secretsmanager, config, username, deferral, recorded=recorded
-    )
+    return Judged(PreviousUse(Use.IN_USE), deferral, recorded)
 
 
-def _no_use_seen(
-    config: Config,
-    username: str,
-    awaiting: last_use.Awaiting,
-    earlier: deferrals.Deferral | None,
-) -> DeferredEntry | last_use.Awaiting | None:
+def _no_use_seen(awaiting: last_use.Awaiting, earlier: deferrals.Deferral | None) -> Judged:
     """No use seen: the key may go once IAM has had time to publish one (``awaiting``); until
     then a deferred key stays deferred, and another waits."""
     if awaiting.due():
-        return None
+        return Judged(PreviousUse(Use.MAY_GO))
     if earlier is not None:
-        return deferrals.verdict(config, username, earlier)
-    return awaiting
+        return Judged(PreviousUse(Use.IN_USE), earlier)
+    return Judged(PreviousUse(Use.TOO_SOON, awaiting.describe()))
+
+
+def keep(
+    aws: tuple[IAMClient, SecretsManagerClient], config: Config, username: str, judged: Judged
+) -> DeferredEntry:
+    """For rotate, a key in use: record a new use as in_use_key_action says (a deferral, or the
+    key deactivated), or keep the deferral that stands; ``KeyStillInUse`` at the
+    ``max_deferrals``-th run in a row."""
+    assert judged.deferral is not None
+    if judged.recorded is None:
+        return deferrals.verdict(config, username, judged.deferral)
+    iam, secretsmanager = aws
+    return deferrals.keep_or_deactivate(
+        iam, secretsmanager, config, username, judged.deferral, recorded=judged.recorded
+    )
 
 
 def retire_unless_in_use(

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from credentials_rotator.aws.verification import prove_usable, recorded_key
-from credentials_rotator.model.decision import KeyPlan
 from credentials_rotator.model.delivery_record import DeliveryRecord, Version
 from credentials_rotator.model.errors import UnconfirmedKeyNotUsable
+from credentials_rotator.model.key_plan import KeyPlan
 from credentials_rotator.model.shapes import RotateEvent, RotateResult
 from credentials_rotator.run import deferrals
 from credentials_rotator.run.rotate_result import result

@@ -31,7 +31,7 @@ from botocore.exceptions import ClientError
 
 from credentials_rotator.aws.access_keys import never_used
 from credentials_rotator.aws.failures import error_code
-from credentials_rotator.model.decision import AccessKey
+from credentials_rotator.model.key_plan import AccessKey
 from credentials_rotator.run import run_data, run_guard
 from credentials_rotator.settings.config import Config
 from credentials_rotator.settings.log import get_logger
