@@ -56,8 +56,8 @@ class Executions:
             hook(name)
 
     def state_machine(self, cleanup_wait_seconds: int = 0) -> str:
-        """The state machine (its ARN is the functions' STATE_MACHINE_ARN), its definition rendered
-        with this grace wait; a run keeps the definition it started with."""
+        """The state machine (its ARN is the functions' ``state_machine_arn`` setting), its
+        definition rendered with this grace wait; a run keeps the definition it started with."""
         definition = _definition(
             cleanup_wait_seconds, tuple(sorted(self.template_overrides.items()))
         )

@@ -227,7 +227,7 @@ def read_back_outputs(stack: Stack) -> None:
             key = name.removeprefix(prefix).replace("-", "_")
             groups[key] = function["LoggingConfig"]["LogGroup"]
             variables = function.get("Environment", {}).get("Variables", {})
-            bucket = variables.get("RUN_DATA_BUCKET", bucket)
+            bucket = json.loads(variables.get("SETTINGS", "{}")).get("run_data_bucket", bucket)
     assert "rotate" in groups and bucket, f"the hub's functions were not found: {sorted(groups)}"
     stack.outputs.update({"log_group_names": groups, "run_data_bucket": bucket})
 

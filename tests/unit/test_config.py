@@ -174,32 +174,29 @@ def test_every_entry_point_is_found() -> None:
     }
 
 
+def _import_fails(module: str, environ: dict[str, str]) -> str:
+    """The error output of importing ``module`` in a fresh process with ``environ``; it must
+    fail."""
+    completed = subprocess.run(
+        [sys.executable, "-c", f"import {dotted(module)}"],
+        env={**environ, "PYTHONPATH": str(REPO / "lambda_src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode != 0
+    return completed.stderr
+
+
 @pytest.mark.parametrize("module", entry_points())
 def test_given_no_settings_when_a_handler_is_imported_then_it_fails_naming_them(
     module: str,
 ) -> None:
     environ = {k: v for k, v in os.environ.items() if k != "SETTINGS"}
-    environ["PYTHONPATH"] = str(REPO / "lambda_src")
-    completed = subprocess.run(
-        [sys.executable, "-c", f"import {dotted(module)}"],
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode != 0
-    assert "ConfigError: missing environment variable SETTINGS" in completed.stderr
+    assert "ConfigError: missing environment variable SETTINGS" in _import_fails(module, environ)
 
 
 def test_given_a_bad_setting_when_a_handler_is_imported_then_it_fails_naming_it() -> None:
     environ = {**os.environ, "SETTINGS": json.dumps({**TEST_SETTINGS, "batch_size": "20"})}
-    environ["PYTHONPATH"] = str(REPO / "lambda_src")
-    completed = subprocess.run(
-        [sys.executable, "-c", "import credentials_rotator.handlers.plan"],
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode != 0
-    assert "ConfigError: setting batch_size must be a whole number" in completed.stderr
+    error = _import_fails("plan", environ)
+    assert "ConfigError: setting batch_size must be a whole number" in error
