@@ -1,6 +1,7 @@
 """Selecting users: the users parameter, plus IAM users selected by path or tag, minus exclusions.
 
-moto is paged the way AWS may page (``moto_iam_paging``): at most 100 users a page.
+moto is paged the way AWS may page, at most 100 users a page
+(testkit/world/patches/iam_users_paged_as_aws.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections import Counter
 from typing import Any
 
 import boto3
-import moto_iam_paging
 import pytest
 from botocore.stub import Stubber
 from credentials_rotator.aws.selection import (
@@ -24,6 +24,8 @@ from credentials_rotator.aws.selection import (
 from credentials_rotator.model.errors import InvalidUsersParameter, UnknownUser
 from credentials_rotator.settings.config import Config, UserTag
 
+from testkit.world.patches import iam_users_paged_as_aws
+
 METADATA = "credentials-rotator:metadata"
 # How the module lists an account's users when it selects them by path alone, or by a tag.
 BY_PATH, BY_TAG = "ListUsers", "GetAccountAuthorizationDetails"
@@ -32,7 +34,7 @@ BY_PATH, BY_TAG = "ListUsers", "GetAccountAuthorizationDetails"
 @pytest.fixture
 def engine_iam(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The engine's IAM client (the tests create users with their own), on paged moto."""
-    moto_iam_paging.paginate(monkeypatch)
+    iam_users_paged_as_aws.patch(monkeypatch)
     return boto3.client("iam", region_name="us-east-1")
 
 

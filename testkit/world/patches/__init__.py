@@ -6,7 +6,9 @@ version it was checked against: tests/unit/test_world_patches.py fails when the 
 differs, so that each patch is read again against the new one.
 
 ``apply`` makes the changes of a deployment in moto (testkit/harness.py); ``assume_role_as_aws``
-is applied by every test (tests/conftest.py) and the benchmark.
+is applied by every test (tests/conftest.py) and the benchmark, ``secret_versions_as_aws`` by the
+tests that ask for it (the fixture ``moto_secret_stages``), ``iam_users_paged_as_aws`` by the
+selection tests.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""moto's IAM user listings, paginated the way AWS paginates them.
+"""IAM's user listings paged as AWS pages them.
 
 moto answers ListUsers and GetAccountAuthorizationDetails with every user in one page and ignores
 MaxItems and Marker. AWS serves at most MaxItems users a page (100 by default) and "might return
-fewer results, even when there are more results available" (IAM API reference). ``paginate``
+fewer results, even when there are more results available" (IAM API reference). ``patch``
 makes moto serve at most ``SERVED_PER_PAGE`` users a page whatever MaxItems asks for, with a
 Marker to the next page, so code that does not follow Marker misses users.
 """
@@ -15,6 +15,7 @@ import pytest
 from moto.core.responses import ActionResult
 from moto.iam.responses import IamResponse
 
+CHECKED_AGAINST = ("moto", "5.2.5")
 SERVED_PER_PAGE = 100
 
 
@@ -46,7 +47,7 @@ def _get_account_authorization_details(self: IamResponse) -> ActionResult:
     return ActionResult(page)
 
 
-def paginate(monkeypatch: pytest.MonkeyPatch) -> None:
+def patch(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make moto page ListUsers and GetAccountAuthorizationDetails (users) as AWS may."""
     monkeypatch.setattr(IamResponse, "list_users", _list_users)
     monkeypatch.setattr(
