@@ -19,6 +19,8 @@ from pathlib import Path
 import boto3
 
 PACKAGE = "credentials_rotator"
+# The layer of the entry points (docs/design.md, "Package layers").
+HANDLERS = f"{PACKAGE}.handlers"
 
 # client variable name -> (boto3 service name, IAM action prefix)
 CLIENTS = {
@@ -172,8 +174,9 @@ class Package:
         return {(m, f) for m, f in found if f in self.functions(m)}
 
     def reachable(self, entry_point: str) -> set[tuple[str, str]]:
-        """Every package function ``credentials_rotator.<entry_point>.handler`` can reach."""
-        start = (f"{PACKAGE}.{entry_point}", "handler")
+        """Every package function ``credentials_rotator.handlers.<entry_point>.handler`` can
+        reach."""
+        start = (f"{HANDLERS}.{entry_point}", "handler")
         seen, todo = set(), [start]
         while todo:
             current = todo.pop()
@@ -191,7 +194,8 @@ class Package:
         return [call for call in calls if call.line in lines]
 
     def actions(self, entry_point: str) -> dict[str, list[Call]]:
-        """IAM action -> the calls that need it, for ``credentials_rotator.<entry_point>``."""
+        """IAM action -> the calls that need it, for
+        ``credentials_rotator.handlers.<entry_point>``."""
         found: dict[str, list[Call]] = {}
         for module, name in sorted(self.reachable(entry_point)):
             for call in self._client_calls(module, self.functions(module)[name]):
@@ -206,9 +210,9 @@ class Package:
         return found
 
     def entry_points(self) -> list[str]:
-        """The package modules that define a Lambda ``handler``."""
+        """The modules of the package's ``handlers`` layer that define a Lambda ``handler``."""
         return sorted(
-            module.rsplit(".", 1)[-1]
+            module.removeprefix(f"{HANDLERS}.")
             for module in self.modules
-            if module.count(".") == 1 and "handler" in self.functions(module)
+            if module.startswith(f"{HANDLERS}.") and "handler" in self.functions(module)
         )
